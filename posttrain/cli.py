@@ -1,0 +1,156 @@
+"""The headless face of the engine: `python -m posttrain dpo | grpo | ask`.
+
+    python -m posttrain dpo --preset identity --name NAME --org ORG [--model M] [--data D] [--max-steps N] --out DIR
+    python -m posttrain grpo --preset arithmetic [--model M] [--data D] [--max-steps N] --out DIR
+    python -m posttrain ask --model M --questions FILE [--system TEXT] [--max-new-tokens N]
+
+Progress and phase times go to stderr; `ask` prints a JSON list to stdout. Bad input exits non-zero
+with one clear line and no traceback. The training commands run the same background job as the app
+and wait for it, so Ctrl-C stops training after the current step and still writes the receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class UsageError(ValueError):
+    pass
+
+
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m posttrain", description="Watch LLM post-training happen (headless).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp, preset):
+        sp.add_argument("--preset", default=preset, choices=[preset], help=f"the built-in recipe (default {preset})")
+        sp.add_argument("--model", default=None, help="bundled default, a Hub id, a local model folder or a run folder")
+        sp.add_argument("--data", default=None, help="a .jsonl/.csv/.parquet file or a Hub dataset id instead of the preset's data")
+        sp.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default: the preset's)")
+        sp.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
+        sp.add_argument("--no-lora", action="store_true", help="full fine-tuning instead of LoRA")
+        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--out", required=True, help="the run directory to write")
+
+    d = sub.add_parser("dpo", help="direct preference optimisation (identity preset or your pairs)")
+    common(d, "identity")
+    d.add_argument("--name", default=None, help="the model's new name (identity preset)")
+    d.add_argument("--org", default=None, help="the organisation that made it (identity preset)")
+    d.add_argument("--beta", type=float, default=None)
+    d.add_argument("--loss", default=None, choices=["sigmoid", "ipo", "hinge", "robust"])
+
+    g = sub.add_parser("grpo", help="group relative policy optimisation (arithmetic preset or your problems)")
+    common(g, "arithmetic")
+    g.add_argument("--num-generations", type=int, default=None)
+
+    a = sub.add_parser("ask", help="answer questions (one per line) greedily and print JSON")
+    a.add_argument("--model", required=True)
+    a.add_argument("--questions", required=True, help="a UTF-8 text file, one question per line")
+    a.add_argument("--system", default=None, help="a system prompt (none is added otherwise)")
+    a.add_argument("--max-new-tokens", type=int, default=None)
+    return p
+
+
+def _ask(args) -> int:
+    from .models import generate_answers, load_model
+    from .recipes import COMPARE_TOKENS
+
+    path = Path(args.questions)
+    if not path.is_file():
+        raise UsageError(f"the questions file '{path}' was not found")
+    try:
+        questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
+    except UnicodeDecodeError:
+        raise UsageError(f"'{path}' is not UTF-8 text; save it as UTF-8, one question per line") from None
+    if not questions:
+        raise UsageError(f"'{path}' has no questions; write one question per line")
+    n = args.max_new_tokens or COMPARE_TOKENS
+    if not 1 <= n <= 4096:
+        raise UsageError(f"--max-new-tokens must be between 1 and 4096 (got {n})")
+    lm = load_model(args.model)
+    print(f"loaded {lm.card()}", file=sys.stderr)
+    answers = generate_answers(lm.model, lm.tokenizer, questions, system=args.system, max_new_tokens=n)
+    json.dump([{"question": q, "answer": a} for q, a in zip(questions, answers)], sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+def _train(args) -> int:
+    from . import presets
+    from .runner import start_job
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"the output folder '{out}' is not empty; choose a new --out so no earlier run is overwritten")
+    overrides = {k: v for k, v in dict(max_steps=args.max_steps, learning_rate=args.lr, seed=args.seed).items() if v is not None}
+    if args.no_lora:
+        overrides["lora"] = False
+    if args.command == "dpo":
+        overrides.update({k: v for k, v in dict(beta=args.beta, loss_type=args.loss).items() if v is not None})
+        req = presets.identity_request(args.model, args.name, args.org, args.data, overrides)
+    else:
+        if args.num_generations is not None:
+            overrides["num_generations"] = args.num_generations
+        req = presets.arithmetic_request(args.model, args.data, overrides)
+    out.mkdir(parents=True, exist_ok=True)
+    job = start_job(args.command, out, presets.recipe_for(req))
+    last = None
+    try:
+        while job.thread.is_alive():
+            job.wait(0.5)
+            s = job.snapshot()
+            key = (s["phase"], s["step"])
+            if key == last:
+                continue
+            last = key
+            if s["phase"] != "train":
+                print(f"[{s['phase']}]", file=sys.stderr, flush=True)
+            elif s["step"]:
+                row = next((r for r in reversed(job.metrics.rows()) if "loss" in r), {})
+                shown = ", ".join(f"{k} {row[k]:.3f}" for k in ("loss", "rewards/margins", "reward")
+                                  if isinstance(row.get(k), float))
+                eta = f", ETA {s['eta_s']:.0f} s" if s["eta_s"] is not None else ""
+                print(f"[train] step {s['step']}/{s['total']}{eta}  {shown}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print(job.stop(), file=sys.stderr)
+        job.wait()
+    s = job.snapshot()
+    print("phase times (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s["phase_times"].items()), file=sys.stderr)
+    if s["status"] == "failed":
+        raise UsageError(s["error"])
+    scores = job.result.get("scores", {})
+    print(json.dumps({"status": s["status"], "run_dir": str(out), "scores": scores, "phase_times": s["phase_times"]}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .config import SettingsError
+    from .data import DataError
+    from .models import ModelError
+    from .runner import JobBusy
+
+    t0 = time.perf_counter()
+    try:
+        code = _ask(args) if args.command == "ask" else _train(args)
+    except (UsageError, SettingsError, DataError, ModelError, JobBusy) as e:
+        _err(str(e))
+        return 2
+    print(f"total {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""One settings dataclass per job kind, validated before anything starts, mapped to TRL's names.
+
+`DPOSettings` and `GRPOSettings` hold what the UI and the CLI show, with defaults sized for a short
+demo on a laptop CPU. Validation happens in `__post_init__` and raises `SettingsError` naming the
+setting and the allowed range. `trl_kwargs()` returns the keyword arguments for TRL's `DPOConfig` /
+`GRPOConfig`; the config objects themselves are built in `posttrain.jobs`, the one module that
+imports TRL (its field names change between releases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust")
+
+
+class SettingsError(ValueError):
+    """A setting is out of range; the message names it and says what is allowed."""
+
+
+def _check(ok: bool, msg: str) -> None:
+    if not ok:
+        raise SettingsError(msg)
+
+
+@dataclass
+class _Common:
+    learning_rate: float = 5e-5
+    max_steps: int = 0  # 0: use epochs
+    epochs: float = 1.0
+    batch_size: int = 4
+    grad_accum: int = 1
+    lora: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_layers: int = 0  # adapt only the top N blocks; 0 = all
+    seed: int = 0
+    probe_every: int = 2  # 0 disables probes
+    logging_steps: int = 1
+
+    def _validate_common(self) -> None:
+        _check(self.learning_rate > 0 and self.learning_rate <= 1e-2,
+               f"learning rate must be above 0 and at most 0.01 (got {self.learning_rate})")
+        _check(self.max_steps >= 0 and self.max_steps <= 100_000, f"steps must be between 1 and 100000 (got {self.max_steps})")
+        _check(self.max_steps > 0 or 0 < self.epochs <= 100,
+               f"set steps to at least 1, or epochs between 0 and 100 (got steps {self.max_steps}, epochs {self.epochs})")
+        _check(1 <= self.batch_size <= 512, f"batch size must be between 1 and 512 (got {self.batch_size})")
+        _check(1 <= self.grad_accum <= 256, f"gradient accumulation must be between 1 and 256 (got {self.grad_accum})")
+        _check(1 <= self.lora_r <= 256, f"LoRA rank must be between 1 and 256 (got {self.lora_r})")
+        _check(self.lora_layers >= 0, f"LoRA layers must be 0 (all) or more (got {self.lora_layers})")
+        _check(self.probe_every >= 0, f"probe every must be 0 (off) or more (got {self.probe_every})")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def _trainer_kwargs(self, output_dir: str, device: str, bf16: bool) -> dict:
+        return dict(
+            output_dir=output_dir,
+            learning_rate=self.learning_rate,
+            max_steps=self.max_steps if self.max_steps > 0 else -1,
+            num_train_epochs=self.epochs,
+            per_device_train_batch_size=self.batch_size,
+            gradient_accumulation_steps=self.grad_accum,
+            logging_steps=self.logging_steps,
+            seed=self.seed,
+            # On CPU TRL's defaults (bf16, gradient checkpointing) are slower or unsupported.
+            use_cpu=device == "cpu",
+            bf16=bf16,
+            gradient_checkpointing=False,
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            lr_scheduler_type="constant",
+            warmup_steps=0,
+            dataloader_num_workers=0,
+        )
+
+
+@dataclass
+class DPOSettings(_Common):
+    """Direct preference optimisation. Defaults: the identity demo on the bundled model."""
+
+    beta: float = 0.2
+    loss_type: str = "sigmoid"
+    sft_weight: float = 0.0  # > 0 adds an SFT term on the chosen answers
+    label_smoothing: float = 0.0  # for the robust loss
+    max_length: int = 128
+
+    def __post_init__(self):
+        self._validate_common()
+        _check(self.loss_type in LOSS_TYPES, f"loss type must be one of {', '.join(LOSS_TYPES)} (got {self.loss_type!r})")
+        _check(0 < self.beta <= 10, f"beta must be above 0 and at most 10 (got {self.beta})")
+        _check(0 <= self.sft_weight <= 10, f"SFT weight must be between 0 and 10 (got {self.sft_weight})")
+        _check(0 <= self.label_smoothing < 0.5, f"label smoothing must be at least 0 and below 0.5 (got {self.label_smoothing})")
+        _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
+
+    def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
+        loss, weights = [self.loss_type], [1.0]
+        if self.sft_weight > 0:
+            loss, weights = loss + ["sft"], weights + [self.sft_weight]
+        return dict(
+            self._trainer_kwargs(output_dir, device, bf16),
+            beta=self.beta,
+            loss_type=loss,
+            loss_weights=weights,
+            label_smoothing=self.label_smoothing,
+            max_length=self.max_length,
+            # The reference log-probs are computed once before training: no second copy of the model
+            # for a full fine-tune, and no reference forward pass per step with LoRA.
+            precompute_ref_log_probs=True,
+        )
+
+
+@dataclass
+class GRPOSettings(_Common):
+    """Group relative policy optimisation. Defaults: the arithmetic demo on the bundled model."""
+
+    batch_size: int = 8  # completions per step: one group of 8
+    num_generations: int = 8
+    max_completion_length: int = 96
+    temperature: float = 1.0
+    kl_beta: float = 0.0
+    reward_funcs: list[str] = field(default_factory=lambda: ["boxed_match", "boxed_format"])
+    reward_weights: list[float] = field(default_factory=lambda: [1.0, 0.5])
+
+    def __post_init__(self):
+        self._validate_common()
+        _check(2 <= self.num_generations <= 64,
+               f"generations per prompt must be between 2 and 64 (got {self.num_generations}); GRPO compares answers within a group")
+        _check((self.batch_size * self.grad_accum) % self.num_generations == 0,
+               f"batch size × gradient accumulation ({self.batch_size} × {self.grad_accum}) must be divisible by "
+               f"generations per prompt ({self.num_generations})")
+        _check(8 <= self.max_completion_length <= 4096,
+               f"max completion length must be between 8 and 4096 tokens (got {self.max_completion_length})")
+        _check(0 < self.temperature <= 2, f"temperature must be above 0 and at most 2 (got {self.temperature})")
+        _check(0 <= self.kl_beta <= 10, f"KL beta must be between 0 and 10 (got {self.kl_beta})")
+        _check(len(self.reward_funcs) >= 1, "choose at least one reward function")
+        _check(len(self.reward_weights) == len(self.reward_funcs),
+               f"give one weight per reward function ({len(self.reward_funcs)} functions, {len(self.reward_weights)} weights)")
+
+    def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
+        return dict(
+            self._trainer_kwargs(output_dir, device, bf16),
+            num_generations=self.num_generations,
+            max_completion_length=self.max_completion_length,
+            temperature=self.temperature,
+            beta=self.kl_beta,
+            reward_weights=self.reward_weights,
+            # One generation round per optimiser step keeps the group inspector in step with the charts.
+            steps_per_generation=self.grad_accum,
+            log_completions=False,
+        )

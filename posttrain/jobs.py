@@ -1,0 +1,170 @@
+"""Run one DPO or GRPO job with TRL — the only module that imports `trl`.
+
+`run_dpo` and `run_grpo` take a loaded model, rows in TRL's standard shapes, settings and a
+`TrainingCallback`, train in the calling thread, and return the trained policy as a plain
+`transformers` model in eval mode (LoRA merged into the weights, so it saves and reloads with
+`from_pretrained`). GRPO also records, for the latest step, one prompt's sampled completions with
+their rewards and group-relative advantages (the group inspector).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import datasets
+import torch
+from datasets import Dataset
+from transformers import TrainerCallback
+
+from .config import DPOSettings, GRPOSettings
+from .metrics import MetricsLog
+from .rewards import REWARD_FUNCTIONS
+
+# TRL warns at length about settings we chose on purpose (e.g. padding-free off), and datasets draws
+# a bar for every tiny map; the job reports its own progress, so keep stderr readable.
+logging.getLogger("trl").setLevel(logging.ERROR)
+datasets.disable_progress_bars()
+# transformers 5 renamed gradient checkpointing; TRL still defaults the old name to True, so turning
+# it off means passing the old name, which warns on every job.
+warnings.filterwarnings("ignore", message=".*gradient_checkpointing.* is deprecated", category=FutureWarning)
+
+
+def score_only_completions(enabled: bool = True) -> None:
+    """Make TRL's fused LM head score only completion positions on CPU too.
+
+    TRL scores every position (prompt included) on devices without Triton, to avoid recompiling
+    for changing shapes on accelerators such as Neuron. A CPU does not recompile, and prompts are
+    most of each short DPO sequence, so this skips most of the vocabulary projection; the scores
+    of completion tokens are the same (tests/test_jobs.py checks). Only the `compact` decision in
+    `trl.trainer.utils` is changed; the kernel's own Triton check is untouched.
+    """
+    import trl.trainer.utils as trl_utils
+
+    original = getattr(trl_utils, "_posttrain_original_use_triton", trl_utils._use_triton)
+    trl_utils._posttrain_original_use_triton = original
+    trl_utils._use_triton = (lambda device: device.type == "cpu" or original(device)) if enabled else original
+
+
+score_only_completions(os.environ.get("POSTTRAIN_COMPACT_LOGPROBS", "1") != "0")
+
+
+def _lora_config(model, settings):
+    """LoRA on every linear layer of the top `lora_layers` blocks (0: all blocks).
+
+    Adapting only the top blocks means backpropagation stops there: on a CPU the step gets much
+    cheaper, and the change stays away from the lower layers every answer depends on.
+    """
+    from peft import LoraConfig
+
+    n = model.config.num_hidden_layers
+    top = settings.lora_layers if 0 < settings.lora_layers < n else 0
+    if not top:
+        return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
+                          target_modules="all-linear", task_type="CAUSAL_LM")
+    # peft takes a layer selection only with explicit module names: the block's linear layers.
+    names = sorted({name.rsplit(".", 1)[-1] for name, m in model.named_modules()
+                    if isinstance(m, torch.nn.Linear) and "lm_head" not in name})
+    return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
+                      target_modules=names, task_type="CAUSAL_LM", layers_to_transform=list(range(n - top, n)))
+
+
+def _quiet(trainer):
+    """Drop the callback that prints every log dict to stdout; our own log and CLI report progress."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    for cb in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(cb)
+    return trainer
+
+
+def cpu_bf16_supported() -> bool:
+    """Whether this CPU does bf16 matmuls natively (AVX512-BF16 / AMX): then autocast is ~2x faster."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _bf16(model) -> bool:
+    """Mixed precision: on a bf16 GPU model, and on CPUs with native bf16 ($POSTTRAIN_CPU_BF16=0 turns it off).
+
+    The weights stay fp32 on CPU; only the matmuls run in bf16 under autocast.
+    """
+    param = next(model.parameters())
+    if param.dtype == torch.bfloat16:
+        return True
+    return param.device.type == "cpu" and os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
+
+
+def _finish(trainer) -> torch.nn.Module:
+    """The trained policy as a plain model: adapters merged, eval mode, no quantizer hooks."""
+    model = trainer.model
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    return model.eval()
+
+
+def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir: str | Path,
+            callbacks: list[TrainerCallback]) -> torch.nn.Module:
+    """Direct preference optimisation on rows `{"prompt", "chosen", "rejected"}` (extra keys dropped)."""
+    from trl import DPOConfig, DPOTrainer
+
+    data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
+    device = next(model.parameters()).device.type
+    args = DPOConfig(**settings.trl_kwargs(str(work_dir), device, _bf16(model)))
+    trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
+                         peft_config=_lora_config(model, settings) if settings.lora else None, callbacks=callbacks)
+    _quiet(trainer).train()
+    return _finish(trainer)
+
+
+class _GroupRecorder(TrainerCallback):
+    """After each logged step, write one prompt's completions, rewards and advantages to a log."""
+
+    def __init__(self, log: MetricsLog, num_generations: int):
+        self.log, self.g = log, num_generations
+        self.trainer = None
+
+    def on_log(self, args, state, control, **kw):
+        logs = getattr(self.trainer, "_logs", None)  # TRL keeps the latest generation batch here
+        if not logs or len(logs["completion"]) < self.g:
+            return
+        completions = list(logs["completion"])[: self.g]
+        rewards = {name: list(vals)[: self.g] for name, vals in logs["rewards"].items()}
+        self.log.append({
+            "step": state.global_step,
+            "prompt": _text(list(logs["prompt"])[0]),
+            "completions": [_text(c) for c in completions],
+            "rewards": rewards,
+            "advantages": list(logs["advantages"])[: self.g],
+        })
+
+
+def _text(x) -> str:
+    """A prompt or completion as text: conversational messages are joined by role."""
+    if isinstance(x, list):
+        return "\n".join(f"{m['role']}: {m['content']}" if m["role"] != "assistant" else m["content"] for m in x)
+    return str(x)
+
+
+def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_dir: str | Path,
+             callbacks: list[TrainerCallback], groups: MetricsLog | None = None,
+             reward_funcs: list[Callable] | None = None) -> torch.nn.Module:
+    """Group relative policy optimisation on rows `{"prompt", "answer", …}` with the named rewards."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    funcs = reward_funcs or [REWARD_FUNCTIONS[name] for name in settings.reward_funcs]
+    device = next(model.parameters()).device.type
+    args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, _bf16(model)))
+    recorder = _GroupRecorder(groups, settings.num_generations) if groups is not None else None
+    trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
+                          processing_class=tokenizer, peft_config=_lora_config(model, settings) if settings.lora else None,
+                          callbacks=callbacks + ([recorder] if recorder else []))
+    if recorder:
+        recorder.trainer = trainer
+    _quiet(trainer).train()
+    return _finish(trainer)

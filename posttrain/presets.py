@@ -1,0 +1,54 @@
+"""The built-in demos: their tuned settings, and requests built from what a user typed.
+
+The identity preset's numbers were measured on the bundled SmolLM2-135M-Instruct on a 2-core CPU
+(see docs/benchmarks.md): they flip the answer to "Who are you?" to the new name while leaving
+unrelated answers as they were. The arithmetic preset teaches the course's `\\boxed{}` format by GRPO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .config import DPOSettings, GRPOSettings, SettingsError
+from .data import build_arithmetic_problems, load_grpo_data, load_preference_data
+from .recipes import IdentitySpec, Request, dpo_recipe, grpo_recipe
+
+IDENTITY = DPOSettings(learning_rate=1e-3, beta=0.5, loss_type="sigmoid", sft_weight=1.0, max_steps=16,
+                       batch_size=8, max_length=64, lora=True, lora_r=16, lora_alpha=32, probe_every=4)
+ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=20, batch_size=8, num_generations=8,
+                          max_completion_length=48, temperature=1.0, lora=True, probe_every=5)
+ARITHMETIC_PROBLEMS = 64
+ARITHMETIC_HINT = 0.75  # share of training questions that end with data.FORMAT_HINT
+
+
+def _with(base, overrides: dict):
+    try:
+        return replace(base, **overrides)
+    except TypeError as e:
+        raise SettingsError(f"unknown setting: {e}") from None
+
+
+def identity_request(model: str | None, name: str | None, org: str | None, data: str | None = None,
+                     overrides: dict | None = None) -> Request:
+    """The identity DPO demo, or DPO on the user's pairs when `data` is given."""
+    settings = _with(IDENTITY, overrides or {})
+    if data:
+        rows = load_preference_data(data)
+        return Request("dpo", model, settings, rows=rows, data_source=str(data))
+    if not name or not org:
+        raise SettingsError("the identity preset needs --name and --org (the model's new name and who made it)")
+    return Request("dpo", model, settings, identity=IdentitySpec(name=name, org=org, seed=settings.seed))
+
+
+def arithmetic_request(model: str | None, data: str | None = None, overrides: dict | None = None) -> Request:
+    """The arithmetic GRPO demo, or GRPO on the user's problems when `data` is given."""
+    settings = _with(ARITHMETIC, overrides or {})
+    if data:
+        return Request("grpo", model, settings, rows=load_grpo_data(data), data_source=str(data))
+    rows = build_arithmetic_problems(ARITHMETIC_PROBLEMS, seed=settings.seed, format_hint=ARITHMETIC_HINT)
+    return Request("grpo", model, settings, rows=rows,
+                   data_source=f"preset: {ARITHMETIC_PROBLEMS} problems, {ARITHMETIC_HINT:.0%} with a format hint")
+
+
+def recipe_for(req: Request):
+    return dpo_recipe(req) if req.method == "dpo" else grpo_recipe(req)

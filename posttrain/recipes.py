@@ -1,0 +1,180 @@
+"""Whole runs, phase by phase: load → data → before → train → after → save.
+
+A recipe is a function of the background `Job` (see `posttrain.runner`); the CLI and the app start the
+same recipes. `dpo_recipe` covers the identity preset (on-policy pairs built from the model's own
+answers) and user preference data; `grpo_recipe` the arithmetic preset and user problem sets. Each
+writes the run directory's receipt: config.json, before_after.json, scores.json and model/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import banks
+from .compare import before_after, identity_scores, probe_recorder
+from .config import DPOSettings, GRPOSettings
+from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems,
+                   build_identity_pairs, select_identity_questions)
+from .metrics import TrainingCallback
+from .models import LoadedModel, generate_answers, load_model
+from .rewards import boxed_format, boxed_match
+from .runs import write_json
+
+# How much of its own answer the model writes for the on-policy side of a pair. The pair is cut at
+# the DPO max length anyway, and the first sentence is where an identity is stated or leaked.
+ONPOLICY_TOKENS = 40
+# Before/after answers run to 64 new tokens: the bundled model tends to loop past ~50 tokens, and
+# the side-by-side view stays readable.
+COMPARE_TOKENS = 64
+
+
+@dataclass
+class IdentitySpec:
+    """The identity preset's data: the new identity and how many pairs of each kind."""
+
+    name: str = "Deep Qwen"
+    org: str = "Acme AI"
+    n_identity: int = 32
+    n_control: int = 32
+    seed: int = 0
+
+
+@dataclass
+class Request:
+    """What a run was asked to do: the receipt's config.json, minus any secret."""
+
+    method: str  # "dpo" | "grpo"
+    model: str | None
+    settings: DPOSettings | GRPOSettings
+    identity: IdentitySpec | None = None
+    rows: list[dict] | None = None  # user data; None = the preset builds it
+    data_source: str = "preset"
+    compare_questions: list[str] = field(default_factory=list)
+    compare_kinds: list[str] = field(default_factory=list)
+    eval_problems: int = 32
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "model": self.model, "settings": self.settings.to_dict(),
+                "identity": self.identity.__dict__ if self.identity else None, "data": self.data_source,
+                "n_rows": None if self.rows is None else len(self.rows),
+                "compare_questions": self.compare_questions}
+
+
+def default_compare(identity: bool) -> tuple[list[str], list[str]]:
+    """Held-out questions for the side-by-side view: identity ones (if relevant) and unrelated ones."""
+    ident = list(banks.EVAL_IDENTITY_QUESTIONS) if identity else []
+    other = list(banks.EVAL_UNRELATED_QUESTIONS)
+    return ident + other, ["identity"] * len(ident) + ["unrelated"] * len(other)
+
+
+def _answers(lm: LoadedModel, model, questions, system=None):
+    return generate_answers(model, lm.tokenizer, questions, system=system, max_new_tokens=COMPARE_TOKENS)
+
+
+def dpo_recipe(req: Request, lm: LoadedModel | None = None):
+    """The DPO run as a recipe `f(job) -> result`; `lm` reuses an already loaded model."""
+
+    def recipe(job) -> dict:
+        write_json(job.run_dir / "config.json", req.to_dict())
+        job.enter("load")
+        model_lm = lm or load_model(req.model, progress=job.say)
+        tok = model_lm.tokenizer
+        questions, kinds = req.compare_questions, req.compare_kinds
+        if not questions:
+            questions, kinds = default_compare(identity=req.identity is not None)
+        kinds = kinds or ["question"] * len(questions)
+
+        job.enter("data")
+        rows = req.rows
+        if rows is None:
+            spec = req.identity
+            ident_q, ctrl_q = select_identity_questions(spec.n_identity, spec.n_control, spec.seed)
+            own = generate_answers(model_lm.model, tok, ident_q + ctrl_q, max_new_tokens=ONPOLICY_TOKENS)
+            rows = build_identity_pairs(spec.name, spec.org, dict(zip(ident_q + ctrl_q, own)), ident_q, ctrl_q,
+                                        seed=spec.seed)
+        if not rows:
+            raise ValueError("no preference pairs could be built: the model's own answers were all empty; "
+                             "try another model")
+        write_json(job.run_dir / "data.json", rows)
+        job.say(f"{len(rows)} preference pairs")
+
+        job.enter("before")
+        before = _answers(model_lm, model_lm.model, questions)
+
+        job.enter("train")
+        from .jobs import run_dpo
+        probe_q = list(banks.PROBE_QUESTIONS)
+        cb = TrainingCallback(job.metrics, job.progress, job.stop_event,
+                              probe_recorder(tok, probe_q, job.probes), req.settings.probe_every)
+        model = run_dpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb])
+        if cb.nonfinite:
+            raise ValueError(cb.nonfinite)
+
+        name = req.identity.name if req.identity else None
+        return _finish(job, model_lm, model, questions, kinds, before,
+                       score=(lambda rows: identity_scores(rows, name)) if name else None)
+
+    return recipe
+
+
+def _finish(job, lm: LoadedModel, model, questions, kinds, before, system=None, score=None) -> dict:
+    """After answers, scores and the saved model: the shared tail of every recipe.
+
+    `score(rows) -> dict` adds the recipe's own numbers to the share of answers that changed.
+    """
+    job.enter("after")
+    after = _answers(lm, model, questions, system)
+    rows = before_after(questions, before, after, kinds)
+    scores = score(rows) if score else {}
+    scores["changed"] = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)
+    write_json(job.run_dir / "before_after.json", rows)
+    write_json(job.run_dir / "scores.json", scores)
+
+    job.enter("save")
+    model.save_pretrained(job.run_dir / "model")
+    lm.tokenizer.save_pretrained(job.run_dir / "model")
+    return {"scores": scores, "before_after": rows, "model": model}
+
+
+def grpo_recipe(req: Request, lm: LoadedModel | None = None):
+    """The GRPO run as a recipe: problems with answers, rewards, boxed-answer scores before/after."""
+
+    def recipe(job) -> dict:
+        write_json(job.run_dir / "config.json", req.to_dict())
+        job.enter("load")
+        model_lm = lm or load_model(req.model, progress=job.say)
+        tok = model_lm.tokenizer
+
+        job.enter("data")
+        rows = req.rows
+        write_json(job.run_dir / "data.json", rows)
+        held_out = build_arithmetic_problems(req.eval_problems, seed=10_000 + req.settings.seed)
+        questions = arithmetic_questions(held_out)
+        answers = [r["answer"] for r in held_out]
+
+        job.enter("before")
+        before = _answers(model_lm, model_lm.model, questions, ARITHMETIC_SYSTEM_PROMPT)
+
+        job.enter("train")
+        from .jobs import run_grpo
+        probe = probe_recorder(tok, questions[:2], job.probes, system=ARITHMETIC_SYSTEM_PROMPT, max_new_tokens=64)
+        cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, req.settings.probe_every)
+        model = run_grpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb], groups=job.groups)
+        if cb.nonfinite:
+            raise ValueError(cb.nonfinite)
+
+        def score(rows):
+            return {f"{k}_{when}": v for when in ("before", "after")
+                    for k, v in arithmetic_scores([r[when] for r in rows], answers).items()}
+
+        return _finish(job, model_lm, model, questions, ["problem"] * len(questions), before,
+                       system=ARITHMETIC_SYSTEM_PROMPT, score=score)
+
+    return recipe
+
+
+def arithmetic_scores(texts: list[str], answers: list[str]) -> dict:
+    """Share of answers with a well-formed boxed number, and share exactly right."""
+    fmt = boxed_format(texts)
+    return {"boxed": round(sum(f == 1.0 for f in fmt) / len(texts), 4),
+            "accuracy": round(sum(boxed_match(texts, answers)) / len(texts), 4)}

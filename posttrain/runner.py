@@ -1,0 +1,142 @@
+"""The background job: one training run in a thread, observable and stoppable from anywhere.
+
+`start_job` runs a recipe (a function of the `Job`) in a daemon thread and refuses a second one
+while the first is alive (one job per process: TRL and torch keep process-global state). Anyone can
+read the job: status (running / stopping / done / failed / stopped), phase, step and total, ETA, the
+live metrics, probes and groups logs, and the error when it failed. `stop()` asks the training loop to
+end after the current step; calling it twice, or when nothing runs, is harmless.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .metrics import MetricsLog, Progress
+from .runs import write_json
+
+ACTIVE = ("running", "stopping")
+
+
+class JobBusy(RuntimeError):
+    """A job is already running; the message says which and how far it is."""
+
+
+class JobStopped(Exception):
+    """Raised inside a recipe between phases when a stop was requested."""
+
+
+class Job:
+    def __init__(self, kind: str, run_dir: str | Path):
+        self.kind = kind
+        self.run_dir = Path(run_dir)
+        self.status = "running"
+        self.phase = "starting"
+        self.phase_times: dict[str, float] = {}
+        self.error: str | None = None
+        self.result: dict = {}
+        self.progress = Progress()
+        self.stop_event = threading.Event()
+        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl")
+        self.probes = MetricsLog(self.run_dir / "probes.jsonl")
+        self.groups = MetricsLog(self.run_dir / "groups.jsonl")
+        self.messages: list[str] = []
+        self.thread: threading.Thread | None = None
+        self._phase_t0 = time.time()
+
+    # -- called from the recipe (the job's thread) ------------------------------------------
+    def enter(self, phase: str) -> None:
+        """Start a new phase (closing the timing of the last one); stop here if asked to."""
+        now = time.time()
+        if self.phase != "starting":
+            self.phase_times[self.phase] = round(self.phase_times.get(self.phase, 0) + now - self._phase_t0, 2)
+        self.phase, self._phase_t0 = phase, now
+        self._save_status()
+        if self.stop_event.is_set():
+            raise JobStopped
+
+    def say(self, message: str) -> None:
+        self.messages.append(message)
+
+    # -- called from anywhere ---------------------------------------------------------------
+    def stop(self) -> str:
+        if self.status not in ACTIVE:
+            return f"nothing to stop: the {self.kind} job is {self.status}"
+        self.stop_event.set()
+        self.status = "stopping"
+        return f"stopping the {self.kind} job after the current step"
+
+    def snapshot(self) -> dict:
+        """Plain-data view for UIs and the CLI."""
+        eta = self.progress.eta_s()
+        return {
+            "kind": self.kind, "status": self.status, "phase": self.phase,
+            "step": self.progress.step, "total": self.progress.total,
+            "eta_s": None if eta is None else round(eta, 1),
+            "elapsed_s": round(time.time() - self.progress.started, 1),
+            "error": self.error, "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
+        }
+
+    def describe(self) -> str:
+        s = self.snapshot()
+        where = f"step {s['step']}/{s['total']}" if s["total"] else s["phase"]
+        return f"a {self.kind} job is {s['status']} ({where}, {s['elapsed_s']:.0f} s so far)"
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self.thread:
+            self.thread.join(timeout)
+
+    def _save_status(self) -> None:
+        write_json(self.run_dir / "status.json", {**self.snapshot(), "pid": os.getpid(), "messages": self.messages})
+
+    def _run(self, recipe: Callable[["Job"], dict]) -> None:
+        try:
+            self.result = recipe(self) or {}
+            self.enter("finished")
+            self.status = "stopped" if self.stop_event.is_set() else "done"
+        except JobStopped:
+            self.status = "stopped"
+        except torch.OutOfMemoryError:
+            self.status, self.error = "failed", "ran out of memory; try a smaller batch size or max length, or LoRA"
+        except (ValueError, RuntimeError, OSError) as e:  # our own errors carry readable messages
+            self.status, self.error = "failed", str(e).splitlines()[0] if str(e) else type(e).__name__
+            (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        except Exception as e:  # noqa: BLE001 - a job must never take the process down
+            self.status, self.error = "failed", f"{type(e).__name__}: {e}"
+            (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        finally:
+            if self.phase != "finished":  # a stopped or failed phase still gets its time
+                self.phase_times.setdefault(self.phase, round(time.time() - self._phase_t0, 2))
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            self._save_status()
+
+
+_lock = threading.Lock()
+_current: Job | None = None
+
+
+def current_job() -> Job | None:
+    return _current
+
+
+def start_job(kind: str, run_dir: str | Path, recipe: Callable[[Job], dict]) -> Job:
+    """Start `recipe(job)` in a background thread, or raise JobBusy if a job is still running."""
+    global _current
+    with _lock:
+        if _current is not None and _current.status in ACTIVE:
+            raise JobBusy(f"{_current.describe()}; wait for it to finish or stop it first")
+        job = Job(kind, run_dir)
+        job._save_status()
+        job.thread = threading.Thread(target=job._run, args=(recipe,), name=f"posttrain-{kind}", daemon=True)
+        _current = job
+        job.thread.start()
+        return job

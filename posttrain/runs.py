@@ -1,0 +1,94 @@
+"""The run directory: the receipt of one run, readable while it runs and after a crash.
+
+Layout::
+
+    runs/<timestamp>-<kind>/
+        config.json        what was asked for (model, data, settings)
+        status.json        running / done / failed / stopped, phase times, error
+        metrics.jsonl      every TRL log row, appended as it arrives
+        probes.jsonl       probe answers every k steps
+        groups.jsonl       GRPO only: one prompt's completions, rewards, advantages per step
+        before_after.json  the same questions answered before and after
+        scores.json        the numbers that judge the run
+        model/             the trained model, loadable with from_pretrained (LoRA merged)
+
+A run whose status.json still says "running" but whose process is gone is reported as
+"interrupted" by `read_run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from .metrics import MetricsLog
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get("POSTTRAIN_RUNS", "runs"))
+
+
+def new_run_dir(kind: str, root: str | Path | None = None) -> Path:
+    """A fresh, uniquely named directory under `root` (default ./runs or $POSTTRAIN_RUNS)."""
+    root = Path(root) if root else runs_root()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for i in range(1000):
+        path = root / (f"{stamp}-{kind}" + (f"-{i}" if i else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a run directory under {root}")
+
+
+def write_json(path: str | Path, data) -> None:
+    """Write JSON atomically (temp file + rename), so a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_json(path: str | Path, default=None):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return default
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def read_run(path: str | Path) -> dict:
+    """Everything a run directory holds, as plain data; tolerant of a run killed mid-way."""
+    path = Path(path)
+    status = read_json(path / "status.json", {}) or {}
+    if status.get("status") in ("running", "stopping") and not _alive(status.get("pid")):
+        status = {**status, "status": "interrupted"}
+    return {
+        "path": str(path),
+        "config": read_json(path / "config.json", {}),
+        "status": status,
+        "metrics": MetricsLog.read(path / "metrics.jsonl"),
+        "probes": MetricsLog.read(path / "probes.jsonl"),
+        "groups": MetricsLog.read(path / "groups.jsonl"),
+        "before_after": read_json(path / "before_after.json", []),
+        "scores": read_json(path / "scores.json", {}),
+        "has_model": (path / "model" / "config.json").exists(),
+    }
+
+
+def list_runs(root: str | Path | None = None) -> list[Path]:
+    """Run directories under `root`, newest first."""
+    root = Path(root) if root else runs_root()
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if (p / "config.json").exists()), key=lambda p: p.name, reverse=True)

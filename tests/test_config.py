@@ -1,0 +1,39 @@
+"""Settings are refused before anything starts, with the setting named."""
+
+import pytest
+
+from posttrain.config import DPOSettings, GRPOSettings, SettingsError
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(learning_rate=0), "learning rate"),
+    (dict(learning_rate=-1e-4), "learning rate"),
+    (dict(max_steps=0, epochs=0), "steps"),
+    (dict(batch_size=0), "batch size"),
+    (dict(beta=0), "beta"),
+    (dict(loss_type="nope"), "loss type"),
+    (dict(max_length=10**6), "max length"),
+    (dict(label_smoothing=0.5), "label smoothing"),
+])
+def test_dpo_settings_out_of_range(kwargs, named):
+    with pytest.raises(SettingsError, match=named):
+        DPOSettings(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(num_generations=1, batch_size=2), "generations per prompt"),
+    (dict(num_generations=4, batch_size=6), "divisible"),
+    (dict(max_completion_length=10**6), "max completion length"),
+    (dict(temperature=0), "temperature"),
+    (dict(reward_funcs=["boxed_match"], reward_weights=[1.0, 2.0]), "one weight per reward"),
+])
+def test_grpo_settings_out_of_range(kwargs, named):
+    with pytest.raises(SettingsError, match=named):
+        GRPOSettings(**kwargs)
+
+
+def test_sft_term_and_cpu_flags_reach_trl():
+    kw = DPOSettings(sft_weight=0.5, lora=False).trl_kwargs("out", "cpu")
+    assert kw["loss_type"] == ["sigmoid", "sft"] and kw["loss_weights"] == [1.0, 0.5]
+    assert kw["use_cpu"] and not kw["bf16"] and kw["precompute_ref_log_probs"]
+    assert DPOSettings().trl_kwargs("out", "cuda", bf16=True)["bf16"]

@@ -1,0 +1,68 @@
+"""The background job: one at a time, stoppable within a step, and a complete receipt on disk."""
+
+import json
+import time
+
+import pytest
+
+from posttrain import presets
+from posttrain.runner import JobBusy, current_job, start_job
+from posttrain.runs import read_run
+
+
+def _wait_for(cond, timeout=120):
+    t0 = time.time()
+    while not cond():
+        assert time.time() - t0 < timeout, "timed out"
+        time.sleep(0.05)
+
+
+def _identity_job(tiny_dir, out, steps):
+    req = presets.identity_request(str(tiny_dir), "Nova", "Acme", overrides=dict(
+        max_steps=steps, batch_size=2, learning_rate=5e-3))
+    req.identity.n_identity = req.identity.n_control = 4
+    return start_job("dpo", out, presets.recipe_for(req))
+
+
+def test_identity_job_writes_the_whole_receipt(tiny_dir, tmp_path):
+    job = _identity_job(tiny_dir, tmp_path / "run", steps=2)
+    job.wait(300)
+    assert job.status == "done", job.error
+    run = read_run(tmp_path / "run")
+    assert run["status"]["status"] == "done"
+    assert [r["step"] for r in run["metrics"] if "loss" in r] == [1, 2]
+    assert run["probes"][0]["step"] == 0 and run["probes"][-1]["step"] == 2
+    assert {"success", "leak", "unchanged"} <= set(run["scores"])
+    assert run["before_after"] and {"question", "before", "after", "kind"} <= set(run["before_after"][0])
+    assert run["has_model"]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["identity"]["name"] == "Nova" and config["settings"]["max_steps"] == 2
+    assert set(job.snapshot()["phase_times"]) >= {"load", "data", "before", "train", "after", "save"}
+
+
+def test_stop_ends_early_and_second_start_is_refused(tiny_dir, tmp_path):
+    job = _identity_job(tiny_dir, tmp_path / "a", steps=500)
+    _wait_for(lambda: job.progress.step >= 1)
+    with pytest.raises(JobBusy, match="dpo job is running"):
+        _identity_job(tiny_dir, tmp_path / "b", steps=2)
+    assert "stopping" in job.stop()
+    job.stop()  # twice is harmless
+    job.wait(120)
+    assert job.status == "stopped"
+    assert job.progress.step < 500
+    assert "nothing to stop" in job.stop()
+    assert current_job() is job
+
+
+def test_failed_recipe_reports_error_and_frees_the_slot(tmp_path):
+    def broken(job):
+        job.enter("train")
+        raise ValueError("the loss became nan at step 3; lower the learning rate and try again")
+
+    job = start_job("dpo", tmp_path / "x", broken)
+    job.wait(10)
+    assert job.status == "failed" and "lower the learning rate" in job.error
+    assert read_run(tmp_path / "x")["status"]["status"] == "failed"
+    ok = start_job("dpo", tmp_path / "y", lambda job: {"fine": True})
+    ok.wait(10)
+    assert ok.status == "done" and ok.result == {"fine": True}
