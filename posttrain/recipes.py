@@ -67,6 +67,13 @@ def default_compare(identity: bool) -> tuple[list[str], list[str]]:
     return ident + other, ["identity"] * len(ident) + ["unrelated"] * len(other)
 
 
+def _start(job, req: Request, lm: LoadedModel | None) -> LoadedModel:
+    """The shared head of every recipe: write the request down, then load (or reuse) the model."""
+    write_json(job.run_dir / "config.json", req.to_dict())
+    job.enter("load")
+    return lm or load_model(req.model, progress=job.say)
+
+
 def _answers(lm: LoadedModel, model, questions, system=None):
     return generate_answers(model, lm.tokenizer, questions, system=system, max_new_tokens=COMPARE_TOKENS)
 
@@ -75,9 +82,7 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
     """The DPO run as a recipe `f(job) -> result`; `lm` reuses an already loaded model."""
 
     def recipe(job) -> dict:
-        write_json(job.run_dir / "config.json", req.to_dict())
-        job.enter("load")
-        model_lm = lm or load_model(req.model, progress=job.say)
+        model_lm = _start(job, req, lm)
         tok = model_lm.tokenizer
         questions, kinds = req.compare_questions, req.compare_kinds
         if not questions:
@@ -140,9 +145,7 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
     """The GRPO run as a recipe: problems with answers, rewards, boxed-answer scores before/after."""
 
     def recipe(job) -> dict:
-        write_json(job.run_dir / "config.json", req.to_dict())
-        job.enter("load")
-        model_lm = lm or load_model(req.model, progress=job.say)
+        model_lm = _start(job, req, lm)
         tok = model_lm.tokenizer
 
         job.enter("data")
@@ -157,7 +160,7 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
 
         job.enter("train")
         from .jobs import run_grpo
-        probe = probe_recorder(tok, questions[:2], job.probes, system=ARITHMETIC_SYSTEM_PROMPT, max_new_tokens=64)
+        probe = probe_recorder(tok, questions[:2], job.probes, system=ARITHMETIC_SYSTEM_PROMPT, max_new_tokens=48)
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, req.settings.probe_every)
         model = run_grpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb], groups=job.groups)
         if cb.nonfinite:
