@@ -123,7 +123,7 @@ def test_select_identity_questions_deterministic_mixed_and_unique():
     assert len(ident) == 48 and len(ctrl) == 48
     assert len(set(ident)) == 48 and len(set(ctrl)) == 48
     zh = sum(language_of(q) == "zh" for q in ident)
-    assert zh >= 16 and zh < 48
+    assert zh >= 24 and zh < 48
     assert any(language_of(q) == "zh" for q in ctrl) and any(language_of(q) == "en" for q in ctrl)
     id_bank = {q for q, _ in banks.IDENTITY_QUESTIONS_EN + banks.IDENTITY_QUESTIONS_ZH}
     assert set(ident) <= id_bank
