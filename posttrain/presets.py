@@ -15,8 +15,8 @@ from .recipes import IdentitySpec, Request, dpo_recipe, grpo_recipe
 
 IDENTITY = DPOSettings(learning_rate=1e-3, beta=0.5, loss_type="sigmoid", sft_weight=1.0, max_steps=18,
                        batch_size=8, max_length=64, lora=True, lora_r=16, lora_alpha=32, probe_every=6)
-ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=16, batch_size=8, num_generations=8,
-                          max_completion_length=40, temperature=1.0, lora=True, probe_every=8)
+ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=18, batch_size=8, num_generations=8,
+                          max_completion_length=48, temperature=1.0, lora=True, probe_every=6)
 ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with data.FORMAT_HINT
 

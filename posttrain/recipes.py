@@ -127,7 +127,7 @@ def _finish(job, lm: LoadedModel, model, questions, kinds, before, system=None, 
 
     `score(rows) -> dict` adds the recipe's own numbers to the share of answers that changed.
     """
-    job.enter("after")
+    job.enter("after", stoppable=False)
     after = _answers(lm, model, questions, system)
     rows = before_after(questions, before, after, kinds)
     scores = score(rows) if score else {}
@@ -135,7 +135,7 @@ def _finish(job, lm: LoadedModel, model, questions, kinds, before, system=None, 
     write_json(job.run_dir / "before_after.json", rows)
     write_json(job.run_dir / "scores.json", scores)
 
-    job.enter("save")
+    job.enter("save", stoppable=False)
     model.save_pretrained(job.run_dir / "model")
     lm.tokenizer.save_pretrained(job.run_dir / "model")
     return {"scores": scores, "before_after": rows, "model": model}

@@ -52,14 +52,18 @@ class Job:
         self._phase_t0 = time.time()
 
     # -- called from the recipe (the job's thread) ------------------------------------------
-    def enter(self, phase: str) -> None:
-        """Start a new phase (closing the timing of the last one); stop here if asked to."""
+    def enter(self, phase: str, stoppable: bool = True) -> None:
+        """Start a new phase (closing the timing of the last one); stop here if asked to.
+
+        Phases after training pass `stoppable=False`: a model stopped mid-training still gets its
+        after-answers and is saved, so stopping never throws away what was trained.
+        """
         now = time.time()
         if self.phase != "starting":
             self.phase_times[self.phase] = round(self.phase_times.get(self.phase, 0) + now - self._phase_t0, 2)
         self.phase, self._phase_t0 = phase, now
         self._save_status()
-        if self.stop_event.is_set():
+        if stoppable and self.stop_event.is_set():
             raise JobStopped
 
     def say(self, message: str) -> None:
@@ -99,7 +103,7 @@ class Job:
     def _run(self, recipe: Callable[["Job"], dict]) -> None:
         try:
             self.result = recipe(self) or {}
-            self.enter("finished")
+            self.enter("finished", stoppable=False)
             self.status = "stopped" if self.stop_event.is_set() else "done"
         except JobStopped:
             self.status = "stopped"

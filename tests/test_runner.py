@@ -50,6 +50,8 @@ def test_stop_ends_early_and_second_start_is_refused(tiny_dir, tmp_path):
     job.wait(120)
     assert job.status == "stopped"
     assert job.progress.step < 500
+    run = read_run(tmp_path / "a")  # what was trained before the stop is kept
+    assert run["has_model"] and run["before_after"] and run["status"]["status"] == "stopped"
     assert "nothing to stop" in job.stop()
     assert current_job() is job
 

@@ -30,12 +30,9 @@ def identity_run(tmp_path_factory):
 
 
 def test_identity_preset_flips_the_name_without_leaking_it(identity_run):
-    scores, times = identity_run
-    # The issue's bar is 0.9; on these 16 held-out questions one answer is 6 points, and measured runs
-    # gave 0.875-0.94 depending on the name, so this guards at 0.85 (docs/benchmarks.md).
-    assert scores["success"] >= 0.85, scores
-    assert scores["leak"] <= 0.1, scores
-    assert times["train"] <= 180, times
+    scores, _ = identity_run
+    assert scores["success"] >= 0.9, scores
+    assert scores["leak"] <= 0.1, scores  # times are printed and kept in docs/benchmarks.md, not asserted
 
 
 @pytest.mark.xfail(strict=True, reason="issue 2's unchanged >= 80 % is not met: most unrelated answers get "
@@ -46,7 +43,6 @@ def test_identity_preset_leaves_unrelated_answers_unchanged(identity_run):
 
 
 def test_arithmetic_preset_teaches_the_boxed_format(tmp_path_factory):
-    scores, times = _run(tmp_path_factory, presets.arithmetic_request(None), "grpo")
+    scores, _ = _run(tmp_path_factory, presets.arithmetic_request(None), "grpo")
     assert scores["boxed_after"] - scores["boxed_before"] >= 0.3, scores
     assert scores["accuracy_after"] >= scores["accuracy_before"], scores
-    assert times["train"] <= 300, times
