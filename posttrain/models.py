@@ -16,7 +16,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -45,7 +45,6 @@ class LoadedModel:
     n_params: int
     memory_mb: float
     load_s: float
-    notes: list[str] = field(default_factory=list)
 
     def card(self) -> dict:
         """The facts as plain data (parameters, device, dtype, memory) for the CLI and the UI."""
