@@ -21,7 +21,7 @@ ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with data.FORMAT_HINT
 
 
-def _with(base, overrides: dict):
+def with_overrides(base, overrides: dict):
     try:
         return replace(base, **overrides)
     except TypeError as e:
@@ -31,7 +31,7 @@ def _with(base, overrides: dict):
 def identity_request(model: str | None, name: str | None, org: str | None, data: str | None = None,
                      overrides: dict | None = None) -> Request:
     """The identity DPO demo, or DPO on the user's pairs when `data` is given."""
-    settings = _with(IDENTITY, overrides or {})
+    settings = with_overrides(IDENTITY, overrides or {})
     if data:
         rows = load_preference_data(data)
         return Request("dpo", model, settings, rows=rows, data_source=str(data))
@@ -42,7 +42,7 @@ def identity_request(model: str | None, name: str | None, org: str | None, data:
 
 def arithmetic_request(model: str | None, data: str | None = None, overrides: dict | None = None) -> Request:
     """The arithmetic GRPO demo, or GRPO on the user's problems when `data` is given."""
-    settings = _with(ARITHMETIC, overrides or {})
+    settings = with_overrides(ARITHMETIC, overrides or {})
     if data:
         return Request("grpo", model, settings, rows=load_grpo_data(data), data_source=str(data))
     rows = build_arithmetic_problems(ARITHMETIC_PROBLEMS, seed=settings.seed, format_hint=ARITHMETIC_HINT)

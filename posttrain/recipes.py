@@ -67,6 +67,18 @@ def default_compare(identity: bool) -> tuple[list[str], list[str]]:
     return ident + other, ["identity"] * len(ident) + ["unrelated"] * len(other)
 
 
+def identity_pairs(lm: LoadedModel, spec: IdentitySpec) -> list[dict]:
+    """The identity preset's DPO pairs, on-policy: the rejected side is this model's own answer."""
+    ident_q, ctrl_q = select_identity_questions(spec.n_identity, spec.n_control, spec.seed)
+    own = generate_answers(lm.model, lm.tokenizer, ident_q + ctrl_q, max_new_tokens=ONPOLICY_TOKENS)
+    rows = build_identity_pairs(spec.name, spec.org, dict(zip(ident_q + ctrl_q, own)), ident_q, ctrl_q,
+                                seed=spec.seed)
+    if not rows:
+        raise ValueError("no preference pairs could be built: the model's own answers were all empty; "
+                         "try another model")
+    return rows
+
+
 def _start(job, req: Request, lm: LoadedModel | None) -> LoadedModel:
     """The shared head of every recipe: write the request down, then load (or reuse) the model."""
     write_json(job.run_dir / "config.json", req.to_dict())
@@ -92,14 +104,7 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
         job.enter("data")
         rows = req.rows
         if rows is None:
-            spec = req.identity
-            ident_q, ctrl_q = select_identity_questions(spec.n_identity, spec.n_control, spec.seed)
-            own = generate_answers(model_lm.model, tok, ident_q + ctrl_q, max_new_tokens=ONPOLICY_TOKENS)
-            rows = build_identity_pairs(spec.name, spec.org, dict(zip(ident_q + ctrl_q, own)), ident_q, ctrl_q,
-                                        seed=spec.seed)
-        if not rows:
-            raise ValueError("no preference pairs could be built: the model's own answers were all empty; "
-                             "try another model")
+            rows = identity_pairs(model_lm, req.identity)
         write_json(job.run_dir / "data.json", rows)
         job.say(f"{len(rows)} preference pairs")
 

@@ -1,0 +1,151 @@
+"""Pure functions from a run's logs to what the Train and Runs tabs show: Plotly figures and tables.
+
+Every function takes rows exactly as `MetricsLog` keeps them (TRL's metric names: `loss`,
+`rewards/margins`, `rewards/accuracies`, `rewards/chosen`, `rewards/rejected` for DPO; `reward`,
+`reward_std`, `rewards/<func>/mean`, `completions/mean_length`, `kl` for GRPO) and returns a new
+figure or table; nothing here reads files or holds state, so the same call draws a live run and a
+finished one. Titles come in English and Chinese (`lang` "en" or "zh").
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .data import mentions_name
+
+TITLES = {
+    "en": {"loss": "loss", "margin": "reward margin (chosen − rejected)", "accuracy": "preference accuracy",
+           "chosen_rejected": "chosen vs rejected reward", "chosen": "chosen", "rejected": "rejected",
+           "reward": "mean reward ± spread", "per_func": "each reward function (mean)",
+           "length": "completion length (tokens)", "kl": "KL to the reference", "kl_off": "KL is off (KL beta = 0)",
+           "step": "step", "waiting": "waiting for the first training step…"},
+    "zh": {"loss": "损失", "margin": "奖励差（chosen − rejected）", "accuracy": "偏好准确率",
+           "chosen_rejected": "chosen 与 rejected 的奖励", "chosen": "chosen", "rejected": "rejected",
+           "reward": "平均奖励 ± 标准差", "per_func": "各奖励函数（均值）",
+           "length": "回答长度（token）", "kl": "与参考模型的 KL", "kl_off": "未启用 KL（KL beta = 0）",
+           "step": "步", "waiting": "等待第一个训练步…"},
+}
+COLORS = {"chosen": "#2a9d8f", "rejected": "#e76f51", "main": "#3a5a9b", "band": "rgba(58,90,155,0.18)"}
+
+
+def _series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
+    """Steps and values of one numeric metric (rows without it, e.g. the final summary, are skipped)."""
+    xs, ys = [], []
+    for r in rows:
+        v = r.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and "step" in r:
+            xs.append(r["step"])
+            ys.append(float(v))
+    return xs, ys
+
+
+def _grid(titles: list[str], lang: str) -> go.Figure:
+    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, horizontal_spacing=0.1, vertical_spacing=0.16)
+    fig.update_layout(height=460, margin=dict(l=40, r=20, t=40, b=30), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.08), uirevision="keep")
+    fig.update_xaxes(title_text=TITLES[lang]["step"], title_standoff=4, row=2)
+    return fig
+
+
+def _waiting(fig: go.Figure, rows: list[dict], key: str, lang: str) -> go.Figure:
+    if not _series(rows, key)[0]:
+        fig.add_annotation(text=TITLES[lang]["waiting"], showarrow=False, xref="paper", yref="paper",
+                           x=0.5, y=0.5, font=dict(size=15, color="#888"))
+    return fig
+
+
+def _line(fig, rows, key, row, col, name=None, color=COLORS["main"], show=False):
+    xs, ys = _series(rows, key)
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name or key, line=dict(color=color),
+                             marker=dict(size=5), showlegend=show), row=row, col=col)
+
+
+def dpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
+    """Four DPO panels: loss, `rewards/margins`, `rewards/accuracies`, chosen vs rejected rewards."""
+    t = TITLES[lang]
+    fig = _grid([t["loss"], t["margin"], t["accuracy"], t["chosen_rejected"]], lang)
+    _line(fig, rows, "loss", 1, 1)
+    _line(fig, rows, "rewards/margins", 1, 2)
+    _line(fig, rows, "rewards/accuracies", 2, 1)
+    fig.update_yaxes(range=[-0.05, 1.05], row=2, col=1)
+    _line(fig, rows, "rewards/chosen", 2, 2, t["chosen"], COLORS["chosen"], show=True)
+    _line(fig, rows, "rewards/rejected", 2, 2, t["rejected"], COLORS["rejected"], show=True)
+    return _waiting(fig, rows, "loss", lang)
+
+
+def reward_functions(rows: list[dict]) -> list[str]:
+    """Names of the reward functions a GRPO log reports (`rewards/<name>/mean`), in first-seen order."""
+    names: list[str] = []
+    for r in rows:
+        for k in r:
+            if k.startswith("rewards/") and k.endswith("/mean") and k[8:-5] not in names:
+                names.append(k[8:-5])
+    return names
+
+
+def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
+    """Four GRPO panels: mean reward with a ±std band, each reward function, completion length, KL."""
+    t = TITLES[lang]
+    has_kl = bool(_series(rows, "kl")[0])
+    fig = _grid([t["reward"], t["per_func"], t["length"], t["kl"] if has_kl else t["kl_off"]], lang)
+    xs, mean = _series(rows, "reward")
+    std = dict(zip(*_series(rows, "reward_std")))
+    if xs:
+        hi = [m + std.get(x, 0.0) for x, m in zip(xs, mean)]
+        lo = [m - std.get(x, 0.0) for x, m in zip(xs, mean)]
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=COLORS["band"],
+                                 line=dict(width=0), hoverinfo="skip", showlegend=False), row=1, col=1)
+    _line(fig, rows, "reward", 1, 1)
+    palette = ["#2a9d8f", "#e9c46a", "#e76f51", "#8d6cab", "#264653"]
+    for i, name in enumerate(reward_functions(rows)):
+        _line(fig, rows, f"rewards/{name}/mean", 1, 2, name, palette[i % len(palette)], show=True)
+    _line(fig, rows, "completions/mean_length", 2, 1)
+    if has_kl:
+        _line(fig, rows, "kl", 2, 2)
+    return _waiting(fig, rows, "reward", lang)
+
+
+def training_figure(method: str, rows: list[dict], lang: str = "en") -> go.Figure:
+    return dpo_figure(rows, lang) if method == "dpo" else grpo_figure(rows, lang)
+
+
+def probe_table(probes: list[dict], name: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """The probe timeline as (headers, rows): one row per probed step, one column per probe question.
+
+    When `name` is given, answers that state it are marked with ★, so the step where the model first
+    calls itself by its new name stands out.
+
+    >>> probe_table([{"step": 0, "answers": [{"question": "Who are you?", "answer": "I am SmolLM."}]},
+    ...              {"step": 6, "answers": [{"question": "Who are you?", "answer": "I'm Nova."}]}], "Nova")
+    (['step', 'Who are you?'], [[0, 'I am SmolLM.'], [6, "★ I'm Nova."]])
+    """
+    questions: list[str] = []
+    for p in probes:
+        for a in p["answers"]:
+            if a["question"] not in questions:
+                questions.append(a["question"])
+    table = []
+    for p in probes:
+        by_q = {a["question"]: a["answer"] for a in p["answers"]}
+        cells = [("★ " if name and mentions_name(by_q.get(q, ""), name) else "") + by_q.get(q, "") for q in questions]
+        table.append([p["step"], *cells])
+    return ["step", *questions], table
+
+
+def group_table(groups: list[dict]) -> tuple[str, list[str], list[list]]:
+    """The latest GRPO group as (prompt, headers, rows): each sampled completion with its rewards and
+    group-relative advantage, best advantage first.
+
+    >>> group_table([{"step": 3, "prompt": "2+2?", "completions": ["\\\\boxed{4}", "five"],
+    ...               "rewards": {"boxed_match": [1.0, 0.0]}, "advantages": [0.71, -0.71]}])
+    ('step 3 · 2+2?', ['advantage', 'boxed_match', 'completion'], [[0.71, 1.0, '\\\\boxed{4}'], [-0.71, 0.0, 'five']])
+    """
+    if not groups:
+        return "", ["advantage", "completion"], []
+    g = groups[-1]
+    names = list(g["rewards"])
+    rows = [[round(float(adv), 3), *(round(float(g["rewards"][n][i]), 3) for n in names), text]
+            for i, (text, adv) in enumerate(zip(g["completions"], g["advantages"]))]
+    rows.sort(key=lambda r: -r[0])
+    return f"step {g['step']} · {g['prompt']}", ["advantage", *names, "completion"], rows

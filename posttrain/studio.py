@@ -1,0 +1,285 @@
+"""The app's view of the engine: one shared model, the current job, and everything as plain data.
+
+A Gradio process serves every visitor from one `Studio`: one loaded model (the *current* model,
+which a finished run replaces with its trained weights), one background job at a time, and the
+before-answers of the model the run started from, so Compare can put the same questions side by
+side. Each event handler in `app.py` makes one call here and gets plain data back (dicts, lists,
+strings) or one of the engine's errors, whose message is a sentence to show. Nothing here imports
+gradio.
+
+The model is never used by two things at once: while a job trains it, asking, building on-policy
+pairs, loading and comparing are refused with a message that says what is running and how far it is.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import banks, presets
+from .compare import before_after, identity_scores
+from .config import DPOSettings, GRPOSettings
+from .data import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, load_grpo_data, load_preference_data
+from .models import BUNDLED_MODEL, LoadedModel, generate_answers, load_model
+from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
+from .runner import ACTIVE, Job, JobBusy, current_job, start_job
+from .runs import list_runs, new_run_dir, read_run, runs_root
+
+
+class StudioError(ValueError):
+    """Something the visitor can fix; the message says what and how."""
+
+
+class Studio:
+    def __init__(self, default_model: str = BUNDLED_MODEL, root: str | Path | None = None):
+        self.default_model = default_model
+        self.root = Path(root) if root else runs_root()
+        self.lm: LoadedModel | None = None
+        self.base: str = default_model  # the source the current model was loaded from
+        self.trained_by: str | None = None  # run dir whose trained weights the current model holds
+        self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
+        self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
+        self._model_lock = threading.Lock()
+
+    # -- the model ------------------------------------------------------------------------
+    def _idle(self) -> None:
+        job = current_job()
+        if job is not None and job.status in ACTIVE:
+            raise JobBusy(f"{job.describe()}; the model is busy until it ends")
+
+    @contextmanager
+    def _use(self):
+        """Exclusive use of the current model, loading the default first if none is loaded."""
+        self._idle()
+        if not self._model_lock.acquire(timeout=120):
+            raise StudioError("the model is busy answering another request; try again in a moment")
+        try:
+            if self.lm is None:
+                self._load(self.base)
+            yield self.lm
+        finally:
+            self._model_lock.release()
+
+    def _load(self, source: str | None) -> None:
+        self.lm = None
+        gc.collect()
+        self.lm = load_model(source or self.default_model)
+        self.base, self.trained_by = source or self.default_model, None
+        self._before.clear()
+
+    def load(self, source: str | None) -> dict:
+        """Load a model (bundled default, Hub id, local folder or run folder) as the current model."""
+        self._idle()
+        with self._model_lock:
+            self._load((source or "").strip() or self.default_model)
+            return self.card()
+
+    def card(self) -> dict:
+        """The current model's facts, plus which run trained it (None: as loaded)."""
+        if self.lm is None:
+            return {}
+        return {**self.lm.card(), "base": self.base, "trained_by": self.trained_by}
+
+    def ask(self, question: str, system: str | None = None, max_new_tokens: int = COMPARE_TOKENS) -> str:
+        if not (question or "").strip():
+            raise StudioError("type a question first")
+        with self._use():
+            return generate_answers(self.lm.model, self.lm.tokenizer, [question.strip()], system=system or None,
+                                    max_new_tokens=max_new_tokens)[0]
+
+    # -- data -------------------------------------------------------------------------------
+    def identity_pairs(self, name: str, org: str, n_pairs: int = 64, seed: int = 0) -> list[dict]:
+        """On-policy identity pairs from the current model: half identity questions, half controls."""
+        n = int(n_pairs or 0)
+        if not 2 <= n <= 400:
+            raise StudioError(f"ask for between 2 and 400 pairs (got {n})")
+        spec = IdentitySpec(name=name, org=org, n_identity=n // 2, n_control=n - n // 2, seed=seed)
+        from .data import _check_identity_field  # the same checks, before minutes of generation
+        _check_identity_field(name, "name"), _check_identity_field(org, "organisation")
+        with self._use():
+            return identity_pairs(self.lm, spec)
+
+    @staticmethod
+    def preference_data(source) -> list[dict]:
+        if not source:
+            raise StudioError("choose a .jsonl, .csv or .parquet file, or type a Hub dataset id")
+        return load_preference_data(source)
+
+    @staticmethod
+    def arithmetic_data(n: int, hint: float = presets.ARITHMETIC_HINT, seed: int = 0) -> list[dict]:
+        n = int(n or 0)
+        if not 1 <= n <= 2000:
+            raise StudioError(f"ask for between 1 and 2000 problems (got {n})")
+        return build_arithmetic_problems(n, seed=seed, format_hint=hint)
+
+    @staticmethod
+    def problem_file(source) -> list[dict]:
+        if not source:
+            raise StudioError("choose a .jsonl, .csv or .parquet file with question and answer columns")
+        return load_grpo_data(source)
+
+    # -- training ---------------------------------------------------------------------------
+    def start(self, method: str, settings: DPOSettings | GRPOSettings, rows: list[dict] | None,
+              name: str | None = None, org: str | None = None, data_source: str = "app") -> Job:
+        """Start a DPO or GRPO run on the current model in the background; raises JobBusy if one runs.
+
+        DPO with `rows=None` is the identity preset end to end (pairs built inside the job, so the
+        presenter's one click shows every phase); with rows, `name` (if any) scores the identity.
+        """
+        if method not in ("dpo", "grpo"):
+            raise StudioError(f"unknown method {method!r}; choose DPO or GRPO")
+        if rows is None and (method == "grpo" or not (name and org)):
+            raise StudioError("build the data first (Data tab), or give a name and organisation for the identity demo")
+        identity = IdentitySpec(name=name.strip(), org=(org or "").strip(), seed=settings.seed) if name and name.strip() else None
+        if method == "dpo":
+            questions, kinds = [], []
+            req = Request("dpo", self.base, settings, identity=identity, rows=rows, data_source=data_source,
+                          compare_questions=questions, compare_kinds=kinds)
+        else:
+            req = Request("grpo", self.base, settings, rows=rows, data_source=data_source)
+        with self._use():
+            job = start_job(method, new_run_dir(method, self.root), self._recipe(req))
+        self.identity_name = identity.name if identity else None
+        return job
+
+    def start_identity_demo(self, name: str, org: str) -> Job:
+        """The presenter's one click: the identity preset (data, training, compare) from the loaded model.
+
+        A model an earlier run already renamed is first reloaded as it was, so the demo tells the same
+        story every time it is pressed.
+        """
+        if self.trained_by is not None:
+            self._idle()
+            with self._model_lock:
+                self._load(self.base)
+        return self.start("dpo", presets.IDENTITY, None, name=name, org=org, data_source="preset: identity")
+
+    def _recipe(self, req: Request):
+        lm = self.lm
+        inner = dpo_recipe(req, lm) if req.method == "dpo" else grpo_recipe(req, lm)
+
+        def recipe(job: Job) -> dict:
+            try:
+                result = inner(job)
+            except BaseException:
+                if job.phase in ("train", "after", "save"):  # touched by training (maybe adapters attached): drop it
+                    self.lm, self.trained_by = None, None
+                raise
+            self._adopt(job, result)
+            return result
+
+        return recipe
+
+    def _adopt(self, job: Job, result: dict) -> None:
+        """The trained model becomes the current one; the run's before-answers seed Compare's cache."""
+        system = ARITHMETIC_SYSTEM_PROMPT if job.kind == "grpo" else ""
+        if self.trained_by is None:  # before-answers only describe the base model
+            for row in result.get("before_after", []):
+                self._before[(system, row["question"])] = row["before"]
+        self.lm.model = result.pop("model")
+        self.trained_by = str(job.run_dir)
+
+    def stop(self) -> str:
+        job = current_job()
+        if job is None:
+            return "nothing is running"
+        return job.stop()
+
+    # -- watching ---------------------------------------------------------------------------
+    def job_view(self) -> dict | None:
+        """The current (or last) job as plain data: status, progress, and its logs so far."""
+        job = current_job()
+        if job is None:
+            return None
+        return {**job.snapshot(), "messages": list(job.messages), "metrics": job.metrics.rows(),
+                "probes": job.probes.rows(), "groups": job.groups.rows(),
+                "scores": job.result.get("scores"), "before_after": job.result.get("before_after"),
+                "name": self.identity_name}
+
+    # -- compare ----------------------------------------------------------------------------
+    def compare(self, questions: list[str], kinds: list[str] | None = None, system: str = "") -> dict:
+        """Before (the model the last run started from) and after (the current model) answers.
+
+        Returns {"rows": before_after rows, "scores": identity scores or {}, "trained": bool}.
+        """
+        questions = [q.strip() for q in questions if q and q.strip()]
+        if not questions:
+            raise StudioError("add at least one question to compare")
+        kinds = list(kinds or [])[: len(questions)] + ["question"] * (len(questions) - len(kinds or []))
+        system = (system or "").strip()
+        with self._use():
+            lm = self.lm
+            after = generate_answers(lm.model, lm.tokenizer, questions, system=system or None, max_new_tokens=COMPARE_TOKENS)
+            missing = [q for q in questions if (system, q) not in self._before]
+            if missing and self.trained_by is None:
+                answers = dict(zip(questions, after))  # the current model is the base model
+            elif missing:
+                base = load_model(self.base, device=lm.device)
+                answers = dict(zip(missing, generate_answers(base.model, base.tokenizer, missing, system=system or None,
+                                                             max_new_tokens=COMPARE_TOKENS)))
+                del base
+                gc.collect()
+            else:
+                answers = {}
+            for q, a in answers.items():
+                self._before[(system, q)] = a
+        before = [self._before[(system, q)] for q in questions]
+        rows = before_after(questions, before, after, kinds)
+        scores = identity_scores(rows, self.identity_name) if self.identity_name else {}
+        return {"rows": rows, "scores": scores, "trained": self.trained_by is not None}
+
+    @staticmethod
+    def default_questions(method: str = "dpo") -> list[list[str]]:
+        """Compare's prefilled (question, kind) rows: held-out identity and unrelated questions."""
+        if method == "grpo":
+            rows = build_arithmetic_problems(8, seed=10_000)
+            return [[next(m["content"] for m in r["prompt"] if m["role"] == "user"), "problem"] for r in rows]
+        return [[q, "identity"] for q in banks.EVAL_IDENTITY_QUESTIONS[:6]] + \
+            [[q, "unrelated"] for q in banks.EVAL_UNRELATED_QUESTIONS[:6]]
+
+    # -- runs -------------------------------------------------------------------------------
+    def runs(self) -> list[dict]:
+        """Past runs, newest first: path, method, status, scores (for the Runs tab's list)."""
+        out = []
+        for path in list_runs(self.root):
+            run = read_run(path)
+            out.append({"path": str(path), "name": path.name, "method": run["config"].get("method", "?"),
+                        "status": run["status"].get("status", "?"), "scores": run["scores"],
+                        "has_model": run["has_model"]})
+        return out
+
+    def run(self, path: str) -> dict:
+        path = self._inside(path)
+        return read_run(path)
+
+    def _inside(self, path: str) -> Path:
+        """A run folder under the runs root (never an arbitrary path a visitor typed)."""
+        p = Path(path or "").resolve()
+        if not path or self.root.resolve() not in p.parents or not (p / "config.json").exists():
+            raise StudioError("choose a run from the list")
+        return p
+
+    def archive(self, path: str, what: str = "receipt") -> Path:
+        """A zip of a run's receipt (JSON files) or of its trained model, written next to the run."""
+        run = self._inside(path)
+        target = run / f"{run.name}-{what}.zip"
+        if what == "model":
+            files = sorted((run / "model").glob("*"))
+            if not files:
+                raise StudioError("this run has no saved model (it failed or was interrupted before saving)")
+        else:
+            files = sorted(p for p in run.iterdir() if p.suffix in (".json", ".jsonl", ".txt"))
+        tmp = target.with_suffix(".zip.tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:  # safetensors do not compress
+            for f in files:
+                z.write(f, f"{run.name}/{'model/' if what == 'model' else ''}{f.name}")
+        tmp.replace(target)
+        return target
+
+    def settings(self, method: str, **values) -> DPOSettings | GRPOSettings:
+        """The preset's settings with the visitor's values on top, validated (SettingsError says what is wrong)."""
+        base = presets.IDENTITY if method == "dpo" else presets.ARITHMETIC
+        return presets.with_overrides(base, {k: v for k, v in values.items() if v is not None})

@@ -1,0 +1,66 @@
+"""Screenshots of the app at work for the README: the identity demo on the bundled model, in Chromium.
+
+    .venv/bin/python scripts/screenshot.py [--out assets]     # about 4 minutes on 2 CPU cores
+
+Launches the app, presses "Identity change demo", and saves the Train tab while the charts move
+(assets/train.png) and the Compare tab when the run is over (assets/compare.png).
+"""
+
+import argparse
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+CHROMIUM = os.environ.get("POSTTRAIN_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="assets")
+    ap.add_argument("--name", default="Nova Prime")
+    ap.add_argument("--org", default="Starlight Labs")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    import app
+    from playwright.sync_api import sync_playwright
+    from posttrain.studio import Studio
+    from posttrain.ui.views import CSS
+
+    studio = Studio(root=Path(tempfile.mkdtemp()) / "runs")
+    studio.load(None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.build_demo(studio)
+    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True, css=CSS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500}, locale="en-US")
+        page.set_default_timeout(600_000)
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_role("tab", name="2 · Data").click()
+        page.get_by_label("New name").fill(args.name)
+        page.get_by_label("Organisation").fill(args.org)
+        page.get_by_role("tab", name="3 · Train").click()
+        page.locator("#demo-btn").click()
+        page.locator("#status").get_by_text("step 12 / 18").wait_for()
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(out / "train.png"), full_page=True)
+        page.locator("#status").get_by_text("Finished: see the Compare tab").wait_for()
+        page.get_by_role("tab", name="4 · Compare").click()
+        page.locator("#side-by-side table tr").nth(3).wait_for()
+        page.screenshot(path=str(out / "compare.png"), full_page=True)
+        browser.close()
+    demo.close()
+    print(f"saved {out / 'train.png'} and {out / 'compare.png'}; scores: {studio.job_view()['scores']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The app through gradio_client against a launched server on the tiny model: the whole flow."""
+
+import ast
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+gradio_client = pytest.importorskip("gradio_client")  # a dev requirement; CI installs it
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def client(tiny_dir, tmp_path_factory):
+    import app
+    from posttrain.studio import Studio
+
+    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=tmp_path_factory.mktemp("app") / "runs"))
+    port = _free_port()
+    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True)
+    yield gradio_client.Client(f"http://127.0.0.1:{port}", verbose=False)
+    demo.close()
+
+
+def _settings(steps, probe_every=1):
+    # lora, lora_r, lr, steps, batch, accum, probe, beta, loss, sft, smoothing, max_length,
+    # generations, completion length, temperature, kl, reward functions, weights
+    return [True, 8, 5e-3, steps, 4, 1, probe_every, 0.5, "sigmoid", 1.0, 0.0, 64,
+            4, 16, 1.0, 0.0, ["boxed_match", "boxed_format"], "1.0, 0.5"]
+
+
+def _wait_job(client, cond, timeout=240):
+    t0 = time.time()
+    while True:
+        job = client.predict(api_name="/job")
+        if cond(job):
+            return job
+        assert time.time() - t0 < timeout, job
+        time.sleep(0.3)
+
+
+def test_load_build_train_watch_stop_compare(client):
+    card, msg = client.predict("", api_name="/load_model")
+    assert "Loaded" in msg and "| parameters |" in card
+
+    table, msg, _ = client.predict("Nova", "Acme", 8, api_name="/build_identity")
+    assert msg.startswith("✅ 8 pairs ready (4 identity, 4 control)")
+    assert table["headers"] == ["prompt", "chosen", "rejected", "kind"] and len(table["data"]) == 8
+    table["data"][0][1] = "I'm Nova, built by Acme. (edited in the table)"  # edits reach training
+
+    msg = client.predict("dpo", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
+                         *_settings(steps=60), api_name="/start")
+    assert msg.startswith("✅ Started the DPO job"), msg
+    job = _wait_job(client, lambda j: j["n_metrics"] >= 2)
+    assert "loss" in job["metrics"][-1] and "rewards/margins" in job["metrics"][-1]
+
+    busy = client.predict("Who are you?", api_name="/ask")[0]
+    assert busy.startswith("⚠️ Refused: a dpo job is running (step")  # one job, and its model, at a time
+    again = client.predict("dpo", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
+                           *_settings(steps=2), api_name="/start")
+    assert again.startswith("⚠️ Refused: a dpo job is")
+
+    assert client.predict(api_name="/stop").startswith("⏹ Stopping")
+    job = _wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
+    assert job["status"] == "stopped" and 1 <= job["step"] < 60, job  # stop ended the job early
+    data = Path(job["run_dir"], "data.json").read_text()
+    assert "(edited in the table)" in data
+
+    scores, html = client.predict({"headers": ["question", "kind"],
+                                   "data": [["Who are you?", "identity"], ["Name a colour.", "unrelated"]]},
+                                  "", api_name="/compare")
+    assert "<table" in html and "Who are you?" in html and "Name a colour." in html
+    assert "**success**" in scores and "unchanged" in scores
+
+    runs, _ = client.predict(api_name="/runs")
+    assert runs["value"] == job["run_dir"] and "DPO · stopped" in runs["choices"][0][0]
+
+
+def test_bad_input_is_a_sentence_not_a_traceback(client):
+    _, msg = client.predict("./no/such/model", api_name="/load_model")
+    assert msg.startswith("⚠️") and "does not exist" in msg
+    msg = client.predict("grpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}, "",
+                         {"headers": ["question", "answer"], "data": [["What is 2+3?", "five"]]}, "", "",
+                         *_settings(steps=2), api_name="/start")
+    assert msg == "⚠️ row 1 has answer 'five', which is not a number; put only the final number there."
+    msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}, "",
+                         {"headers": ["question", "answer"], "data": []}, "", "", *_settings(steps=2),
+                         api_name="/start")
+    assert msg == "⚠️ Build or load the DPO data on the Data tab first."
+    settings = _settings(steps=2)
+    settings[2] = 5.0  # learning rate
+    msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
+                         "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
+    assert msg.startswith("⚠️ learning rate must be above 0 and at most 0.01")
+
+
+def test_every_string_has_both_languages():
+    from posttrain.ui.text import TEXT
+
+    missing = [k for k, (en, zh) in TEXT.items() if not en.strip() or not zh.strip()]
+    assert not missing
+
+
+def test_the_engine_never_imports_gradio():
+    root = Path(__file__).resolve().parents[1] / "posttrain"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "gradio"]
+    assert not offenders
