@@ -38,11 +38,11 @@ ID, AR = presets.IDENTITY, presets.ARITHMETIC
 def _message(e: Exception, lang: str) -> str:
     """An engine error as one readable sentence; anything unexpected is logged, not shown raw."""
     if isinstance(e, JobBusy):
-        return "⚠️ " + t("msg.busy", lang, error=str(e))
+        return "⚠ " + t("msg.busy", lang, error=str(e))
     if isinstance(e, EXPECTED):
-        return "⚠️ " + t("msg.error", lang, error=str(e))
+        return "⚠ " + t("msg.error", lang, error=str(e))
     traceback.print_exc()
-    return "⚠️ " + t("msg.error", lang, error=f"unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    return "⚠ " + t("msg.error", lang, error=f"unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
 
 def _frame(headers: list[str], rows: list[list]) -> pd.DataFrame:
@@ -223,7 +223,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 return gr.skip(), _message(e, lng), gr.skip()
             kinds = [r["kind"] for r in rows]
             msg = t("data.n_pairs", lng, n=len(rows), identity=kinds.count("identity"), control=kinds.count("control"))
-            return _frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✅ " + msg, views.card_md(studio.card(), lng)
+            return _frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✓ " + msg, views.card_md(studio.card(), lng)
 
         def load_pairs(hub, file, lng):
             src = file or (hub or "").strip()
@@ -232,11 +232,11 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             except Exception as e:  # noqa: BLE001
                 return gr.skip(), _message(e, lng)
             shown = os.path.basename(src) if file else src
-            return _frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✅ " + t("data.n_rows", lng, n=len(rows), source=shown)
+            return _frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✓ " + t("data.n_rows", lng, n=len(rows), source=shown)
 
         def problems_view(rows, lng):
             sys_prompt, table = tables.grpo_table(rows)
-            return sys_prompt, _frame(tables.GRPO_HEADERS, table), "✅ " + t("data.n_problems", lng, n=len(rows))
+            return sys_prompt, _frame(tables.GRPO_HEADERS, table), "✓ " + t("data.n_problems", lng, n=len(rows))
 
         def generate(n, share, lng):
             try:
@@ -278,22 +278,22 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                     studio.start("grpo", settings, rows, data_source="app: table")
             except DataError as e:
                 if "the table has no" in str(e):
-                    return "⚠️ " + t("train.need_data", lng, kind=m.upper())
+                    return "⚠ " + t("train.need_data", lng, kind=m.upper())
                 return _message(e, lng)
             except Exception as e:  # noqa: BLE001
                 return _message(e, lng)
-            return "✅ " + t("train.started", lng, kind=m.upper())
+            return "✓ " + t("train.started", lng, kind=m.upper())
 
         def run_demo(nm, og, lng):
             try:
                 studio.start_identity_demo(nm, og)
             except Exception as e:  # noqa: BLE001
                 return _message(e, lng), gr.skip(), gr.skip()
-            return "✅ " + t("train.started", lng, kind="DPO"), gr.Tabs(selected="train"), "dpo"
+            return "✓ " + t("train.started", lng, kind="DPO"), gr.Tabs(selected="train"), "dpo"
 
         def stop(lng):
             msg = studio.stop()
-            return t("msg.nothing", lng) if msg.startswith("nothing") else "⏹ " + t("msg.stopping", lng)
+            return t("msg.nothing", lng) if msg.startswith("nothing") else "■ " + t("msg.stopping", lng)
 
         def tick(lng, last):
             v = studio.job_view()

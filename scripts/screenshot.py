@@ -3,7 +3,7 @@
     .venv/bin/python scripts/screenshot.py [--out assets]     # about 4 minutes on 2 CPU cores
 
 Launches the app, presses "Identity change demo", and saves the Train tab while the charts move
-(assets/train.png) and the Compare tab when the run is over (assets/compare.png).
+(assets/train.png, once the probe timeline shows the new name) and the Compare tab when the run is over (assets/compare.png).
 """
 
 import argparse
@@ -50,13 +50,13 @@ def main() -> None:
         page.get_by_label("Organisation").fill(args.org)
         page.get_by_role("tab", name="3 · Train").click()
         page.locator("#demo-btn").click()
-        page.locator("#status").get_by_text("step 12 / 18").wait_for()
-        page.wait_for_timeout(3000)
+        page.locator("#probes .pt-hit").first.wait_for()  # the probe timeline shows the new name
+        page.wait_for_timeout(1500)
         page.screenshot(path=str(out / "train.png"), full_page=True)
         page.locator("#status").get_by_text("Finished: see the Compare tab").wait_for()
         page.get_by_role("tab", name="4 · Compare").click()
         page.locator("#side-by-side table tr").nth(3).wait_for()
-        page.screenshot(path=str(out / "compare.png"), full_page=True)
+        page.screenshot(path=str(out / "compare.png"))
         browser.close()
     demo.close()
     print(f"saved {out / 'train.png'} and {out / 'compare.png'}; scores: {studio.job_view()['scores']}")

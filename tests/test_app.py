@@ -50,23 +50,23 @@ def test_load_build_train_watch_stop_compare(client):
     assert "Loaded" in msg and "| parameters |" in card
 
     table, msg, _ = client.predict("Nova", "Acme", 8, api_name="/build_identity")
-    assert msg.startswith("✅ 8 pairs ready (4 identity, 4 control)")
+    assert msg.startswith("✓ 8 pairs ready (4 identity, 4 control)")
     assert table["headers"] == ["prompt", "chosen", "rejected", "kind"] and len(table["data"]) == 8
     table["data"][0][1] = "I'm Nova, built by Acme. (edited in the table)"  # edits reach training
 
     msg = client.predict("dpo", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
                          *_settings(steps=60), api_name="/start")
-    assert msg.startswith("✅ Started the DPO job"), msg
+    assert msg.startswith("✓ Started the DPO job"), msg
     job = _wait_job(client, lambda j: j["n_metrics"] >= 2)
     assert "loss" in job["metrics"][-1] and "rewards/margins" in job["metrics"][-1]
 
     busy = client.predict("Who are you?", api_name="/ask")[0]
-    assert busy.startswith("⚠️ Refused: a dpo job is running (step")  # one job, and its model, at a time
+    assert busy.startswith("⚠ Refused: a dpo job is running (step")  # one job, and its model, at a time
     again = client.predict("dpo", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
                            *_settings(steps=2), api_name="/start")
-    assert again.startswith("⚠️ Refused: a dpo job is")
+    assert again.startswith("⚠ Refused: a dpo job is")
 
-    assert client.predict(api_name="/stop").startswith("⏹ Stopping")
+    assert client.predict(api_name="/stop").startswith("■ Stopping")
     job = _wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "stopped" and 1 <= job["step"] < 60, job  # stop ended the job early
     data = Path(job["run_dir"], "data.json").read_text()
@@ -84,20 +84,20 @@ def test_load_build_train_watch_stop_compare(client):
 
 def test_bad_input_is_a_sentence_not_a_traceback(client):
     _, msg = client.predict("./no/such/model", api_name="/load_model")
-    assert msg.startswith("⚠️") and "does not exist" in msg
+    assert msg.startswith("⚠") and "does not exist" in msg
     msg = client.predict("grpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}, "",
                          {"headers": ["question", "answer"], "data": [["What is 2+3?", "five"]]}, "", "",
                          *_settings(steps=2), api_name="/start")
-    assert msg == "⚠️ row 1 has answer 'five', which is not a number; put only the final number there."
+    assert msg == "⚠ row 1 has answer 'five', which is not a number; put only the final number there."
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}, "",
                          {"headers": ["question", "answer"], "data": []}, "", "", *_settings(steps=2),
                          api_name="/start")
-    assert msg == "⚠️ Build or load the DPO data on the Data tab first."
+    assert msg == "⚠ Build or load the DPO data on the Data tab first."
     settings = _settings(steps=2)
     settings[2] = 5.0  # learning rate
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
                          "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
-    assert msg.startswith("⚠️ learning rate must be above 0 and at most 0.01")
+    assert msg.startswith("⚠ learning rate must be above 0 and at most 0.01")
 
 
 def test_every_string_has_both_languages():
