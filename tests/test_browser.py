@@ -61,6 +61,10 @@ def test_click_through_every_tab_run_a_job_and_see_it_move(page, tmp_path):
     # the chart updates: the loss line gets points while the job runs
     page.wait_for_function("() => [...document.querySelectorAll('#charts .scatterlayer .trace path.js-line')]"
                            ".some(p => (p.getAttribute('d') || '').length > 10)")
+    page.reload()  # the job lives in the server: a reopened page shows it and its charts again
+    page.get_by_role("tab", name="3 · Train").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#charts .scatterlayer .trace path.js-line')]"
+                           ".some(p => (p.getAttribute('d') || '').length > 10)")
     page.locator("#probes").get_by_text("Who are you?").first.wait_for()
     page.locator("#status").get_by_text("done · finished · step 18 / 18").wait_for()  # this run, not an earlier one
 

@@ -5,6 +5,7 @@ import zipfile
 import pytest
 import torch
 
+from posttrain import charts
 from posttrain.models import generate_answers, load_model
 from posttrain.recipes import COMPARE_TOKENS
 from posttrain.runner import JobBusy
@@ -81,6 +82,9 @@ def test_a_finished_run_is_listed_and_downloads_as_zips(studio):
                        studio.arithmetic_data(4))
     job.wait(300)
     assert job.status == "done", job.error
+    prompt, headers, rows = charts.group_table(studio.job_view()["groups"])  # the group inspector's view
+    assert "step 1" in prompt and headers[0] == "advantage" and len(rows) == 4
+    assert abs(sum(r[0] for r in rows)) < 1e-3  # advantages are relative to the group mean
     runs = studio.runs()
     assert runs[0]["method"] == "grpo" and runs[0]["status"] == "done" and runs[0]["has_model"]
     with zipfile.ZipFile(studio.archive(runs[0]["path"], "receipt")) as z:

@@ -1,0 +1,257 @@
+"""posttrain's speed benchmarks, measured side by side in one run; the last line printed is one JSON object.
+
+    .venv/bin/python bench/run.py            # everything (about 20 minutes on 2 CPU cores)
+    .venv/bin/python bench/run.py --quick    # a reduced version (under 5 minutes on 2 CPU cores)
+
+Keys of the JSON line:
+- identity_train_s, identity_total_s (load + data + before + train + after + save), success, leak,
+  unchanged: the identity preset on the bundled model through the same job the app and CLI run;
+- engine_over_trl: time of the engine's DPO job (`jobs.run_dpo` with its callback, metrics log and
+  probes off) ÷ a plain TRL script doing the identical job (same model, pairs, DPOConfig, LoRA,
+  threads, and the same CPU log-prob kernel), alternating, several repeats, median of each;
+  trl_stock_over_engine: stock TRL (without the engine's completion-only log-prob change) ÷ engine;
+- flops_ratio: training FLOP/s achieved by that DPO job (FLOPs counted by torch's FlopCounterMode
+  over one identical job) ÷ this machine's dense matmul FLOP/s measured at the same dtype and threads;
+- compare_speedup: one-question-at-a-time generation ÷ batched generation for the Compare questions;
+- peak_rss_mb: the process's peak resident memory while the engine's DPO job runs;
+- grpo_step_s and grpo_generation_share: the arithmetic preset's seconds per step, and the share of
+  training time spent generating completions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from posttrain import banks, presets  # noqa: E402
+from posttrain.models import configure_threads, generate_answers, load_model  # noqa: E402
+from posttrain.recipes import COMPARE_TOKENS, IdentitySpec, identity_pairs  # noqa: E402
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    return {"date": time.strftime("%Y-%m-%d"), "cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def matmul_flops(dtype: torch.dtype, n: int, repeats: int = 5) -> float:
+    """Best-of dense n×n matmul FLOP/s at the current thread count (bf16 through autocast, as training uses it)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+            (a @ b).sum().item()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best
+
+
+class PeakRSS:
+    """Samples this process's resident memory every 20 ms while in the `with` block."""
+
+    def __enter__(self):
+        self.peak, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmRSS:"):
+                    self.peak = max(self.peak, int(line.split()[1]) / 1024)
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# ---------------------------------------------------------------------------------- identity preset
+
+def identity_preset(quick: bool) -> dict:
+    from posttrain.runner import start_job
+
+    overrides = {"max_steps": 6} if quick else {}
+    req = presets.identity_request(None, "Nova Prime", "Starlight Labs", overrides=overrides)
+    if quick:
+        req.identity.n_identity = req.identity.n_control = 12
+    out = Path(tempfile.mkdtemp()) / "identity"
+    t0 = time.perf_counter()
+    job = start_job("dpo", out, presets.recipe_for(req))
+    job.wait()
+    total = time.perf_counter() - t0
+    assert job.status == "done", job.error
+    s = job.result["scores"]
+    times = job.snapshot()["phase_times"]
+    say(f"identity preset: {times}, scores {s}")
+    return {"identity_train_s": times["train"], "identity_total_s": round(total, 1), "identity_phase_s": times,
+            "success": s["success"], "leak": s["leak"], "unchanged": s["unchanged"]}
+
+
+# ---------------------------------------------------------------------------------- engine vs plain TRL
+
+def _plain_trl_dpo(model, tok, rows, settings, out) -> None:
+    """What a user would write with TRL alone for the same job: DPOConfig + DPOTrainer + train + merge."""
+    from peft import LoraConfig
+    from trl import DPOConfig, DPOTrainer
+    from datasets import Dataset
+
+    data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
+    args = DPOConfig(**settings.trl_kwargs(out, "cpu", _bf16()))
+    lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
+                      target_modules="all-linear", task_type="CAUSAL_LM")
+    trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=lora)
+    trainer.train()
+    trainer.model.merge_and_unload()
+
+
+def _bf16() -> bool:
+    from posttrain.jobs import cpu_bf16_supported
+
+    return os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
+
+
+def _engine_dpo(model, tok, rows, settings, out) -> None:
+    from posttrain.jobs import run_dpo
+    from posttrain.metrics import MetricsLog, Progress, TrainingCallback
+
+    log = MetricsLog(Path(out) / "metrics.jsonl")
+    run_dpo(model, tok, rows, settings, out, [TrainingCallback(log, Progress(), threading.Event())])
+
+
+def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from posttrain.jobs import score_only_completions
+
+    settings = presets.with_overrides(presets.IDENTITY, {"max_steps": 3 if quick else 8, "probe_every": 0})
+    repeats = 2 if quick else 3
+    variants = [("engine", _engine_dpo, True), ("trl", _plain_trl_dpo, True)]
+    if not quick:
+        variants.append(("trl_stock", _plain_trl_dpo, False))
+    times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    peak = 0.0
+    for r in range(repeats):
+        for name, fn, compact in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
+            lm = load_model(None)
+            score_only_completions(compact)
+            with tempfile.TemporaryDirectory() as out, PeakRSS() as rss:
+                t0 = time.perf_counter()
+                fn(lm.model, lm.tokenizer, rows, settings, out)
+                times[name].append(time.perf_counter() - t0)
+            if name == "engine":
+                peak = max(peak, rss.peak)
+            say(f"  {name}: {times[name][-1]:.1f} s")
+            del lm
+    score_only_completions(True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+
+    lm = load_model(None)  # FLOPs of the identical job, counted once (the counter slows it; not timed)
+    with tempfile.TemporaryDirectory() as out, FlopCounterMode(display=False) as counter:
+        _plain_trl_dpo(lm.model, lm.tokenizer, rows, settings, out)
+    flops = counter.get_total_flops()
+    out = {"engine_over_trl": round(med["engine"] / med["trl"], 3), "dpo_engine_s": round(med["engine"], 1),
+           "dpo_trl_s": round(med["trl"], 1), "dpo_steps": settings.max_steps, "dpo_repeats": repeats,
+           "dpo_flops": flops, "flops_ratio": round(flops / med["engine"] / peak_matmul, 3),
+           "achieved_gflops": round(flops / med["engine"] / 1e9, 1), "peak_rss_mb": round(peak)}
+    if "trl_stock" in med:
+        out["trl_stock_over_engine"] = round(med["trl_stock"] / med["engine"], 2)
+        out["dpo_trl_stock_s"] = round(med["trl_stock"], 1)
+    return out
+
+
+# ---------------------------------------------------------------------------------- compare and GRPO
+
+def compare_speedup(quick: bool) -> dict:
+    lm = load_model(None)
+    questions = list(banks.EVAL_IDENTITY_QUESTIONS) + list(banks.EVAL_UNRELATED_QUESTIONS)
+    if quick:
+        questions = questions[::2]
+    t0 = time.perf_counter()
+    one = generate_answers(lm.model, lm.tokenizer, questions, max_new_tokens=COMPARE_TOKENS, batch_size=1)
+    seq = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    batched = generate_answers(lm.model, lm.tokenizer, questions, max_new_tokens=COMPARE_TOKENS)
+    bat = time.perf_counter() - t0
+    same = sum(a == b for a, b in zip(one, batched)) / len(questions)
+    say(f"compare: {len(questions)} questions, sequential {seq:.1f} s, batched {bat:.1f} s, identical {same:.0%}")
+    return {"compare_speedup": round(seq / bat, 2), "compare_sequential_s": round(seq, 1),
+            "compare_batched_s": round(bat, 1), "compare_questions": len(questions), "compare_identical": round(same, 3)}
+
+
+def grpo_steps(quick: bool) -> dict:
+    from trl import GRPOTrainer
+
+    from posttrain.jobs import run_grpo
+    from posttrain.metrics import MetricsLog, Progress, TrainingCallback
+
+    gen_time = [0.0]
+    original = GRPOTrainer._generate
+
+    def timed(self, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return original(self, *a, **k)
+        finally:
+            gen_time[0] += time.perf_counter() - t0
+
+    steps = 2 if quick else 5
+    req = presets.arithmetic_request(None, overrides={"max_steps": steps, "probe_every": 0})
+    lm = load_model(None)
+    log = MetricsLog()
+    GRPOTrainer._generate = timed
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            run_grpo(lm.model, lm.tokenizer, req.rows, req.settings, out,
+                     [TrainingCallback(log, Progress(), threading.Event())])
+    finally:
+        GRPOTrainer._generate = original
+    train_s = next(r["train_runtime"] for r in log.rows() if "train_runtime" in r)
+    say(f"grpo: {steps} steps in {train_s:.1f} s, generation {gen_time[0]:.1f} s")
+    return {"grpo_step_s": round(train_s / steps, 1), "grpo_generation_share": round(gen_time[0] / train_s, 3),
+            "grpo_steps": steps}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a reduced run (under 5 minutes on 2 CPU cores)")
+    args = ap.parse_args()
+    configure_threads()
+    t0 = time.perf_counter()
+    result = {"quick": args.quick, **machine()}
+    dtype = torch.bfloat16 if _bf16() else torch.float32
+    peak = matmul_flops(dtype, 1024 if args.quick else 2048)
+    result.update(matmul_dtype=str(dtype).removeprefix("torch."), matmul_gflops=round(peak / 1e9, 1))
+    say(f"machine: {result}")
+    result.update(identity_preset(args.quick))
+    spec = IdentitySpec("Nova Prime", "Starlight Labs", n_identity=12 if args.quick else 32,
+                        n_control=12 if args.quick else 32)
+    rows = identity_pairs(load_model(None), spec)
+    result.update(engine_vs_trl(rows, args.quick, peak))
+    result.update(compare_speedup(args.quick))
+    result.update(grpo_steps(args.quick))
+    result["bench_s"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
