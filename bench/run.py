@@ -13,7 +13,8 @@ Keys of the JSON line:
 - flops_ratio: training FLOP/s achieved by that DPO job (FLOPs counted by torch's FlopCounterMode
   over one identical job) ÷ this machine's dense matmul FLOP/s measured at the same dtype and threads;
 - compare_speedup: one-question-at-a-time generation ÷ batched generation for the Compare questions;
-- peak_rss_mb: the process's peak resident memory while the engine's DPO job runs;
+- peak_rss_mb: peak resident memory of a fresh process that loads the model and runs the engine's DPO
+  job (rss_after_load_mb and model_mb beside it: the reference model is never a second copy);
 - grpo_step_s and grpo_generation_share: the arithmetic preset's seconds per step, and the share of
   training time spent generating completions.
 """
@@ -21,10 +22,13 @@ Keys of the JSON line:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -64,25 +68,30 @@ def matmul_flops(dtype: torch.dtype, n: int, repeats: int = 5) -> float:
     return 2 * n**3 / best
 
 
-class PeakRSS:
-    """Samples this process's resident memory every 20 ms while in the `with` block."""
+def _rss_mb() -> float:
+    return next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmRSS:"))
 
-    def __enter__(self):
-        self.peak, self._stop = 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
 
-    def _run(self):
-        while not self._stop.is_set():
-            for line in open("/proc/self/status"):
-                if line.startswith("VmRSS:"):
-                    self.peak = max(self.peak, int(line.split()[1]) / 1024)
-            time.sleep(0.02)
+def dpo_memory(rows: list[dict], settings) -> dict:
+    """Peak resident memory of the engine's DPO job, measured in a fresh process that does only that."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "rows.json"
+        data.write_text(json.dumps(rows))
+        out = subprocess.run([sys.executable, __file__, "--dpo-memory", str(data), str(settings.max_steps)],
+                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    return json.loads(out)
 
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+
+def _dpo_memory_child(rows_file: str, steps: int) -> None:
+    rows = json.loads(Path(rows_file).read_text())
+    lm = load_model(None)
+    loaded = _rss_mb()
+    settings = presets.with_overrides(presets.IDENTITY, {"max_steps": steps, "probe_every": 0})
+    with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(sys.stderr):
+        _engine_dpo(lm.model, lm.tokenizer, rows, settings, out)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mb": round(peak), "rss_after_load_mb": round(loaded),
+                      "model_mb": round(lm.memory_mb)}))
 
 
 # ---------------------------------------------------------------------------------- identity preset
@@ -94,6 +103,8 @@ def identity_preset(quick: bool) -> dict:
     req = presets.identity_request(None, "Nova Prime", "Starlight Labs", overrides=overrides)
     if quick:
         req.identity.n_identity = req.identity.n_control = 12
+        req.compare_questions = list(banks.EVAL_IDENTITY_QUESTIONS[:8]) + list(banks.EVAL_UNRELATED_QUESTIONS[:8])
+        req.compare_kinds = ["identity"] * 8 + ["unrelated"] * 8
     out = Path(tempfile.mkdtemp()) / "identity"
     t0 = time.perf_counter()
     job = start_job("dpo", out, presets.recipe_for(req))
@@ -149,17 +160,17 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     if not quick:
         variants.append(("trl_stock", _plain_trl_dpo, False))
     times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
-    peak = 0.0
+    lm = load_model(None)  # warm-up (first-call costs of oneDNN kernels, imports), not timed
+    with tempfile.TemporaryDirectory() as out:
+        _engine_dpo(lm.model, lm.tokenizer, rows[:8], presets.with_overrides(settings, {"max_steps": 1}), out)
     for r in range(repeats):
         for name, fn, compact in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
             lm = load_model(None)
             score_only_completions(compact)
-            with tempfile.TemporaryDirectory() as out, PeakRSS() as rss:
+            with tempfile.TemporaryDirectory() as out:
                 t0 = time.perf_counter()
                 fn(lm.model, lm.tokenizer, rows, settings, out)
                 times[name].append(time.perf_counter() - t0)
-            if name == "engine":
-                peak = max(peak, rss.peak)
             say(f"  {name}: {times[name][-1]:.1f} s")
             del lm
     score_only_completions(True)
@@ -172,7 +183,7 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     out = {"engine_over_trl": round(med["engine"] / med["trl"], 3), "dpo_engine_s": round(med["engine"], 1),
            "dpo_trl_s": round(med["trl"], 1), "dpo_steps": settings.max_steps, "dpo_repeats": repeats,
            "dpo_flops": flops, "flops_ratio": round(flops / med["engine"] / peak_matmul, 3),
-           "achieved_gflops": round(flops / med["engine"] / 1e9, 1), "peak_rss_mb": round(peak)}
+           "achieved_gflops": round(flops / med["engine"] / 1e9, 1), **dpo_memory(rows, settings)}
     if "trl_stock" in med:
         out["trl_stock_over_engine"] = round(med["trl_stock"] / med["engine"], 2)
         out["dpo_trl_stock_s"] = round(med["trl_stock"], 1)
@@ -185,7 +196,7 @@ def compare_speedup(quick: bool) -> dict:
     lm = load_model(None)
     questions = list(banks.EVAL_IDENTITY_QUESTIONS) + list(banks.EVAL_UNRELATED_QUESTIONS)
     if quick:
-        questions = questions[::2]
+        questions = questions[::4]
     t0 = time.perf_counter()
     one = generate_answers(lm.model, lm.tokenizer, questions, max_new_tokens=COMPARE_TOKENS, batch_size=1)
     seq = time.perf_counter() - t0
@@ -234,21 +245,25 @@ def grpo_steps(quick: bool) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a reduced run (under 5 minutes on 2 CPU cores)")
+    ap.add_argument("--dpo-memory", nargs=2, metavar=("ROWS_JSON", "STEPS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     configure_threads()
+    if args.dpo_memory:
+        return _dpo_memory_child(args.dpo_memory[0], int(args.dpo_memory[1]))
     t0 = time.perf_counter()
     result = {"quick": args.quick, **machine()}
     dtype = torch.bfloat16 if _bf16() else torch.float32
     peak = matmul_flops(dtype, 1024 if args.quick else 2048)
     result.update(matmul_dtype=str(dtype).removeprefix("torch."), matmul_gflops=round(peak / 1e9, 1))
     say(f"machine: {result}")
-    result.update(identity_preset(args.quick))
-    spec = IdentitySpec("Nova Prime", "Starlight Labs", n_identity=12 if args.quick else 32,
-                        n_control=12 if args.quick else 32)
-    rows = identity_pairs(load_model(None), spec)
-    result.update(engine_vs_trl(rows, args.quick, peak))
-    result.update(compare_speedup(args.quick))
-    result.update(grpo_steps(args.quick))
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON line
+        result.update(identity_preset(args.quick))
+        spec = IdentitySpec("Nova Prime", "Starlight Labs", n_identity=12 if args.quick else 32,
+                            n_control=12 if args.quick else 32)
+        rows = identity_pairs(load_model(None), spec)
+        result.update(engine_vs_trl(rows, args.quick, peak))
+        result.update(compare_speedup(args.quick))
+        result.update(grpo_steps(args.quick))
     result["bench_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result))
 
