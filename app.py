@@ -32,6 +32,7 @@ from posttrain.ui import views  # noqa: E402
 from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
 
 EXPECTED = (ModelError, DataError, SettingsError, StudioError)
+MAX_UPLOAD = "50mb"  # datasets for a short demo are small; a public Space must not take huge uploads
 ID, AR = presets.IDENTITY, presets.ARITHMETIC
 
 
@@ -43,6 +44,13 @@ def _message(e: Exception, lang: str) -> str:
         return "⚠ " + t("msg.error", lang, error=str(e))
     traceback.print_exc()
     return "⚠ " + t("msg.error", lang, error=f"unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+
+
+def _n(value, cast, name: str):
+    """A number field's value, or a sentence when it was left empty."""
+    if value is None or str(value).strip() == "":
+        raise SettingsError(f"{name} is empty; type a number")
+    return cast(value)
 
 
 def _frame(headers: list[str], rows: list[list]) -> pd.DataFrame:
@@ -228,7 +236,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
         def load_pairs(hub, file, lng):
             src = file or (hub or "").strip()
             try:
-                rows = studio.preference_data(src)
+                rows = studio.preference_data(src, uploaded=bool(file))
             except Exception as e:  # noqa: BLE001
                 return gr.skip(), _message(e, lng)
             shown = os.path.basename(src) if file else src
@@ -252,18 +260,23 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
 
         def settings_for(m, lora_, r, lr_, steps_, batch_, accum_, probe_, beta_, loss_, sft_, smooth_, maxlen_,
                          gens_, comp_, temp_, kl_, funcs_, weights_):
-            common = dict(lora=bool(lora_), lora_r=int(r), lora_alpha=2 * int(r), learning_rate=float(lr_),
-                          max_steps=int(steps_), batch_size=int(batch_), grad_accum=int(accum_), probe_every=int(probe_))
+            common = dict(lora=bool(lora_), lora_r=_n(r, int, "LoRA rank"), learning_rate=_n(lr_, float, "learning rate"),
+                          max_steps=_n(steps_, int, "steps"), batch_size=_n(batch_, int, "batch size"),
+                          grad_accum=_n(accum_, int, "gradient accumulation"), probe_every=_n(probe_, int, "probe every"))
+            common["lora_alpha"] = 2 * common["lora_r"]
             if m == "dpo":
-                return studio.settings("dpo", **common, beta=float(beta_), loss_type=loss_, sft_weight=float(sft_),
-                                       label_smoothing=float(smooth_), max_length=int(maxlen_))
+                return studio.settings("dpo", **common, beta=_n(beta_, float, "beta"), loss_type=loss_,
+                                       sft_weight=_n(sft_, float, "SFT weight"),
+                                       label_smoothing=_n(smooth_, float, "label smoothing"),
+                                       max_length=_n(maxlen_, int, "max length"))
             try:
                 w = [float(x) for x in str(weights_).replace("，", ",").split(",") if x.strip()]
             except ValueError:
                 raise SettingsError(f"reward weights must be numbers separated by commas (got '{weights_}')") from None
-            return studio.settings("grpo", **common, num_generations=int(gens_), max_completion_length=int(comp_),
-                                   temperature=float(temp_), kl_beta=float(kl_), reward_funcs=list(funcs_ or []),
-                                   reward_weights=w)
+            return studio.settings("grpo", **common, num_generations=_n(gens_, int, "generations per prompt"),
+                                   max_completion_length=_n(comp_, int, "max completion length"),
+                                   temperature=_n(temp_, float, "temperature"), kl_beta=_n(kl_, float, "KL beta"),
+                                   reward_funcs=list(funcs_ or []), reward_weights=w)
 
         def start(m, pair_table, sys_prompt, problem_table, nm, og, *settings_and_lang):
             *values, lng = settings_and_lang
@@ -445,7 +458,8 @@ def main() -> None:
     threading.Thread(target=lambda: _try(studio.load, None), daemon=True).start()
     port = int(os.environ.get("PORT", os.environ.get("GRADIO_SERVER_PORT", 7860)))
     build_demo(studio).queue(default_concurrency_limit=4).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port, css=views.CSS)
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port, css=views.CSS,
+        max_file_size=MAX_UPLOAD)
 
 
 def _try(fn, *args):

@@ -14,6 +14,7 @@ pairs, loading and comparing are refused with a message that says what is runnin
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import zipfile
 from contextlib import contextmanager
@@ -23,10 +24,15 @@ from . import banks, presets
 from .compare import before_after, identity_scores
 from .config import DPOSettings, GRPOSettings
 from .data import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, load_grpo_data, load_preference_data
-from .models import BUNDLED_MODEL, LoadedModel, generate_answers, load_model
+from .models import BUNDLED_MODEL, LoadedModel, generate_answers, is_bundled, load_model
 from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
 from .runner import ACTIVE, Job, JobBusy, current_job, start_job
 from .runs import list_runs, new_run_dir, read_run, runs_root
+
+
+def is_public() -> bool:
+    """Public mode: on a Hugging Face Space ($SPACE_ID is set there) or when $POSTTRAIN_PUBLIC=1."""
+    return bool(os.environ.get("SPACE_ID")) or os.environ.get("POSTTRAIN_PUBLIC", "") == "1"
 
 
 class StudioError(ValueError):
@@ -34,9 +40,11 @@ class StudioError(ValueError):
 
 
 class Studio:
-    def __init__(self, default_model: str = BUNDLED_MODEL, root: str | Path | None = None):
+    def __init__(self, default_model: str = BUNDLED_MODEL, root: str | Path | None = None, public: bool | None = None):
         self.default_model = default_model
         self.root = Path(root) if root else runs_root()
+        # Public mode (a Space, or $POSTTRAIN_PUBLIC=1): strangers may not read the server's files.
+        self.public = is_public() if public is None else public
         self.lm: LoadedModel | None = None
         self.base: str = default_model  # the source the current model was loaded from
         self.trained_by: str | None = None  # run dir whose trained weights the current model holds
@@ -72,10 +80,22 @@ class Studio:
 
     def load(self, source: str | None) -> dict:
         """Load a model (bundled default, Hub id, local folder or run folder) as the current model."""
+        source = (source or "").strip() or self.default_model
+        self._check_public_model(source)
         self._idle()
         with self._model_lock:
-            self._load((source or "").strip() or self.default_model)
+            self._load(source)
             return self.card()
+
+    def _check_public_model(self, source: str) -> None:
+        if not self.public or source == self.default_model or is_bundled(source):
+            return
+        path = Path(source).expanduser()
+        if path.exists() or source.startswith((".", "/", "~")):
+            if path.resolve() == self.root.resolve() or self.root.resolve() in path.resolve().parents:
+                return
+            raise StudioError("this is a public app: it loads the bundled model, Hub ids (like "
+                              "Qwen/Qwen2.5-0.5B-Instruct) and its own runs, not folders on the server")
 
     def card(self) -> dict:
         """The current model's facts, plus which run trained it (None: as loaded)."""
@@ -102,10 +122,12 @@ class Studio:
         with self._use():
             return identity_pairs(self.lm, spec)
 
-    @staticmethod
-    def preference_data(source) -> list[dict]:
+    def preference_data(self, source, uploaded: bool = False) -> list[dict]:
+        """Pairs from an uploaded file or a Hub dataset id (in public mode, never a server path)."""
         if not source:
             raise StudioError("choose a .jsonl, .csv or .parquet file, or type a Hub dataset id")
+        if self.public and not uploaded and Path(str(source)).expanduser().exists():
+            raise StudioError("this is a public app: upload the file, or type a Hub dataset id")
         return load_preference_data(source)
 
     @staticmethod

@@ -98,6 +98,10 @@ def test_bad_input_is_a_sentence_not_a_traceback(client):
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
                          "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
     assert msg.startswith("⚠ learning rate must be above 0 and at most 0.01")
+    settings[3] = None  # steps left empty
+    msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
+                         "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
+    assert msg == "⚠ steps is empty; type a number"
 
 
 def test_every_string_has_both_languages():

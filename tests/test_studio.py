@@ -92,3 +92,17 @@ def test_a_finished_run_is_listed_and_downloads_as_zips(studio):
     assert any(n.endswith("/metrics.jsonl") for n in names) and any(n.endswith("/scores.json") for n in names)
     with zipfile.ZipFile(studio.archive(runs[0]["path"], "model")) as z:
         assert any(n.endswith("model/config.json") for n in z.namelist())
+
+
+def test_public_mode_reads_no_server_paths(tiny_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "someone/posttrain")
+    studio = Studio(default_model=str(tiny_dir), root=tmp_path / "runs")
+    assert studio.public
+    for path in (str(tiny_dir.parent), "/etc", "../secrets"):
+        with pytest.raises(StudioError, match="this is a public app"):
+            studio.load(path)
+    with pytest.raises(StudioError, match="upload the file"):
+        studio.preference_data("/etc/passwd")
+    assert studio.lm is None  # nothing was loaded, and the app is still usable:
+    assert studio.load(None)["source"] == str(tiny_dir)
+    assert not Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False).public
