@@ -280,6 +280,8 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
 
         def start(m, pair_table, sys_prompt, problem_table, nm, og, *settings_and_lang):
             *values, lng = settings_and_lang
+            if not tables.table_rows(pair_table if m == "dpo" else problem_table):
+                return "⚠ " + t("train.need_data", lng, kind=m.upper())
             try:
                 settings = settings_for(m, *values)
                 if m == "dpo":
@@ -289,10 +291,6 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 else:
                     rows = tables.grpo_rows(sys_prompt, problem_table)
                     studio.start("grpo", settings, rows, data_source="app: table")
-            except DataError as e:
-                if "the table has no" in str(e):
-                    return "⚠ " + t("train.need_data", lng, kind=m.upper())
-                return _message(e, lng)
             except Exception as e:  # noqa: BLE001
                 return _message(e, lng)
             return "✓ " + t("train.started", lng, kind=m.upper())
@@ -336,7 +334,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             return out + [key]
 
         def compare(q_table, sys_prompt, lng):
-            cells = tables._cells(q_table)
+            cells = tables.table_rows(q_table)
             try:
                 res = studio.compare([c[0] for c in cells], [(c + [""])[1] for c in cells], sys_prompt)
             except Exception as e:  # noqa: BLE001

@@ -23,7 +23,8 @@ from pathlib import Path
 from . import banks, presets
 from .compare import before_after, identity_scores
 from .config import DPOSettings, GRPOSettings
-from .data import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, load_grpo_data, load_preference_data
+from .data import (ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, build_identity_pairs, load_grpo_data,
+                   load_preference_data)
 from .models import BUNDLED_MODEL, LoadedModel, generate_answers, is_bundled, load_model
 from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
 from .runner import ACTIVE, Job, JobBusy, current_job, start_job
@@ -117,8 +118,7 @@ class Studio:
         if not 2 <= n <= 400:
             raise StudioError(f"ask for between 2 and 400 pairs (got {n})")
         spec = IdentitySpec(name=name, org=org, n_identity=n // 2, n_control=n - n // 2, seed=seed)
-        from .data import _check_identity_field  # the same checks, before minutes of generation
-        _check_identity_field(name, "name"), _check_identity_field(org, "organisation")
+        build_identity_pairs(name, org, {}, [], [])  # the same name checks, before a minute of generation
         with self._use():
             return identity_pairs(self.lm, spec)
 

@@ -53,7 +53,7 @@ def dpo_table(rows: list[dict]) -> list[list[str]]:
              r.get("kind", "")] for r in rows]
 
 
-def _cells(table) -> list[list[str]]:
+def table_rows(table) -> list[list[str]]:
     """Rows of a table given as a list of lists or a pandas DataFrame; blank rows dropped."""
     if hasattr(table, "values") and hasattr(table, "columns"):
         table = table.values.tolist()
@@ -68,7 +68,7 @@ def _cells(table) -> list[list[str]]:
 def dpo_rows(table) -> list[dict]:
     """Table rows (prompt, chosen, rejected[, kind]) back into preference rows."""
     rows = []
-    for i, cells in enumerate(_cells(table), start=1):
+    for i, cells in enumerate(table_rows(table), start=1):
         cells = (cells + ["", "", "", ""])[:4]
         for col, value in zip(DPO_HEADERS[:3], cells):
             if not value.strip():
@@ -94,7 +94,7 @@ def grpo_rows(system: str, table) -> list[dict]:
     from .rewards import normalize_number
 
     rows = []
-    for i, cells in enumerate(_cells(table), start=1):
+    for i, cells in enumerate(table_rows(table), start=1):
         question, answer = (cells + ["", ""])[:2]
         if not question.strip():
             raise DataError(f"row {i} has an empty question; fill it in or delete the row.")
