@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 
 from posttrain import charts, presets, tables  # noqa: E402
 from posttrain.config import LOSS_TYPES, SettingsError  # noqa: E402
-from posttrain.data import DataError  # noqa: E402
+from posttrain.data import ARITHMETIC_SYSTEM_PROMPT, DataError  # noqa: E402
 from posttrain.models import ModelError  # noqa: E402
 from posttrain.rewards import REWARD_FUNCTIONS  # noqa: E402
 from posttrain.runner import JobBusy  # noqa: E402
@@ -345,7 +345,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
 
         def reset_questions(m):
             return _frame(["question", "kind"], studio.default_questions(m)), \
-                (tables.grpo_table(studio.arithmetic_data(1))[0] if m == "grpo" else "")
+                (ARITHMETIC_SYSTEM_PROMPT if m == "grpo" else "")
 
         def refresh_runs(lng):
             runs = studio.runs()

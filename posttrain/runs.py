@@ -67,16 +67,30 @@ def _alive(pid) -> bool:
         return False
 
 
-def read_run(path: str | Path) -> dict:
-    """Everything a run directory holds, as plain data; tolerant of a run killed mid-way."""
-    path = Path(path)
+def _status(path: Path) -> dict:
+    """status.json, with a run whose process is gone reported as "interrupted"."""
     status = read_json(path / "status.json", {}) or {}
     if status.get("status") in ("running", "stopping") and not _alive(status.get("pid")):
         status = {**status, "status": "interrupted"}
+    return status
+
+
+def run_summary(path: str | Path) -> dict:
+    """What a list of runs shows (name, method, status, scores, model saved?), without reading the logs."""
+    path = Path(path)
+    return {"path": str(path), "name": path.name,
+            "method": (read_json(path / "config.json", {}) or {}).get("method", "?"),
+            "status": _status(path).get("status", "?"), "scores": read_json(path / "scores.json", {}),
+            "has_model": (path / "model" / "config.json").exists()}
+
+
+def read_run(path: str | Path) -> dict:
+    """Everything a run directory holds, as plain data; tolerant of a run killed mid-way."""
+    path = Path(path)
     return {
         "path": str(path),
         "config": read_json(path / "config.json", {}),
-        "status": status,
+        "status": _status(path),
         "metrics": MetricsLog.read(path / "metrics.jsonl"),
         "probes": MetricsLog.read(path / "probes.jsonl"),
         "groups": MetricsLog.read(path / "groups.jsonl"),

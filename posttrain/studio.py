@@ -23,12 +23,12 @@ from pathlib import Path
 from . import banks, presets
 from .compare import before_after, identity_scores
 from .config import DPOSettings, GRPOSettings
-from .data import (ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, build_identity_pairs, load_grpo_data,
-                   load_preference_data)
+from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems, build_identity_pairs,
+                   load_grpo_data, load_preference_data)
 from .models import BUNDLED_MODEL, LoadedModel, generate_answers, is_bundled, load_model
 from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
 from .runner import ACTIVE, Job, JobBusy, current_job, start_job
-from .runs import list_runs, new_run_dir, read_run, runs_root
+from .runs import list_runs, new_run_dir, read_run, run_summary, runs_root
 
 
 def is_public() -> bool:
@@ -93,7 +93,7 @@ class Studio:
             return
         path = Path(source).expanduser()
         if path.exists() or source.startswith((".", "/", "~")):
-            if path.resolve() == self.root.resolve() or self.root.resolve() in path.resolve().parents:
+            if path.resolve() == self.root.resolve() or self._under_root(path):
                 return
             raise StudioError("this is a public app: it loads the bundled model, Hub ids (like "
                               "Qwen/Qwen2.5-0.5B-Instruct) and its own runs, not folders on the server")
@@ -156,12 +156,8 @@ class Studio:
         if rows is None and (method == "grpo" or not (name and org)):
             raise StudioError("build the data first (Data tab), or give a name and organisation for the identity demo")
         identity = IdentitySpec(name=name.strip(), org=(org or "").strip(), seed=settings.seed) if name and name.strip() else None
-        if method == "dpo":
-            questions, kinds = [], []
-            req = Request("dpo", self.base, settings, identity=identity, rows=rows, data_source=data_source,
-                          compare_questions=questions, compare_kinds=kinds)
-        else:
-            req = Request("grpo", self.base, settings, rows=rows, data_source=data_source)
+        req = Request(method, self.base, settings, identity=identity if method == "dpo" else None, rows=rows,
+                      data_source=data_source)
         with self._use():
             job = start_job(method, new_run_dir(method, self.root), self._recipe(req))
         self.identity_name = identity.name if identity else None
@@ -257,21 +253,14 @@ class Studio:
     def default_questions(method: str = "dpo") -> list[list[str]]:
         """Compare's prefilled (question, kind) rows: held-out identity and unrelated questions."""
         if method == "grpo":
-            rows = build_arithmetic_problems(8, seed=10_000)
-            return [[next(m["content"] for m in r["prompt"] if m["role"] == "user"), "problem"] for r in rows]
+            return [[q, "problem"] for q in arithmetic_questions(build_arithmetic_problems(8, seed=10_000))]
         return [[q, "identity"] for q in banks.EVAL_IDENTITY_QUESTIONS[:6]] + \
             [[q, "unrelated"] for q in banks.EVAL_UNRELATED_QUESTIONS[:6]]
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:
         """Past runs, newest first: path, method, status, scores (for the Runs tab's list)."""
-        out = []
-        for path in list_runs(self.root):
-            run = read_run(path)
-            out.append({"path": str(path), "name": path.name, "method": run["config"].get("method", "?"),
-                        "status": run["status"].get("status", "?"), "scores": run["scores"],
-                        "has_model": run["has_model"]})
-        return out
+        return [run_summary(path) for path in list_runs(self.root)]
 
     def run(self, path: str) -> dict:
         path = self._inside(path)
@@ -280,9 +269,12 @@ class Studio:
     def _inside(self, path: str) -> Path:
         """A run folder under the runs root (never an arbitrary path a visitor typed)."""
         p = Path(path or "").resolve()
-        if not path or self.root.resolve() not in p.parents or not (p / "config.json").exists():
+        if not path or not self._under_root(p) or not (p / "config.json").exists():
             raise StudioError("choose a run from the list")
         return p
+
+    def _under_root(self, path: Path) -> bool:
+        return self.root.resolve() in Path(path).resolve().parents
 
     def archive(self, path: str, what: str = "receipt") -> Path:
         """A zip of a run's receipt (JSON files) or of its trained model, written next to the run."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .data import DataError
+from .data import DataError, arithmetic_questions
 
 DPO_HEADERS = ["prompt", "chosen", "rejected", "kind"]
 GRPO_HEADERS = ["question", "answer"]
@@ -85,7 +85,7 @@ def dpo_rows(table) -> list[dict]:
 def grpo_table(rows: list[dict]) -> tuple[str, list[list[str]]]:
     """GRPO rows as (shared system prompt, [[question, answer], …]); the first row's system prompt is shown."""
     system = next((m["content"] for m in rows[0]["prompt"] if m["role"] == "system"), "") if rows else ""
-    table = [[next(m["content"] for m in reversed(r["prompt"]) if m["role"] == "user"), r["answer"]] for r in rows]
+    table = [[q, r["answer"]] for q, r in zip(arithmetic_questions(rows), rows)]
     return system, table
 
 
