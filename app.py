@@ -34,6 +34,7 @@ from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
 EXPECTED = (ModelError, DataError, SettingsError, StudioError)
 MAX_UPLOAD = "50mb"  # datasets for a short demo are small; a public Space must not take huge uploads
 ID, AR = presets.IDENTITY, presets.ARITHMETIC
+LAUNCH = dict(css=views.CSS, max_file_size=MAX_UPLOAD)  # what every launch passes (tests launch the same way)
 
 
 def _message(e: Exception, lang: str) -> str:
@@ -90,6 +91,8 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                     source = L(gr.Textbox(value=studio.default_model, label=t("model.source"),
                                           info=info("model.source"), scale=4), "model.source")
                     load_btn = L(gr.Button(t("model.load"), variant="primary", scale=1), "model.load")
+                token = L(gr.Textbox(label=t("model.token"), info=info("model.token"), type="password",
+                                     placeholder="hf_…", max_lines=1), "model.token")
                 card = gr.Markdown(views.card_md(studio.card()), elem_id="card")
                 model_msg = gr.Markdown()
                 with gr.Row():
@@ -211,10 +214,10 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
         def on_load(lng):
             return views.card_md(studio.card(), lng), ""  # the model itself loads on first use
 
-        def load(src, lng):
+        def load(src, tok, lng):
             try:
-                card_ = studio.load(src)
-                return views.card_md(card_, lng), t("msg.loaded", lng, source=card_["source"])
+                card_ = studio.load(src, tok)
+                return views.card_md(card_, lng), "✓ " + t("msg.loaded", lng, source=card_["source"])
             except Exception as e:  # noqa: BLE001
                 return gr.skip(), _message(e, lng)
 
@@ -389,20 +392,22 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                     updates.append(gr.update(label=text))
                 else:
                     kw = {"label": text}
-                    if key + ".info" in TEXT:
-                        kw["info"] = t(key + ".info", lng)
+                    for part in ("info", "placeholder"):
+                        if f"{key}.{part}" in TEXT:
+                            kw[part] = t(f"{key}.{part}", lng)
                     updates.append(gr.update(**kw))
-            return [lng, None, views.card_md(studio.card(), lng)] + updates
+            return [lng, None, views.card_md(studio.card(), lng), views.status_md(studio.job_view(), lng)] + updates
 
         def browser_language(request: gr.Request):
             accept = (request.headers.get("accept-language", "") if request else "").lower()
             return "中文" if accept.startswith("zh") else "English"
 
         # ================================================================ wiring
-        lang_pick.change(relabel, lang_pick, [lang, seen, card] + [c for c, _ in labelled], api_visibility="private")
+        lang_pick.change(relabel, lang_pick, [lang, seen, card, status] + [c for c, _ in labelled],
+                         api_visibility="private")
         demo.load(browser_language, None, lang_pick, api_visibility="private")
         demo.load(on_load, lang, [card, model_msg], api_visibility="private")
-        load_btn.click(load, [source, lang], [card, model_msg], api_name="load_model")
+        load_btn.click(load, [source, token, lang], [card, model_msg], api_name="load_model")
         question.submit(ask, [question, lang], [answer, card], api_name="ask_enter", api_visibility="private")
         ask_btn.click(ask, [question, lang], [answer, card], api_name="ask")
         build_btn.click(build, [name, org, n_pairs, lang], [pairs, pairs_msg, card], api_name="build_identity")
@@ -432,7 +437,8 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             v = studio.job_view()
             if v is None:
                 return {"status": "idle"}
-            keep = ("kind", "status", "phase", "step", "total", "eta_s", "elapsed_s", "error", "run_dir", "scores")
+            keep = ("kind", "status", "phase", "step", "total", "eta_s", "elapsed_s", "error", "run_dir", "scores",
+                    "notes")
             return {**{k: v[k] for k in keep}, "n_metrics": len(v["metrics"]), "n_probes": len(v["probes"]),
                     "metrics": v["metrics"][-1:]}
 
@@ -447,6 +453,12 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                           api_visibility="private")
         model_zip_btn.click(lambda p, lng: archive(p, "model", lng), [run_pick, lang], [download, run_info],
                             api_visibility="private")
+    def relabelled(choice: str) -> dict:
+        """{component: what the language switch sets on it} (the language test reads every visible string)."""
+        _, _, card_md, status_md, *updates = relabel(choice)
+        return {card: {"value": card_md}, status: {"value": status_md}, **dict(zip((c for c, _ in labelled), updates))}
+
+    demo.relabelled = relabelled
     return demo
 
 
@@ -456,8 +468,7 @@ def main() -> None:
     threading.Thread(target=lambda: _try(studio.load, None), daemon=True).start()
     port = int(os.environ.get("PORT", os.environ.get("GRADIO_SERVER_PORT", 7860)))
     build_demo(studio).queue(default_concurrency_limit=4).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port, css=views.CSS,
-        max_file_size=MAX_UPLOAD)
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port, **LAUNCH)
 
 
 def _try(fn, *args):

@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default=None, help="a .jsonl/.csv/.parquet file or a Hub dataset id instead of the preset's data")
         sp.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default: the preset's)")
         sp.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
+        sp.add_argument("--batch-size", type=int, default=None, help="sequences per optimiser step (default: the preset's)")
         sp.add_argument("--no-lora", action="store_true", help="full fine-tuning instead of LoRA")
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--out", required=True, help="the run directory to write")
@@ -48,12 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     common(d, "identity")
     d.add_argument("--name", default=None, help="the model's new name (identity preset)")
     d.add_argument("--org", default=None, help="the organisation that made it (identity preset)")
+    d.add_argument("--max-length", type=int, default=None, help="tokens per pair; longer pairs are cut to fit")
     d.add_argument("--beta", type=float, default=None)
     d.add_argument("--loss", default=None, choices=["sigmoid", "ipo", "hinge", "robust"])
 
     g = sub.add_parser("grpo", help="group relative policy optimisation (arithmetic preset or your problems)")
     common(g, "arithmetic")
-    g.add_argument("--num-generations", type=int, default=None)
+    g.add_argument("--num-generations", type=int, default=None, help="completions sampled per prompt (at least 2)")
+    g.add_argument("--max-completion-length", type=int, default=None, help="tokens per sampled completion")
 
     a = sub.add_parser("ask", help="answer questions (one per line) greedily and print JSON")
     a.add_argument("--model", required=True)
@@ -94,23 +97,28 @@ def _train(args) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"the output folder '{out}' is not empty; choose a new --out so no earlier run is overwritten")
-    overrides = {k: v for k, v in dict(max_steps=args.max_steps, learning_rate=args.lr, seed=args.seed).items() if v is not None}
+    overrides = {k: v for k, v in dict(max_steps=args.max_steps, learning_rate=args.lr, seed=args.seed,
+                                       batch_size=args.batch_size).items() if v is not None}
     if args.no_lora:
         overrides["lora"] = False
     if args.command == "dpo":
-        overrides.update({k: v for k, v in dict(beta=args.beta, loss_type=args.loss).items() if v is not None})
+        overrides.update({k: v for k, v in dict(beta=args.beta, loss_type=args.loss, max_length=args.max_length).items()
+                          if v is not None})
         req = presets.identity_request(args.model, args.name, args.org, args.data, overrides)
     else:
-        if args.num_generations is not None:
-            overrides["num_generations"] = args.num_generations
+        overrides.update({k: v for k, v in dict(num_generations=args.num_generations,
+                                                max_completion_length=args.max_completion_length).items() if v is not None})
         req = presets.arithmetic_request(args.model, args.data, overrides)
     out.mkdir(parents=True, exist_ok=True)
     job = start_job(args.command, out, presets.recipe_for(req))
-    last = None
+    last, n_notes = None, 0
     try:
         while job.thread.is_alive():
             job.wait(0.5)
             s = job.snapshot()
+            for note in s["notes"][n_notes:]:
+                print(f"note: {note}", file=sys.stderr, flush=True)
+            n_notes = len(s["notes"])
             key = (s["phase"], s["step"])
             if key == last:
                 continue
@@ -127,6 +135,8 @@ def _train(args) -> int:
         print(job.stop(), file=sys.stderr)
         job.wait()
     s = job.snapshot()
+    for note in s["notes"][n_notes:]:  # notes are never lost to the polling
+        print(f"note: {note}", file=sys.stderr, flush=True)
     print("phase times (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s["phase_times"].items()), file=sys.stderr)
     if s["status"] == "failed":
         raise UsageError(s["error"])

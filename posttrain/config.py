@@ -26,8 +26,7 @@ def _check(ok: bool, msg: str) -> None:
 @dataclass
 class _Common:
     learning_rate: float = 5e-5
-    max_steps: int = 0  # 0: use epochs
-    epochs: float = 1.0
+    max_steps: int = 20
     batch_size: int = 4
     grad_accum: int = 1
     lora: bool = True
@@ -41,9 +40,7 @@ class _Common:
     def _validate_common(self) -> None:
         _check(self.learning_rate > 0 and self.learning_rate <= 1e-2,
                f"learning rate must be above 0 and at most 0.01 (got {self.learning_rate})")
-        _check(self.max_steps >= 0 and self.max_steps <= 100_000, f"steps must be between 1 and 100000 (got {self.max_steps})")
-        _check(self.max_steps > 0 or 0 < self.epochs <= 100,
-               f"set steps to at least 1, or epochs between 0 and 100 (got steps {self.max_steps}, epochs {self.epochs})")
+        _check(1 <= self.max_steps <= 100_000, f"steps must be between 1 and 100000 (got {self.max_steps})")
         _check(1 <= self.batch_size <= 512, f"batch size must be between 1 and 512 (got {self.batch_size})")
         _check(1 <= self.grad_accum <= 256, f"gradient accumulation must be between 1 and 256 (got {self.grad_accum})")
         _check(1 <= self.lora_r <= 256, f"LoRA rank must be between 1 and 256 (got {self.lora_r})")
@@ -57,8 +54,7 @@ class _Common:
         return dict(
             output_dir=output_dir,
             learning_rate=self.learning_rate,
-            max_steps=self.max_steps if self.max_steps > 0 else -1,
-            num_train_epochs=self.epochs,
+            max_steps=self.max_steps,
             per_device_train_batch_size=self.batch_size,
             gradient_accumulation_steps=self.grad_accum,
             logging_steps=self.logging_steps,
@@ -73,6 +69,8 @@ class _Common:
             lr_scheduler_type="constant",
             warmup_steps=0,
             dataloader_num_workers=0,
+            # The Trainer would log a NaN loss as the mean of earlier ones (0 at step 1); we stop on it.
+            logging_nan_inf_filter=False,
         )
 
 

@@ -17,7 +17,7 @@ import math
 import random
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from posttrain import banks
 from posttrain.rewards import normalize_number
@@ -438,3 +438,55 @@ def load_grpo_data(path: str | Path, *, max_rows: int | None = None) -> list[dic
                             "put only the final number there (or end it with '#### 42').")
         out.append(_grpo_row(messages, answer))
     return out
+
+
+# GRPO prompts are generated from in full, so a very long one is cut here (its start, keeping the
+# question that usually ends it); DPO pairs are cut by TRL itself at the max length (keeping the start).
+GRPO_PROMPT_TOKENS = 512
+
+
+def fit_pairs(rows: list[dict], lengths: list[tuple[int, int, int]], max_length: int) -> tuple[list[dict], str | None]:
+    """Check DPO pairs against the max length; return the rows to train on and a note for the user.
+
+    `lengths[i]` is (prompt, chosen, rejected) in tokens. A pair longer than `max_length` is cut to
+    fit by the trainer (its end is dropped); a pair whose prompt alone leaves fewer than 4 tokens of
+    answer would train on nothing and is left out. Raises DataError when no pair is left.
+    """
+    fits = [p + 4 <= max_length for p, _, _ in lengths]
+    cut = sum(ok and p + max(c, r) > max_length for ok, (p, c, r) in zip(fits, lengths))
+    keep = [row for row, ok in zip(rows, fits) if ok]
+    if not keep:
+        raise DataError(f"every prompt is longer than the max length ({max_length} tokens), so nothing would be "
+                        "trained; raise max length or shorten the prompts")
+    notes = []
+    if cut:
+        notes.append(f"{cut} of {len(rows)} pairs are longer than the max length ({max_length} tokens) and are cut "
+                     f"to fit (their ends are dropped)")
+    if len(keep) < len(rows):
+        n = len(rows) - len(keep)
+        notes.append(f"{n} {'pair whose prompt alone fills it is' if n == 1 else 'pairs whose prompt alone fills it are'} "
+                     "left out; raise max length to keep them")
+    return keep, "; ".join(notes) or None
+
+
+def fit_prompts(rows: list[dict], lengths: list[int], count: Callable[[str], int], cut: Callable[[str, int], str],
+                limit: int = GRPO_PROMPT_TOKENS) -> tuple[list[dict], str | None]:
+    """Cut GRPO prompts longer than `limit` tokens; return the rows and a note for the user.
+
+    `lengths[i]` is the whole prompt's length in tokens, `count(text)` a text's and `cut(text, n)`
+    keeps a text's last `n` tokens. The longest message of an over-long prompt loses as many tokens
+    from its start as the prompt is over.
+    """
+    out, n_cut = [], 0
+    for row, n in zip(rows, lengths):
+        if n <= limit:
+            out.append(row)
+            continue
+        n_cut += 1
+        messages = [dict(m) for m in row["prompt"]]
+        longest = max(messages, key=lambda m: len(m["content"]))
+        longest["content"] = cut(longest["content"], max(8, count(longest["content"]) - (n - limit)))
+        out.append({**row, "prompt": messages})
+    note = (f"{n_cut} of {len(rows)} prompts are longer than {limit} tokens; their beginnings are cut"
+            if n_cut else None)
+    return out, note

@@ -126,8 +126,9 @@ class TrainingCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kw):
         logs = dict(logs or {})
-        loss = logs.get("loss")
-        if isinstance(loss, (int, float)) and not math.isfinite(loss):
-            self.nonfinite = f"the loss became {loss} at step {state.global_step}; lower the learning rate and try again"
-            control.should_training_stop = True
+        for key, what in (("loss", "the loss"), ("grad_norm", "the gradient")):
+            value = logs.get(key)
+            if isinstance(value, (int, float)) and not math.isfinite(value) and not self.nonfinite:
+                self.nonfinite = f"{what} became {value} at step {state.global_step}; lower the learning rate and try again"
+                control.should_training_stop = True
         self.log.append({"step": state.global_step, **logs, "elapsed_s": round(time.time() - self._t0, 3)})

@@ -173,20 +173,24 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
     dtype = dtype or pick_dtype(device)
     if device == "cpu":
         configure_threads()
-    # trust_remote_code stays off: a model that needs it is code from a stranger.
-    kw = dict(token=token, local_files_only=local)
+    # trust_remote_code stays off: a model that needs it is code from a stranger. Saying False (not
+    # leaving it unset) also stops transformers from asking "run the custom code? [y/N]" on stdin.
+    kw = dict(token=token, local_files_only=local, trust_remote_code=False)
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, **kw)
         model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kw)
     except OSError as e:
         if local:
-            raise ModelError(f"could not read the model in '{where}' ({_short(e)}); check that the folder holds a complete model") from None
+            raise ModelError(f"could not read the model in '{where}' ({_short(e, token)}); check that the folder holds a complete model") from None
         raise ModelError(
-            f"could not download '{where}' from the Hugging Face Hub ({_short(e)}); check the id and your network, "
+            f"could not download '{where}' from the Hugging Face Hub ({_short(e, token)}); check the id and your network, "
             f"or use the bundled {BUNDLED_MODEL}"
         ) from None
     except ValueError as e:
-        raise ModelError(f"'{where}' is not a chat model this app can train ({_short(e)})") from None
+        if "trust_remote_code" in str(e):
+            raise ModelError(f"'{where}' needs its own Python code to load (trust_remote_code), and this app never runs "
+                             "code that comes with a model; choose a model that transformers supports natively") from None
+        raise ModelError(f"'{where}' is not a chat model this app can train ({_short(e, token)})") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.to(device).eval()
@@ -196,8 +200,10 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
                        n_params, memory_mb, time.perf_counter() - t0)
 
 
-def _short(e: Exception) -> str:
+def _short(e: Exception, secret: str | None = None) -> str:
     line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if secret:  # a Hub token is never shown back, even inside a library's message
+        line = line.replace(secret, "***")
     return line[:160]
 
 

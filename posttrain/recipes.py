@@ -14,7 +14,7 @@ from . import banks
 from .compare import before_after, identity_scores, probe_recorder
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems,
-                   build_identity_pairs, select_identity_questions)
+                   build_identity_pairs, fit_pairs, fit_prompts, select_identity_questions)
 from .metrics import TrainingCallback
 from .models import LoadedModel, generate_answers, load_model
 from .rewards import boxed_format, boxed_match
@@ -79,6 +79,31 @@ def identity_pairs(lm: LoadedModel, spec: IdentitySpec) -> list[dict]:
     return rows
 
 
+def _n_tokens(tok, text: str) -> int:
+    return len(tok(text, add_special_tokens=False)["input_ids"])
+
+
+def prompt_lengths(tok, rows: list[dict]) -> list[int]:
+    """Each row's prompt in tokens, as the chat template lays it out for generation."""
+    return [_n_tokens(tok, tok.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)) for r in rows]
+
+
+def pair_lengths(tok, rows: list[dict]) -> list[tuple[int, int, int]]:
+    """(prompt, chosen, rejected) of each DPO pair in tokens (an answer also gets its end-of-turn token)."""
+    def answer(messages):
+        return sum(_n_tokens(tok, m["content"]) for m in messages) + 1
+
+    return [(p, answer(r["chosen"]), answer(r["rejected"])) for p, r in zip(prompt_lengths(tok, rows), rows)]
+
+
+def _counter_and_cutter(tok):
+    def cut(text: str, n: int) -> str:
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        return tok.decode(ids[-n:]) if len(ids) > n else text
+
+    return (lambda text: _n_tokens(tok, text)), cut
+
+
 def _start(job, req: Request, lm: LoadedModel | None) -> LoadedModel:
     """The shared head of every recipe: write the request down, then load (or reuse) the model."""
     write_json(job.run_dir / "config.json", req.to_dict())
@@ -102,9 +127,12 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
         kinds = kinds or ["question"] * len(questions)
 
         job.enter("data")
-        rows = req.rows
-        if rows is None:
+        if req.rows is None:  # the preset's on-policy answers run past the max length by design
             rows = identity_pairs(model_lm, req.identity)
+        else:
+            rows, note = fit_pairs(req.rows, pair_lengths(tok, req.rows), req.settings.max_length)
+            if note:
+                job.note(note)
         write_json(job.run_dir / "data.json", rows)
         job.say(f"{len(rows)} preference pairs")
 
@@ -154,7 +182,9 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
         tok = model_lm.tokenizer
 
         job.enter("data")
-        rows = req.rows
+        rows, note = fit_prompts(req.rows, prompt_lengths(tok, req.rows), *_counter_and_cutter(tok))
+        if note:
+            job.note(note)
         write_json(job.run_dir / "data.json", rows)
         held_out = build_arithmetic_problems(req.eval_problems, seed=10_000 + req.settings.seed)
         questions = arithmetic_questions(held_out)

@@ -25,6 +25,17 @@ from .runs import write_json
 ACTIVE = ("running", "stopping")
 
 
+OUT_OF_MEMORY = ("ran out of memory; the memory is freed and you can start again with a smaller batch size "
+                 "or max length, or with LoRA")
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """torch's CUDA OOM, Python's MemoryError, or the CPU allocator's failure (a plain RuntimeError)."""
+    text = str(e)
+    return isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (
+        isinstance(e, RuntimeError) and ("DefaultCPUAllocator" in text or "out of memory" in text.lower()))
+
+
 class JobBusy(RuntimeError):
     """A job is already running; the message says which and how far it is."""
 
@@ -48,6 +59,7 @@ class Job:
         self.probes = MetricsLog(self.run_dir / "probes.jsonl")
         self.groups = MetricsLog(self.run_dir / "groups.jsonl")
         self.messages: list[str] = []
+        self.notes: list[str] = []  # what the user should know about this run (data cut to fit, …)
         self.thread: threading.Thread | None = None
         self._phase_t0 = time.time()
 
@@ -69,6 +81,12 @@ class Job:
     def say(self, message: str) -> None:
         self.messages.append(message)
 
+    def note(self, message: str) -> None:
+        """Something the user should see next to the job's status (and the CLI prints)."""
+        self.messages.append(message)
+        self.notes.append(message)
+        self._save_status()
+
     # -- called from anywhere ---------------------------------------------------------------
     def stop(self) -> str:
         if self.status not in ACTIVE:
@@ -86,6 +104,7 @@ class Job:
             "eta_s": None if eta is None else round(eta, 1),
             "elapsed_s": round(time.time() - self.progress.started, 1),
             "error": self.error, "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
+            "notes": list(self.notes),
         }
 
     def describe(self) -> str:
@@ -100,6 +119,11 @@ class Job:
     def _save_status(self) -> None:
         write_json(self.run_dir / "status.json", {**self.snapshot(), "pid": os.getpid(), "messages": self.messages})
 
+    def _fail(self, error: str) -> None:
+        """Record a failure: one sentence for people, the traceback in error.txt for whoever debugs it."""
+        self.status, self.error = "failed", error
+        (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+
     def _run(self, recipe: Callable[["Job"], dict]) -> None:
         try:
             self.result = recipe(self) or {}
@@ -107,14 +131,12 @@ class Job:
             self.status = "stopped" if self.stop_event.is_set() else "done"
         except JobStopped:
             self.status = "stopped"
-        except torch.OutOfMemoryError:
-            self.status, self.error = "failed", "ran out of memory; try a smaller batch size or max length, or LoRA"
+        except (torch.OutOfMemoryError, MemoryError):
+            self._fail(OUT_OF_MEMORY)
         except (ValueError, RuntimeError, OSError) as e:  # our own errors carry readable messages
-            self.status, self.error = "failed", str(e).splitlines()[0] if str(e) else type(e).__name__
-            (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            self._fail(OUT_OF_MEMORY if is_out_of_memory(e) else str(e).splitlines()[0] if str(e) else type(e).__name__)
         except Exception as e:  # noqa: BLE001 - a job must never take the process down
-            self.status, self.error = "failed", f"{type(e).__name__}: {e}"
-            (self.run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            self._fail(f"{type(e).__name__}: {e}")
         finally:
             if self.phase != "finished":  # a stopped or failed phase still gets its time
                 self.phase_times.setdefault(self.phase, round(time.time() - self._phase_t0, 2))

@@ -52,6 +52,7 @@ class Studio:
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
         self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
         self._model_lock = threading.Lock()
+        self._token: str | None = None  # the visitor's Hub token, in memory only
 
     # -- the model ------------------------------------------------------------------------
     def _idle(self) -> None:
@@ -72,20 +73,29 @@ class Studio:
         finally:
             self._model_lock.release()
 
-    def _load(self, source: str | None) -> None:
+    def _load(self, source: str | None, token: str | None = None) -> None:
+        """Replace the current model, only once the new one has loaded: a bad source loses nothing."""
+        source = source or self.default_model
+        if token is None and source == self.base:  # reloading the same base (after a run) needs its token again
+            token = self._token
+        lm = load_model(source, token=token)
         self.lm = None
         gc.collect()
-        self.lm = load_model(source or self.default_model)
-        self.base, self.trained_by = source or self.default_model, None
+        self.lm, self._token = lm, token
+        self.base, self.trained_by = source, None
         self._before.clear()
 
-    def load(self, source: str | None) -> dict:
-        """Load a model (bundled default, Hub id, local folder or run folder) as the current model."""
+    def load(self, source: str | None, token: str | None = None) -> dict:
+        """Load a model (bundled default, Hub id, local folder or run folder) as the current model.
+
+        `token` (a Hub token, for private or gated models) stays in this process's memory: it is never
+        written to a run, logged, or returned.
+        """
         source = (source or "").strip() or self.default_model
         self._check_public_model(source)
         self._idle()
         with self._model_lock:
-            self._load(source)
+            self._load(source, (token or "").strip() or None)
             return self.card()
 
     def _check_public_model(self, source: str) -> None:
@@ -235,7 +245,7 @@ class Studio:
             if missing and self.trained_by is None:
                 answers = dict(zip(questions, after))  # the current model is the base model
             elif missing:
-                base = load_model(self.base, device=lm.device)
+                base = load_model(self.base, device=lm.device, token=self._token)
                 answers = dict(zip(missing, generate_answers(base.model, base.tokenizer, missing, system=system or None,
                                                              max_new_tokens=COMPARE_TOKENS)))
                 del base

@@ -61,3 +61,27 @@ def tiny(tiny_dir):
 def runs_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTTRAIN_RUNS", str(tmp_path / "runs"))
     return tmp_path / "runs"
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """`serve(studio)` launches the app over `studio` on a free port and returns a gradio_client.Client."""
+    import socket
+
+    gradio_client = pytest.importorskip("gradio_client")  # a dev requirement; CI installs it
+    import app
+
+    demos = []
+
+    def launch(studio):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        demo = app.build_demo(studio)
+        demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.LAUNCH)
+        demos.append(demo)
+        return gradio_client.Client(f"http://127.0.0.1:{port}", verbose=False)
+
+    yield launch
+    for demo in demos:
+        demo.close()

@@ -1,52 +1,24 @@
 """The app through gradio_client against a launched server on the tiny model: the whole flow."""
 
 import ast
-import socket
 import time
 from pathlib import Path
 
 import pytest
+from appkit import settings, wait_job
 
 gradio_client = pytest.importorskip("gradio_client")  # a dev requirement; CI installs it
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def client(tiny_dir, tmp_path_factory):
-    import app
+def client(tiny_dir, tmp_path_factory, serve):
     from posttrain.studio import Studio
 
-    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=tmp_path_factory.mktemp("app") / "runs"))
-    port = _free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    yield gradio_client.Client(f"http://127.0.0.1:{port}", verbose=False)
-    demo.close()
-
-
-def _settings(steps, probe_every=1):
-    # lora, lora_r, lr, steps, batch, accum, probe, beta, loss, sft, smoothing, max_length,
-    # generations, completion length, temperature, kl, reward functions, weights
-    return [True, 8, 5e-3, steps, 4, 1, probe_every, 0.5, "sigmoid", 1.0, 0.0, 64,
-            4, 16, 1.0, 0.0, ["boxed_match", "boxed_format"], "1.0, 0.5"]
-
-
-def _wait_job(client, cond, timeout=240):
-    t0 = time.time()
-    while True:
-        job = client.predict(api_name="/job")
-        if cond(job):
-            return job
-        assert time.time() - t0 < timeout, job
-        time.sleep(0.3)
+    return serve(Studio(default_model=str(tiny_dir), root=tmp_path_factory.mktemp("app") / "runs"))
 
 
 def test_load_build_train_watch_stop_compare(client):
-    card, msg = client.predict("", api_name="/load_model")
+    card, msg = client.predict("", "", api_name="/load_model")
     assert "Loaded" in msg and "| parameters |" in card
 
     table, msg, _ = client.predict("Nova", "Acme", 8, api_name="/build_identity")
@@ -55,19 +27,19 @@ def test_load_build_train_watch_stop_compare(client):
     table["data"][0][1] = "I'm Nova, built by Acme. (edited in the table)"  # edits reach training
 
     msg = client.predict("dpo", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
-                         *_settings(steps=60), api_name="/start")
+                         *settings(steps=60), api_name="/start")
     assert msg.startswith("✓ Started the DPO job"), msg
-    job = _wait_job(client, lambda j: j["n_metrics"] >= 2)
+    job = wait_job(client, lambda j: j["n_metrics"] >= 2)
     assert "loss" in job["metrics"][-1] and "rewards/margins" in job["metrics"][-1]
 
     busy = client.predict("Who are you?", api_name="/ask")[0]
     assert busy.startswith("⚠ Refused: a dpo job is running (step")  # one job, and its model, at a time
     again = client.predict("dpo", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
-                           *_settings(steps=2), api_name="/start")
+                           *settings(steps=2), api_name="/start")
     assert again.startswith("⚠ Refused: a dpo job is")
 
     assert client.predict(api_name="/stop").startswith("■ Stopping")
-    job = _wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
+    job = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "stopped" and 1 <= job["step"] < 60, job  # stop ended the job early
     data = Path(job["run_dir"], "data.json").read_text()
     assert "(edited in the table)" in data
@@ -83,17 +55,17 @@ def test_load_build_train_watch_stop_compare(client):
 
 
 def test_bad_input_is_a_sentence_not_a_traceback(client):
-    _, msg = client.predict("./no/such/model", api_name="/load_model")
+    _, msg = client.predict("./no/such/model", "", api_name="/load_model")
     assert msg.startswith("⚠") and "does not exist" in msg
     msg = client.predict("grpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}, "",
                          {"headers": ["question", "answer"], "data": [["What is 2+3?", "five"]]}, "", "",
-                         *_settings(steps=2), api_name="/start")
+                         *settings(steps=2), api_name="/start")
     assert msg == "⚠ row 1 has answer 'five', which is not a number; put only the final number there."
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}, "",
-                         {"headers": ["question", "answer"], "data": []}, "", "", *_settings(steps=2),
+                         {"headers": ["question", "answer"], "data": []}, "", "", *settings(steps=2),
                          api_name="/start")
     assert msg == "⚠ Build or load the DPO data on the Data tab first."
-    settings = _settings(steps=2)
+    settings = settings(steps=2)
     settings[2] = 5.0  # learning rate
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
                          "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
@@ -109,6 +81,40 @@ def test_every_string_has_both_languages():
 
     missing = [k for k, (en, zh) in TEXT.items() if not en.strip() or not zh.strip()]
     assert not missing
+
+
+# Words that stay as they are in Chinese: method and loss names, file formats, model and column names.
+GLOSSARY = {"LoRA", "DPO", "GRPO", "SFT", "Beta", "beta", "KL", "Hub", "JSONL", "JSON", "CSV", "Parquet", "zip",
+            "SmolLM2", "Instruct", "Qwen", "token", "prompt", "chosen", "rejected", "sigmoid", "ipo", "IPO", "hinge",
+            "SLiC", "robust", "boxed", "boxed_match", "boxed_format", "identity", "unrelated", "posttrain"}
+
+
+def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
+    """Switch to 中文 and read every label, info line, placeholder, button and text block on the page.
+
+    What the user typed or chose (a textbox's value, a dropdown's choice) and language-neutral ids are
+    not interface text; everything else must be Chinese once the switch is made.
+    """
+    import re
+
+    import gradio as gr
+
+    import app
+    from posttrain.studio import Studio
+
+    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False))
+    switched = demo.relabelled("中文")
+    neutral = re.compile(r"\\boxed\{\}|[\w.-]+/[\w.-]+|\b(" + "|".join(sorted(GLOSSARY, key=len, reverse=True)) + r")\b")
+    english = []
+    for block in demo.blocks.values():
+        if getattr(block, "label", None) == "Language / 语言":
+            continue  # the switch itself says both
+        shown = ("label", "info", "placeholder") + (("value",) if isinstance(block, (gr.Button, gr.Markdown)) else ())
+        for attr in shown:
+            text = switched.get(block, {}).get(attr, getattr(block, attr, None))
+            if isinstance(text, str) and re.search(r"[A-Za-z]{3,}", neutral.sub("", text)):
+                english.append(f"{type(block).__name__}.{attr}: {text[:60]!r}")
+    assert not english, english
 
 
 def test_the_engine_never_imports_gradio():
@@ -134,10 +140,10 @@ def test_ten_visitors_at_once_while_a_job_runs(client):
     empty = {"headers": ["question", "answer"], "data": []}
 
     def run_job():
-        msg = client.predict("dpo", table, "", empty, "Nova", "Acme", *_settings(steps=12, probe_every=4),
+        msg = client.predict("dpo", table, "", empty, "Nova", "Acme", *settings(steps=12, probe_every=4),
                              api_name="/start")
         assert msg.startswith("✓"), msg
-        return _wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
+        return wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
 
     alone = run_job()
     url = client.src
@@ -157,13 +163,13 @@ def test_ten_visitors_at_once_while_a_job_runs(client):
             answered += 1
             time.sleep(0.5)  # a page polls once a second; these visitors are twice as eager
 
-    msg = client.predict("dpo", table, "", empty, "Nova", "Acme", *_settings(steps=12, probe_every=4),
+    msg = client.predict("dpo", table, "", empty, "Nova", "Acme", *settings(steps=12, probe_every=4),
                          api_name="/start")
     assert msg.startswith("✓"), msg
     with ThreadPoolExecutor(10) as pool:
         results = list(pool.map(visitor, range(10)))
     counts = [n for n, _ in results]
-    crowded = _wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
+    crowded = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert crowded["status"] == "done" and crowded["step"] == 12 and all(n >= 2 for n in counts), results
     assert sum(r for _, r in results) >= 5, results
     t_alone = alone["metrics"][-1]["train_runtime"]

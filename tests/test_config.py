@@ -8,7 +8,7 @@ from posttrain.config import DPOSettings, GRPOSettings, SettingsError
 @pytest.mark.parametrize("kwargs, named", [
     (dict(learning_rate=0), "learning rate"),
     (dict(learning_rate=-1e-4), "learning rate"),
-    (dict(max_steps=0, epochs=0), "steps"),
+    (dict(max_steps=0), "steps"),
     (dict(batch_size=0), "batch size"),
     (dict(beta=0), "beta"),
     (dict(loss_type="nope"), "loss type"),

@@ -17,6 +17,8 @@ from posttrain.data import (
     build_arithmetic_problems,
     build_identity_pairs,
     extract_gsm8k_answer,
+    fit_pairs,
+    fit_prompts,
     language_of,
     load_grpo_data,
     load_preference_data,
@@ -428,3 +430,29 @@ def test_load_grpo_errors(tmp_path):
         load_grpo_data(p)
     assert "not UTF-8" in _error(tmp_path, "j.csv", "question,answer\nré,1\n".encode("latin-1"),
                                  loader=load_grpo_data)
+
+
+def test_fit_pairs_cuts_long_pairs_and_leaves_out_prompts_that_fill_the_length():
+    rows = [{"id": i} for i in range(4)]
+    kept, note = fit_pairs(rows, [(10, 5, 5), (10, 90, 5), (70, 5, 5), (61, 5, 5)], max_length=64)
+    assert [r["id"] for r in kept] == [0, 1]
+    assert note == ("1 of 4 pairs are longer than the max length (64 tokens) and are cut to fit (their ends are "
+                    "dropped); 2 pairs whose prompt alone fills it are left out; raise max length to keep them")
+    assert fit_pairs(rows[:1], [(10, 5, 5)], 64) == (rows[:1], None)
+    with pytest.raises(DataError, match="every prompt is longer than the max length"):
+        fit_pairs(rows[:1], [(64, 5, 5)], 64)
+
+
+def test_fit_prompts_cuts_the_start_of_the_longest_message():
+    words = lambda text: len(text.split())  # noqa: E731 - a word is a token here
+    def cut(text, n):
+        return " ".join(text.split()[-n:])
+
+    long = {"prompt": [{"role": "system", "content": "Be brief."},
+                       {"role": "user", "content": "blah " * 600 + "What is 2+2?"}], "answer": "4"}
+    short = {"prompt": [{"role": "user", "content": "What is 3+3?"}], "answer": "6"}
+    rows, note = fit_prompts([short, long], [3, 605], words, cut, limit=512)
+    assert rows[0] is short and note == "1 of 2 prompts are longer than 512 tokens; their beginnings are cut"
+    assert rows[1]["prompt"][0]["content"] == "Be brief." and rows[1]["answer"] == "4"
+    assert rows[1]["prompt"][1]["content"].endswith("What is 2+2?") and words(rows[1]["prompt"][1]["content"]) == 510
+    assert long["prompt"][1]["content"].startswith("blah")  # the input rows are not changed

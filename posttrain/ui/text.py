@@ -29,6 +29,9 @@ TEXT: dict[str, tuple[str, str]] = {
                           "内置的 SmolLM2-135M-Instruct（可离线使用）、Hub 模型名（如 Qwen/Qwen2.5-0.5B-Instruct）、"
                           "本地文件夹或某次训练记录的文件夹"),
     "model.load": ("Load", "加载"),
+    "model.token": ("Hub token (only for private or gated models)", "Hub 令牌（仅私有或受限模型需要）"),
+    "model.token.info": ("kept in this server's memory for this model only: never saved, logged or shown back",
+                         "只保存在本服务器内存中、只用于这个模型：不会被保存、记录或显示"),
     "model.none": ("No model loaded yet: press **Load** (the bundled model loads in about a second after its "
                    "first conversion).", "尚未加载模型：请点击 **加载**（内置模型首次转换后约一秒即可加载）。"),
     "model.lora": ("LoRA (train small adapters instead of every weight)", "LoRA（只训练小型适配器，而非全部权重）"),

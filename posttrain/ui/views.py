@@ -36,6 +36,7 @@ def status_md(view: dict | None, lang: str = "en") -> str:
         parts.append(t("status.eta", lang, eta=round(view["eta_s"])))
     parts.append(t("status.elapsed", lang, elapsed=round(view.get("elapsed_s") or 0)))
     line = " · ".join(parts)
+    line += "".join(f"\n\n⚠ {note}" for note in view.get("notes") or [])
     if view["status"] == "failed":
         line += "\n\n" + t("status.error", lang, error=view.get("error") or "?")
     elif view["status"] in ("done", "stopped") and view["phase"] == "finished":
