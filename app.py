@@ -27,11 +27,12 @@ from posttrain.data import ARITHMETIC_SYSTEM_PROMPT, DataError  # noqa: E402
 from posttrain.models import ModelError  # noqa: E402
 from posttrain.rewards import REWARD_FUNCTIONS  # noqa: E402
 from posttrain.runner import JobBusy  # noqa: E402
+from posttrain.hub import HubError  # noqa: E402
 from posttrain.studio import Studio, StudioError  # noqa: E402
 from posttrain.ui import views  # noqa: E402
 from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
 
-EXPECTED = (ModelError, DataError, SettingsError, StudioError)
+EXPECTED = (ModelError, DataError, SettingsError, StudioError, HubError)
 MAX_UPLOAD = "50mb"  # datasets for a short demo are small; a public Space must not take huge uploads
 ID, AR = presets.IDENTITY, presets.ARITHMETIC
 LAUNCH = dict(css=views.CSS, max_file_size=MAX_UPLOAD)  # what every launch passes (tests launch the same way)
@@ -204,9 +205,24 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 run_probes = gr.HTML()
                 run_compare = gr.HTML()
                 with gr.Row():
+                    html_btn = L(gr.Button(t("runs.html")), "runs.html")
                     receipt_btn = L(gr.Button(t("runs.receipt")), "runs.receipt")
                     model_zip_btn = L(gr.Button(t("runs.model")), "runs.model")
+                    adapter_btn = L(gr.Button(t("runs.adapter")), "runs.adapter")
                 download = L(gr.File(label=t("runs.file"), interactive=False), "runs.file")
+                with L(gr.Accordion(t("runs.push"), open=False), "runs.push"):
+                    with gr.Row():
+                        repo = L(gr.Textbox(label=t("runs.repo"), info=info("runs.repo"), placeholder="your-name/nova-135m"),
+                                 "runs.repo")
+                        push_token = L(gr.Textbox(label=t("runs.push_token"), info=info("runs.push_token"),
+                                                  type="password", placeholder="hf_…"), "runs.push_token")
+                    with gr.Row():
+                        private = L(gr.Checkbox(value=True, label=t("runs.private")), "runs.private")
+                        push_what = L(gr.Radio([("model, LoRA merged / 完整模型", "model"),
+                                                ("LoRA adapter / LoRA 适配器", "adapter")], value="model",
+                                               label=t("runs.what")), "runs.what")
+                        push_btn = L(gr.Button(t("runs.push_btn"), variant="primary"), "runs.push_btn")
+                    push_msg = gr.Markdown()
 
         timer = gr.Timer(1.0)
 
@@ -374,9 +390,21 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             return "\n\n".join(x for x in lines if x), charts.training_figure(cfg.get("method", "dpo"), run["metrics"], lng), \
                 views.table_html(headers, rows), views.side_by_side_html(run["before_after"], lng)
 
+        def push(path, repo_id, tok, private_, what, lng):
+            try:
+                return "✓ " + t("msg.pushed", lng, url=studio.push(path, repo_id, tok, bool(private_), what))
+            except Exception as e:  # noqa: BLE001
+                return _message(e, lng)
+
+        def receipt_page(path, lng):
+            try:
+                return str(studio.receipt(path, lng)), gr.skip()
+            except Exception as e:  # noqa: BLE001
+                return None, _message(e, lng)
+
         def archive(path, what, lng):
             try:
-                return str(studio.archive(path, what)), ""
+                return str(studio.archive(path, what, lng)), gr.skip()
             except Exception as e:  # noqa: BLE001
                 return None, _message(e, lng)
 
@@ -453,6 +481,10 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                           api_visibility="private")
         model_zip_btn.click(lambda p, lng: archive(p, "model", lng), [run_pick, lang], [download, run_info],
                             api_visibility="private")
+        adapter_btn.click(lambda p, lng: archive(p, "adapter", lng), [run_pick, lang], [download, run_info],
+                          api_visibility="private")
+        html_btn.click(receipt_page, [run_pick, lang], [download, run_info], api_name="receipt")
+        push_btn.click(push, [run_pick, repo, push_token, private, push_what, lang], push_msg, api_name="push")
     def relabelled(choice: str) -> dict:
         """{component: what the language switch sets on it} (the language test reads every visible string)."""
         _, _, card_md, status_md, *updates = relabel(choice)

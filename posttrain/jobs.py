@@ -100,26 +100,37 @@ def _bf16(model) -> bool:
     return param.device.type == "cpu" and os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
 
 
-def _finish(trainer) -> torch.nn.Module:
-    """The trained policy as a plain model: adapters merged, eval mode, no quantizer hooks."""
+def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
+    """The trained policy as a plain model: adapters merged, eval mode, no quantizer hooks.
+
+    With LoRA the adapter alone (a few MB, loadable with peft on the base model) is first saved to
+    `adapter_dir`, when given.
+    """
     model = trainer.model
     if hasattr(model, "merge_and_unload"):
+        if adapter_dir is not None:
+            model.save_pretrained(adapter_dir)
         model = model.merge_and_unload()
     return model.eval()
 
 
 def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir: str | Path,
-            callbacks: list[TrainerCallback]) -> torch.nn.Module:
+            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None) -> torch.nn.Module:
     """Direct preference optimisation on rows `{"prompt", "chosen", "rejected"}` (extra keys dropped)."""
     from trl import DPOConfig, DPOTrainer
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     device = next(model.parameters()).device.type
     args = DPOConfig(**settings.trl_kwargs(str(work_dir), device, _bf16(model)))
+    if args.world_size > 1:
+        # Under a launcher TRL writes the precomputed reference log-probs to a cache file that every rank
+        # then reads; an in-memory dataset's cache lands in each process's own temp dir, so rank 1 finds
+        # nothing. The reference is computed per step instead (LoRA: adapters off; full: a second copy).
+        args.precompute_ref_log_probs = False
     trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
                          peft_config=_lora_config(model, settings) if settings.lora else None, callbacks=callbacks)
     _quiet(trainer).train()
-    return _finish(trainer)
+    return _finish(trainer, adapter_dir)
 
 
 class _GroupRecorder(TrainerCallback):
@@ -153,7 +164,7 @@ def _text(x) -> str:
 
 def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_dir: str | Path,
              callbacks: list[TrainerCallback], groups: MetricsLog | None = None,
-             reward_funcs: list[Callable] | None = None) -> torch.nn.Module:
+             reward_funcs: list[Callable] | None = None, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     """Group relative policy optimisation on rows `{"prompt", "answer", …}` with the named rewards."""
     from trl import GRPOConfig, GRPOTrainer
 
@@ -167,4 +178,4 @@ def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_di
     if recorder:
         recorder.trainer = trainer
     _quiet(trainer).train()
-    return _finish(trainer)
+    return _finish(trainer, adapter_dir)

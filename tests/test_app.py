@@ -86,7 +86,8 @@ def test_every_string_has_both_languages():
 # Words that stay as they are in Chinese: method and loss names, file formats, model and column names.
 GLOSSARY = {"LoRA", "DPO", "GRPO", "SFT", "Beta", "beta", "KL", "Hub", "JSONL", "JSON", "CSV", "Parquet", "zip",
             "SmolLM2", "Instruct", "Qwen", "token", "prompt", "chosen", "rejected", "sigmoid", "ipo", "IPO", "hinge",
-            "SLiC", "robust", "boxed", "boxed_match", "boxed_format", "identity", "unrelated", "posttrain"}
+            "SLiC", "robust", "boxed", "boxed_match", "boxed_format", "identity", "unrelated", "posttrain", "HTML",
+            "Hugging", "Face"}
 
 
 def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
@@ -176,3 +177,18 @@ def test_ten_visitors_at_once_while_a_job_runs(client):
     t_crowded = crowded["metrics"][-1]["train_runtime"]
     print(f"10 visitors: {sum(counts)} requests answered; training {t_alone:.1f} s alone, {t_crowded:.1f} s with them "
           f"({t_crowded / t_alone:.2f}x)")
+
+
+def test_the_readme_is_a_space_card():
+    """The same repository runs as a Hugging Face Space: the README's front matter says how."""
+    import gradio
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    card = yaml.safe_load(text.split("---\n")[1])
+    assert card["sdk"] == "gradio" and card["sdk_version"] == gradio.__version__  # the version requirements.txt pins
+    assert (root / card["app_file"]).is_file() and card["title"]
+    assert 0 < len(card["short_description"]) <= 60
+    assert card["preload_from_hub"] == ["HuggingFaceTB/SmolLM2-135M-Instruct"]  # what default_source picks online

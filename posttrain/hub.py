@@ -1,0 +1,87 @@
+"""Share a run's model on the Hugging Face Hub, with a model card that tells what was done to it.
+
+`model_card(run, what)` is a pure function of `runs.read_run(path)`: base model, method, data,
+settings, and the before/after scores and answers. `push(...)` uploads the run's merged model (or its
+LoRA adapter) with that card to a user's repository, private when asked. The token is used for the
+call and nothing else: it is not stored, logged, written into the card, or repeated in an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .models import HUB_DEFAULT, is_bundled
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+
+
+class HubError(ValueError):
+    """The push could not be done; the message says why and what to do."""
+
+
+def model_card(run: dict, what: str = "model") -> str:
+    """README.md for the pushed repository: front matter the Hub reads, then the story of the run."""
+    cfg, scores = run.get("config") or {}, run.get("scores") or {}
+    method, base = cfg.get("method", "?"), cfg.get("model")
+    base = HUB_DEFAULT if is_bundled(base) else base  # the bundled copy is this Hub model
+    on_hub = "/" in base and not base.startswith(("/", ".", "~"))  # a local path means nothing on the Hub
+    front = ["---", *([f"base_model: {base}"] if on_hub else []),
+             "library_name: " + ("peft" if what == "adapter" else "transformers"),
+             "tags:", "- posttrain", f"- {method}", "- trl", "---"]
+    identity = cfg.get("identity") or {}
+    lines = [f"# {method.upper()} on {base}", "",
+             f"Trained with posttrain ({method.upper()} through TRL)"
+             + (f" to call itself **{identity['name']}**, made by {identity.get('org')}." if identity.get("name") else "."),
+             "", "| | |", "|---|---|", f"| base model | `{base}` |", f"| method | {method.upper()} |",
+             f"| data | {cfg.get('data', '?')} ({cfg.get('n_rows') or 'preset'} rows) |",
+             f"| this repository | {'the LoRA adapter (load it on the base model with peft)' if what == 'adapter' else 'the full model, LoRA merged'} |",
+             ""]
+    if scores:
+        lines += ["## Scores on held-out questions", "", "| score | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.0%} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in scores.items()]
+        lines.append("")
+    rows = run.get("before_after") or []
+    if rows:
+        lines += ["## Answers before and after (greedy)", "", "| question | before | after |", "|---|---|---|"]
+        cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")[:200]  # noqa: E731
+        lines += [f"| {cell(r['question'])} | {cell(r['before'])} | {cell(r['after'])} |" for r in rows[:8]]
+        lines.append("")
+    lines += ["## Settings", "", "```json", json.dumps(cfg.get("settings") or {}, indent=1), "```", ""]
+    return "\n".join(front) + "\n\n" + "\n".join(lines)
+
+
+def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str = "model", api=None) -> str:
+    """Upload the run's `model/` (merged) or `adapter/` with its model card; returns the repository's URL.
+
+    `api` is a `huggingface_hub.HfApi` (made from the token when not given).
+    """
+    repo_id, token = (repo_id or "").strip(), (token or "").strip()
+    if not _REPO_ID.match(repo_id):
+        raise HubError(f"'{repo_id}' is not a repository id; write it as your-name/model-name")
+    if not token:
+        raise HubError("paste a Hub token with write access (huggingface.co/settings/tokens) to push")
+    folder = Path(run["path"]) / what
+    if not (folder / ("adapter_config.json" if what == "adapter" else "config.json")).exists():
+        raise HubError("this run has no LoRA adapter to push (it was a full fine-tune, or it did not finish)"
+                       if what == "adapter" else "this run has no saved model to push (it failed or was stopped before saving)")
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+    with tempfile.TemporaryDirectory(prefix="posttrain-push-") as tmp:  # the card goes up, the run stays as it was
+        stage = Path(tmp) / what
+        shutil.copytree(folder, stage)
+        (stage / "README.md").write_text(model_card(run, what), encoding="utf-8")
+        try:
+            url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+            api.upload_folder(repo_id=repo_id, folder_path=str(stage), repo_type="model",
+                              commit_message=f"posttrain: {(run.get('config') or {}).get('method', '').upper()} run {Path(run['path']).name}")
+        except Exception as e:  # noqa: BLE001 - network, auth, quota: all become one sentence
+            text = (str(e).strip().splitlines() or [type(e).__name__])[0].replace(token, "***")[:200]
+            raise HubError(f"could not push to {repo_id} ({text}); check the token has write access and that "
+                           "this machine can reach huggingface.co") from None
+    return str(getattr(url, "url", url) or f"https://huggingface.co/{repo_id}")
