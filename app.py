@@ -21,16 +21,18 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from posttrain import charts, presets, tables  # noqa: E402
+from posttrain import charts, presets, tables, zerogpu  # noqa: E402
 from posttrain.config import LOSS_TYPES, SettingsError  # noqa: E402
 from posttrain.data import ARITHMETIC_SYSTEM_PROMPT, DataError  # noqa: E402
+from posttrain.hub import HubError  # noqa: E402
 from posttrain.models import ModelError  # noqa: E402
 from posttrain.rewards import REWARD_FUNCTIONS  # noqa: E402
 from posttrain.runner import JobBusy  # noqa: E402
-from posttrain.hub import HubError  # noqa: E402
 from posttrain.studio import Studio, StudioError  # noqa: E402
 from posttrain.ui import views  # noqa: E402
 from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
+
+zerogpu.gpu_train()  # on a ZeroGPU Space, spaces.GPU has to wrap the GPU function when the app starts
 
 EXPECTED = (ModelError, DataError, SettingsError, StudioError, HubError)
 MAX_UPLOAD = "50mb"  # datasets for a short demo are small; a public Space must not take huge uploads
@@ -300,26 +302,33 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
         def start(m, pair_table, sys_prompt, problem_table, nm, og, *settings_and_lang):
             *values, lng = settings_and_lang
             if not tables.table_rows(pair_table if m == "dpo" else problem_table):
-                return "⚠ " + t("train.need_data", lng, kind=m.upper())
+                yield "⚠ " + t("train.need_data", lng, kind=m.upper())
+                return
             try:
                 settings = settings_for(m, *values)
                 if m == "dpo":
                     rows = tables.dpo_rows(pair_table)
                     named = any(r["kind"] == "identity" for r in rows)
-                    studio.start("dpo", settings, rows, name=nm if named else None, org=og, data_source="app: table")
+                    job = studio.start("dpo", settings, rows, name=nm if named else None, org=og, data_source="app: table")
                 else:
                     rows = tables.grpo_rows(sys_prompt, problem_table)
-                    studio.start("grpo", settings, rows, data_source="app: table")
+                    job = studio.start("grpo", settings, rows, data_source="app: table")
             except Exception as e:  # noqa: BLE001
-                return _message(e, lng)
-            return "✓ " + t("train.started", lng, kind=m.upper())
+                yield _message(e, lng)
+                return
+            yield "✓ " + t("train.started", lng, kind=m.upper())
+            for _ in studio.drive(job):  # on ZeroGPU this request carries the GPU run; the timer draws it
+                pass
 
         def run_demo(nm, og, lng):
             try:
-                studio.start_identity_demo(nm, og)
+                job = studio.start_identity_demo(nm, og)
             except Exception as e:  # noqa: BLE001
-                return _message(e, lng), gr.skip(), gr.skip()
-            return "✓ " + t("train.started", lng, kind="DPO"), gr.Tabs(selected="train"), "dpo"
+                yield _message(e, lng), gr.skip(), gr.skip()
+                return
+            yield "✓ " + t("train.started", lng, kind="DPO"), gr.Tabs(selected="train"), "dpo"
+            for _ in studio.drive(job):
+                pass
 
         def stop(lng):
             msg = studio.stop()

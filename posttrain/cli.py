@@ -1,12 +1,16 @@
-"""The headless face of the engine: `python -m posttrain dpo | grpo | ask`.
+"""The headless face of the engine: `python -m posttrain dpo | grpo | run | ask`.
 
     python -m posttrain dpo --preset identity --name NAME --org ORG [--model M] [--data D] [--max-steps N] --out DIR
     python -m posttrain grpo --preset arithmetic [--model M] [--data D] [--max-steps N] --out DIR
+    python -m posttrain run RUN_DIR/recipe.json --out DIR
+    torchrun --standalone --nproc_per_node N -m posttrain run RUN_DIR/recipe.json --out DIR
     python -m posttrain ask --model M --questions FILE [--system TEXT] [--max-new-tokens N]
 
 Progress and phase times go to stderr; `ask` prints a JSON list to stdout. Bad input exits non-zero
 with one clear line and no traceback. The training commands run the same background job as the app
 and wait for it, so Ctrl-C stops training after the current step and still writes the receipt.
+Under a launcher (torchrun, accelerate launch) every process runs the job and trains data-parallel;
+rank 0 writes DIR and prints, rank k writes DIR/rank{k}/ (see posttrain.recipe_file).
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--num-generations", type=int, default=None, help="completions sampled per prompt (at least 2)")
     g.add_argument("--max-completion-length", type=int, default=None, help="tokens per sampled completion")
 
+    r = sub.add_parser("run", help="rerun a recipe (a run folder's recipe.json), alone or under torchrun / accelerate launch")
+    r.add_argument("recipe", help="a recipe.json, e.g. an earlier run's")
+    r.add_argument("--out", required=True, help="the run directory to write (rank k of a launcher writes DIR/rank{k})")
+
     a = sub.add_parser("ask", help="answer questions (one per line) greedily and print JSON")
     a.add_argument("--model", required=True)
     a.add_argument("--questions", required=True, help="a UTF-8 text file, one question per line")
@@ -92,11 +100,8 @@ def _ask(args) -> int:
 
 def _train(args) -> int:
     from . import presets
-    from .runner import start_job
 
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"the output folder '{out}' is not empty; choose a new --out so no earlier run is overwritten")
+    _check_out(Path(args.out))
     overrides = {k: v for k, v in dict(max_steps=args.max_steps, learning_rate=args.lr, seed=args.seed,
                                        batch_size=args.batch_size).items() if v is not None}
     if args.no_lora:
@@ -109,12 +114,56 @@ def _train(args) -> int:
         overrides.update({k: v for k, v in dict(num_generations=args.num_generations,
                                                 max_completion_length=args.max_completion_length).items() if v is not None})
         req = presets.arithmetic_request(args.model, args.data, overrides)
+    return _watch(Path(args.out), req)
+
+
+def _rerun(args) -> int:
+    from .recipe_file import read_recipe
+
+    _check_out(Path(args.out))
+    return _watch(Path(args.out), read_recipe(args.recipe))
+
+
+def _check_out(out: Path) -> None:
+    """Refuse a used output folder (the other ranks' rank{k}/ folders, made meanwhile, don't count)."""
+    from .recipe_file import is_rank_dir, process_dir
+
+    mine = process_dir(out)
+    if mine.exists() and any(p for p in mine.iterdir() if not is_rank_dir(p)):
+        raise UsageError(f"the output folder '{mine}' is not empty; choose a new --out so no earlier run is overwritten")
+
+
+def _watch(out: Path, req) -> int:
+    """Run the request as the background job in this process's folder and report it (rank 0 only)."""
+    from . import presets
+    from .recipe_file import process_dir, process_rank
+    from .runner import start_job
+
+    rank, _, world = process_rank()
+    if world > 1:  # N processes share the cores: one torch thread each by default, or oversubscription
+        local = int(os.environ.get("LOCAL_WORLD_SIZE") or world)
+        os.environ.setdefault("POSTTRAIN_THREADS", str(max(1, len(os.sched_getaffinity(0)) // local)))
+    out = process_dir(out, rank)
     out.mkdir(parents=True, exist_ok=True)
-    job = start_job(args.command, out, presets.recipe_for(req))
+    job = start_job(req.method, out, presets.recipe_for(req))
+    _follow(job, quiet=rank != 0)
+    s = job.snapshot()
+    if s["status"] == "failed":
+        raise UsageError(s["error"] if rank == 0 else f"rank {rank}: {s['error']}")
+    if rank == 0:
+        scores = job.result.get("scores", {})
+        print(json.dumps({"status": s["status"], "run_dir": str(out), "scores": scores, "phase_times": s["phase_times"]}))
+    return 0
+
+
+def _follow(job, quiet: bool = False) -> None:
+    """Print the job's phases, steps and notes to stderr until it ends; Ctrl-C stops it after the step."""
     last, n_notes = None, 0
     try:
         while job.thread.is_alive():
             job.wait(0.5)
+            if quiet:
+                continue
             s = job.snapshot()
             for note in s["notes"][n_notes:]:
                 print(f"note: {note}", file=sys.stderr, flush=True)
@@ -134,15 +183,12 @@ def _train(args) -> int:
     except KeyboardInterrupt:
         print(job.stop(), file=sys.stderr)
         job.wait()
+    if quiet:
+        return
     s = job.snapshot()
     for note in s["notes"][n_notes:]:  # notes are never lost to the polling
         print(f"note: {note}", file=sys.stderr, flush=True)
     print("phase times (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s["phase_times"].items()), file=sys.stderr)
-    if s["status"] == "failed":
-        raise UsageError(s["error"])
-    scores = job.result.get("scores", {})
-    print(json.dumps({"status": s["status"], "run_dir": str(out), "scores": scores, "phase_times": s["phase_times"]}))
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     try:
-        code = _ask(args) if args.command == "ask" else _train(args)
+        code = {"ask": _ask, "run": _rerun}.get(args.command, _train)(args)
     except (UsageError, SettingsError, DataError, ModelError, JobBusy) as e:
         _err(str(e))
         return 2

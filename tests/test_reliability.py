@@ -129,7 +129,7 @@ def test_cli_cuts_long_rows_and_says_so(files, tiny_dir, tmp_path, capsys):
     code, err = _main(capsys, _args(["dpo", "--model", "TINY", "--data", "LONG", "--max-steps", "1", "--batch-size",
                                      "2", "--max-length", "64"], files, tiny_dir, out))
     assert code == 0, err
-    assert ("note: 1 of 4 pairs are longer than the max length (64 tokens) and are cut to fit (their ends are "
+    assert ("note: 1 of 4 pairs are much longer than the max length (64 tokens) and are cut to fit (their ends are "
             "dropped); 1 pair whose prompt alone fills it is left out; raise max length to keep them") in err
     assert len(json.loads((out / "data.json").read_text())) == 3
     assert "cut to fit" in json.loads((out / "status.json").read_text())["notes"][0]
@@ -292,7 +292,7 @@ def test_app_cuts_long_rows_and_says_so(app, files):
     assert _start(client, pairs=table, steps=1, batch=2).startswith("✓"), table
     job = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "done", job
-    assert job["notes"] == ["1 of 4 pairs are longer than the max length (64 tokens) and are cut to fit (their ends "
+    assert job["notes"] == ["1 of 4 pairs are much longer than the max length (64 tokens) and are cut to fit (their ends "
                             "are dropped); 1 pair whose prompt alone fills it is left out; raise max length to keep them"]
     _still_good(client, studio)
 

@@ -1,0 +1,213 @@
+"""Training on a ZeroGPU Space: the whole run inside `spaces.GPU`'s forked worker, streamed back.
+
+On ZeroGPU ($SPACES_ZERO_GPU=true) the GPU exists only inside a function decorated with `spaces.GPU`,
+which ZeroGPU runs in a worker process forked from the app: a thread started in the app never sees
+CUDA, and nothing the worker changes in memory comes back. So there a run is one generator call,
+`train_in_worker`, which loads the model, trains, answers the before/after questions and saves the
+tuned weights into the run directory, yielding the job's snapshot about once a second. The app side,
+`RemoteJob`, reads the logs from the run directory as the worker flushes them (the charts stream as
+usual) and the Studio loads the saved weights back for Compare. Closing the generator (Stop, or
+Gradio's cancel) stops training after the current step; what was trained is still saved. The worker
+stops training on its own before the GPU time it was granted runs out.
+
+`gpu_train()` picks how `train_in_worker` runs: `spaces.GPU` on ZeroGPU, the local stand-in `forked`
+when $POSTTRAIN_ZEROGPU=standin (a forked worker, a queue for the yields and an event for the cancel,
+as ZeroGPU does; the tests use it), and None elsewhere (the job runs in a thread of this process).
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .metrics import MetricsLog
+from .runner import ACTIVE, forget_parent_job, start_job
+from .runs import read_run
+
+# GPU seconds asked for per run. ZeroGPU grants each visitor a few minutes a day; a 135M identity run
+# needs well under a minute on a GPU. $POSTTRAIN_GPU_SECONDS changes it.
+GPU_SECONDS = int(os.environ.get("POSTTRAIN_GPU_SECONDS", "120"))
+
+
+def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS) -> Iterator[dict]:
+    """The GPU function: one whole run in this (worker) process, yielding its snapshot about once a second.
+
+    Training stops by itself when what is left of `budget_s` is about what the after-answers and the
+    save need, so the visitor always gets a saved model and a comparison.
+    """
+    from . import presets
+
+    forget_parent_job()
+    # A forked child cannot start OpenMP threads once its parent has used them (libgomp hangs), and on
+    # ZeroGPU the parent has run CPU tensor work; the GPU does the heavy lifting here anyway.
+    os.environ["POSTTRAIN_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    job = start_job(req.method, run_dir, presets.recipe_for(req))
+    t0 = time.time()
+    try:
+        while job.thread.is_alive():
+            job.wait(1.0)
+            reserve = 10 + job.phase_times.get("before", 10)  # the after-answers take about as long as the before
+            if job.phase == "train" and job.status == "running" and time.time() - t0 > budget_s - reserve:
+                job.note(f"stopped after step {job.progress.step}: the GPU time granted for this run "
+                         f"({budget_s:.0f} s) was nearly used up; the model trained so far is saved and compared")
+                job.stop()
+            yield job.snapshot()
+    finally:
+        if job.status in ACTIVE:  # closed early (Stop or cancel): finish the step, answer, save
+            job.stop()
+            job.wait()
+    yield job.snapshot()
+
+
+def forked(task: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """A local stand-in for `spaces.GPU` on a generator: run `task` in a forked worker, as ZeroGPU does.
+
+    The worker's yields come back through a queue; closing the returned generator sets an event the
+    worker checks after each yield, and then closes `task`'s generator there (ZeroGPU's cancel).
+    """
+
+    @functools.wraps(task)
+    def handler(*args, **kwargs):
+        ctx = multiprocessing.get_context("fork")
+        results, stop = ctx.Queue(), ctx.Event()
+        worker = ctx.Process(target=_iterate, args=(task, args, kwargs, results, stop), daemon=True)
+        worker.start()
+        while True:
+            try:
+                kind, value = results.get(timeout=5)
+            except queue.Empty:
+                if not worker.is_alive():
+                    raise RuntimeError("the GPU worker ended without a word (killed, or out of memory)") from None
+                continue
+            if kind == "error":
+                raise RuntimeError(value)
+            if kind == "end":
+                return
+            try:
+                yield value
+            except GeneratorExit:
+                stop.set()
+                raise
+
+    return handler
+
+
+def _iterate(task, args, kwargs, results, stop) -> None:
+    gen = task(*args, **kwargs)
+    try:
+        for value in gen:
+            if stop.is_set():
+                gen.close()
+                break
+            results.put(("ok", value))
+    except Exception as e:  # noqa: BLE001 - reported to the app, as ZeroGPU does
+        results.put(("error", f"{type(e).__name__}: {e}"))
+    results.put(("end", None))
+
+
+_WRAPPED: dict[str, Callable] = {}
+
+
+def gpu_train() -> Callable[..., Iterator[dict]] | None:
+    """`train_in_worker` as this machine runs it, or None where a local thread sees the device."""
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true"):
+        if "zero" not in _WRAPPED:  # decorated once, at startup (app.py calls this on import)
+            import spaces
+
+            _WRAPPED["zero"] = spaces.GPU(duration=lambda req, run_dir, budget_s=GPU_SECONDS: budget_s)(train_in_worker)
+        return _WRAPPED["zero"]
+    if os.environ.get("POSTTRAIN_ZEROGPU") == "standin":
+        return forked(train_in_worker)
+    return None
+
+
+class _DiskLog:
+    """A log the worker writes: read from its file each time (the worker flushes every row)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def rows(self) -> list[dict]:
+        return MetricsLog.read(self.path)
+
+
+class RemoteJob:
+    """The app's handle on a run in the GPU worker: looks like a `runner.Job` to the Studio and the UI.
+
+    `drive()` iterates the GPU generator and must run in the request that started the job (ZeroGPU
+    ties the GPU to it); `stop()` makes the next step close the generator.
+    """
+
+    def __init__(self, kind: str, run_dir: str | Path, call: Callable[[], Iterator[dict]]):
+        self.kind, self.run_dir = kind, Path(run_dir)
+        self.status, self.phase, self.error = "running", "starting", None
+        self.result: dict = {}
+        self.messages: list[str] = []
+        self.metrics, self.probes, self.groups = (_DiskLog(self.run_dir / f"{n}.jsonl") for n in ("metrics", "probes", "groups"))
+        self._call, self._stop, self._done = call, threading.Event(), threading.Event()
+        self._t0 = time.time()
+        self._snap: dict = {"kind": kind, "step": 0, "total": 0, "eta_s": None, "error": None,
+                            "run_dir": str(self.run_dir), "phase_times": {}, "notes": []}
+
+    def drive(self) -> Iterator[dict]:
+        gen = self._call()
+        try:
+            for snap in gen:
+                self._snap = dict(snap)
+                self.phase = snap.get("phase", self.phase)
+                if self.status == "running":
+                    self.status = snap.get("status", "running")
+                yield self.snapshot()
+                if self._stop.is_set():
+                    break
+        except Exception as e:  # noqa: BLE001 - the worker failed; say so, keep what it wrote
+            self.error = str(e).splitlines()[0] if str(e) else type(e).__name__
+        finally:
+            gen.close()  # Stop or Gradio's cancel: the worker ends training after this step
+            self._settle()
+        yield self.snapshot()
+
+    def _settle(self, timeout: float = 900) -> None:
+        """Wait for the worker's last word in status.json, then take the result from the run directory."""
+        t0 = time.time()
+        while True:
+            run = read_run(self.run_dir)
+            status = run["status"]
+            if status.get("status") not in ACTIVE or time.time() - t0 > timeout:
+                break
+            time.sleep(0.5)
+        self.status = status.get("status", "failed") if status.get("status") not in ACTIVE + ("interrupted",) else "failed"
+        self.error = status.get("error") or self.error or (
+            "the GPU worker ended before the run finished" if self.status == "failed" else None)
+        self.phase = status.get("phase", self.phase)
+        self._snap.update({k: status[k] for k in ("step", "total", "phase_times", "notes") if k in status})
+        self.result = {"scores": run["scores"] or None, "before_after": run["before_after"] or None}
+        self._done.set()
+
+    def snapshot(self) -> dict:
+        return {**self._snap, "status": self.status, "phase": self.phase, "error": self.error,
+                "elapsed_s": round(time.time() - self._t0, 1), "eta_s": self._snap.get("eta_s") if self.status in ACTIVE else None}
+
+    def describe(self) -> str:
+        s = self.snapshot()
+        where = f"step {s['step']}/{s['total']}" if s.get("total") else s["phase"]
+        return f"a {self.kind} job is {s['status']} on the GPU ({where}, {s['elapsed_s']:.0f} s so far)"
+
+    def stop(self) -> str:
+        if self.status not in ACTIVE:
+            return f"nothing to stop: the {self.kind} job is {self.status}"
+        self._stop.set()
+        self.status = "stopping"
+        return f"stopping the {self.kind} job after the current step"
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._done.wait(timeout)
