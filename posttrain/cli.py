@@ -157,8 +157,15 @@ def _watch(out: Path, req) -> int:
 
 
 def _follow(job, quiet: bool = False) -> None:
-    """Print the job's phases, steps and notes to stderr until it ends; Ctrl-C stops it after the step."""
-    last, n_notes = None, 0
+    """Show the job until it ends: a line per phase, one progress bar for the training steps (loss and
+    margin or reward beside it), and every note. Ctrl-C stops training after the current step."""
+    from tqdm import tqdm
+
+    last, n_notes, bar = None, 0, None
+
+    def say(text: str) -> None:
+        (bar.write if bar is not None else lambda t: print(t, file=sys.stderr, flush=True))(text)
+
     try:
         while job.thread.is_alive():
             job.wait(0.5)
@@ -166,29 +173,52 @@ def _follow(job, quiet: bool = False) -> None:
                 continue
             s = job.snapshot()
             for note in s["notes"][n_notes:]:
-                print(f"note: {note}", file=sys.stderr, flush=True)
+                say(f"note: {note}")
             n_notes = len(s["notes"])
             key = (s["phase"], s["step"])
             if key == last:
                 continue
             last = key
+            if s["phase"] == "train" and not s["total"]:
+                continue  # the bar appears once the trainer knows its steps
             if s["phase"] != "train":
-                print(f"[{s['phase']}]", file=sys.stderr, flush=True)
-            elif s["step"]:
-                row = next((r for r in reversed(job.metrics.rows()) if "loss" in r), {})
-                shown = ", ".join(f"{k} {row[k]:.3f}" for k in ("loss", "rewards/margins", "reward")
-                                  if isinstance(row.get(k), float))
-                eta = f", ETA {s['eta_s']:.0f} s" if s["eta_s"] is not None else ""
-                print(f"[train] step {s['step']}/{s['total']}{eta}  {shown}", file=sys.stderr, flush=True)
+                if bar is not None:
+                    bar.update(s["step"] - bar.n)  # the last step may have ended between two looks
+                    bar.close()
+                    bar = None
+                say(f"[{s['phase']}]")
+                continue
+            if bar is None:  # disable=False: the library bars are off through TQDM_DISABLE, ours is not
+                bar = tqdm(total=s["total"], desc="[train]", unit="step", file=sys.stderr, disable=False,
+                           dynamic_ncols=True, mininterval=0.5)
+            row = next((r for r in reversed(job.metrics.rows()) if "loss" in r), {})
+            bar.set_postfix_str(", ".join(f"{k.split('/')[-1]} {row[k]:.3f}" for k in ("loss", "rewards/margins", "reward")
+                                          if isinstance(row.get(k), float)), refresh=False)
+            bar.update(s["step"] - bar.n)
     except KeyboardInterrupt:
-        print(job.stop(), file=sys.stderr)
+        say(job.stop())
         job.wait()
+    if bar is not None:
+        bar.close()
     if quiet:
         return
     s = job.snapshot()
     for note in s["notes"][n_notes:]:  # notes are never lost to the polling
         print(f"note: {note}", file=sys.stderr, flush=True)
     print("phase times (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s["phase_times"].items()), file=sys.stderr)
+
+
+def quiet_library_bars() -> None:
+    """One progress display per job, ours: transformers' load/save bars and TRL's reference-pass bar go.
+
+    TRL reads $TQDM_DISABLE for its bars; transformers and huggingface_hub have their own switches.
+    """
+    os.environ["TQDM_DISABLE"] = "1"
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    disable_progress_bars()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     from .models import ModelError
     from .runner import JobBusy
 
+    if args.command != "ask":
+        quiet_library_bars()
     t0 = time.perf_counter()
     try:
         code = {"ask": _ask, "run": _rerun}.get(args.command, _train)(args)

@@ -10,7 +10,11 @@ Layout::
         groups.jsonl       GRPO only: one prompt's completions, rewards, advantages per step
         before_after.json  the same questions answered before and after
         scores.json        the numbers that judge the run
+        recipe.json        what reruns it headless (posttrain.recipe_file)
         model/             the trained model, loadable with from_pretrained (LoRA merged)
+        adapter/           with LoRA: the adapter alone (peft)
+        receipt.html       the whole run on one page, written when asked for (posttrain.ui.receipt)
+        error.txt          a failed run's traceback (its status says why in one sentence)
 
 A run whose status.json still says "running" but whose process is gone is reported as
 "interrupted" by `read_run`.

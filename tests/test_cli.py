@@ -50,6 +50,8 @@ def test_dpo_identity_preset_writes_a_loadable_run(tiny_dir, tmp_path):
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert summary["status"] == "done" and "success" in summary["scores"]
     assert "phase times" in r.stderr
+    assert "[train]" in r.stderr and "2/2" in r.stderr  # our one bar for the training steps...
+    assert "Loading weights" not in r.stderr and "Computing reference log probs" not in r.stderr  # ...and no others
     for name in ("config.json", "metrics.jsonl", "probes.jsonl", "before_after.json", "scores.json"):
         assert (out / name).exists(), name
     q = tmp_path / "q.txt"
