@@ -316,9 +316,18 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             except Exception as e:  # noqa: BLE001
                 yield _message(e, lng)
                 return
-            yield "✓ " + t("train.started", lng, kind=m.upper())
-            for _ in studio.drive(job):  # on ZeroGPU this request carries the GPU run; the timer draws it
-                pass
+            yield from _carry(job, "✓ " + t("train.started", lng, kind=m.upper()), lng)
+
+        def _carry(job, started: str, lng):
+            """Yield `started`; on ZeroGPU first carry the whole run, which must happen in this request
+            (nothing is yielded until it ends, so a closed page cannot cut it short; the timer draws it)."""
+            try:
+                for _ in studio.drive(job):
+                    pass
+            except Exception as e:  # noqa: BLE001
+                yield _message(e, lng)
+                return
+            yield started
 
         def run_demo(nm, og, lng):
             try:
@@ -326,9 +335,8 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             except Exception as e:  # noqa: BLE001
                 yield _message(e, lng), gr.skip(), gr.skip()
                 return
-            yield "✓ " + t("train.started", lng, kind="DPO"), gr.Tabs(selected="train"), "dpo"
-            for _ in studio.drive(job):
-                pass
+            for msg in _carry(job, "✓ " + t("train.started", lng, kind="DPO"), lng):
+                yield msg, gr.Tabs(selected="train"), "dpo"
 
         def stop(lng):
             msg = studio.stop()

@@ -59,13 +59,16 @@ def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str
 
     `api` is a `huggingface_hub.HfApi` (made from the token when not given).
     """
+    if what not in ("model", "adapter"):
+        raise HubError(f"push the 'model' or the 'adapter', not {what!r}")
     repo_id, token = (repo_id or "").strip(), (token or "").strip()
     if not _REPO_ID.match(repo_id):
         raise HubError(f"'{repo_id}' is not a repository id; write it as your-name/model-name")
     if not token:
         raise HubError("paste a Hub token with write access (huggingface.co/settings/tokens) to push")
     folder = Path(run["path"]) / what
-    if not (folder / ("adapter_config.json" if what == "adapter" else "config.json")).exists():
+    finished = (Path(run["path"]) / "model" / "config.json").exists()  # a failed run may hold an adapter, no model
+    if not finished or not (folder / ("adapter_config.json" if what == "adapter" else "config.json")).exists():
         raise HubError("this run has no LoRA adapter to push (it was a full fine-tune, or it did not finish)"
                        if what == "adapter" else "this run has no saved model to push (it failed or was stopped before saving)")
     if api is None:
@@ -78,8 +81,13 @@ def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str
         (stage / "README.md").write_text(model_card(run, what), encoding="utf-8")
         try:
             url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+            if private and not api.repo_info(repo_id, repo_type="model").private:
+                raise HubError(f"{repo_id} already exists and is public, so this push would be public too; choose "
+                               "another name, or make it private on the Hub first")
             api.upload_folder(repo_id=repo_id, folder_path=str(stage), repo_type="model",
                               commit_message=f"posttrain: {(run.get('config') or {}).get('method', '').upper()} run {Path(run['path']).name}")
+        except HubError:
+            raise
         except Exception as e:  # noqa: BLE001 - network, auth, quota: all become one sentence
             text = (str(e).strip().splitlines() or [type(e).__name__])[0].replace(token, "***")[:200]
             raise HubError(f"could not push to {repo_id} ({text}); check the token has write access and that "

@@ -7,7 +7,7 @@ unrelated answers as they were. The arithmetic preset teaches the course's `\\bo
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from .config import DPOSettings, GRPOSettings, SettingsError
 from .data import build_arithmetic_problems, load_grpo_data, load_preference_data
@@ -21,11 +21,20 @@ ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with data.FORMAT_HINT
 
 
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text", list: "a list"}
+
+
 def with_overrides(base, overrides: dict):
-    try:
-        return replace(base, **overrides)
-    except TypeError as e:
-        raise SettingsError(f"unknown setting: {e}") from None
+    """`base` with `overrides` on top, validated; a wrong name or type is a SettingsError naming the setting."""
+    names = {f.name for f in fields(base)}
+    for key, value in overrides.items():
+        if key not in names:
+            raise SettingsError(f"unknown setting '{key}'; the settings are: {', '.join(sorted(names))}")
+        want = type(getattr(base, key))
+        numeric = want is float and isinstance(value, int)
+        if (not isinstance(value, want) and not numeric) or (want is not bool and isinstance(value, bool)):
+            raise SettingsError(f"setting '{key}' must be {_KINDS.get(want, want.__name__)} (got {value!r})")
+    return replace(base, **overrides)
 
 
 def identity_request(model: str | None, name: str | None, org: str | None, data: str | None = None,

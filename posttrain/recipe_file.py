@@ -77,11 +77,19 @@ def request_from_recipe(recipe: dict, base_dir: str | Path | None = None):
         rows = load_preference_data(path) if method == "dpo" else load_grpo_data(path)
     if rows is None and not (method == "dpo" and identity):
         raise SettingsError("the recipe has no data: give rows, rows_file or (DPO) an identity spec")
+    needed = ("prompt", "chosen", "rejected") if method == "dpo" else ("prompt", "answer")
+    for i, row in enumerate(rows or [], start=1):
+        if not isinstance(row, dict) or any(row.get(k) in (None, "", []) for k in needed):
+            raise SettingsError(f"row {i} of the recipe needs {', '.join(needed)}; see a run's recipe.json for the shape")
+    try:
+        eval_problems = int(recipe.get("eval_problems", 32))
+    except (TypeError, ValueError):
+        raise SettingsError(f"eval_problems must be a whole number (got {recipe.get('eval_problems')!r})") from None
     return Request(method, recipe.get("model"), settings, identity=identity, rows=rows,
                    data_source=recipe.get("data") or ("preset" if rows is None else "recipe"),
                    compare_questions=list(recipe.get("compare_questions") or []),
                    compare_kinds=list(recipe.get("compare_kinds") or []),
-                   eval_problems=int(recipe.get("eval_problems", 32)))
+                   eval_problems=eval_problems)
 
 
 def read_recipe(path: str | Path):

@@ -97,9 +97,13 @@ class Studio:
         """
         source = (source or "").strip() or self.default_model
         self._check_public_model(source)
+        token = (token or "").strip() or None
+        if token and self.public:
+            raise StudioError("this is a public app where every visitor shares the loaded model, so it does not "
+                              "load private or gated models; duplicate the Space to use yours with your token")
         self._idle()
         with self._model_lock:
-            self._load(source, (token or "").strip() or None)
+            self._load(source, token)
             return self.card()
 
     def _check_public_model(self, source: str) -> None:
@@ -194,29 +198,38 @@ class Studio:
     def _start_remote(self, req: Request) -> zerogpu.RemoteJob:
         """Start a run in the GPU worker; `drive(job)` must then be iterated by the request that started it."""
         self._idle()
-        if self.trained_by:  # the worker cannot see this process's memory: it starts from the saved weights
-            req.model = str(Path(self.trained_by) / "model")
+        with self._model_lock:
+            # The worker cannot see this process's memory: after a run it starts from the saved weights
+            # (the request still names the base model, for the receipt and the model card).
+            start_from = str(Path(self.trained_by) / "model") if self.trained_by else None
+            token = self._token  # a private base model: the worker needs the token to load it
         run_dir = new_run_dir(req.method, self.root)
-        job = zerogpu.RemoteJob(req.method, run_dir, lambda: self.gpu(req, str(run_dir), zerogpu.GPU_SECONDS))
+        job = zerogpu.RemoteJob(req.method, run_dir,
+                                lambda: self.gpu(req, str(run_dir), zerogpu.GPU_SECONDS, start_from, token),
+                                on_end=self._adopt_remote)
         register_job(job)
         self.identity_name = req.identity.name if req.identity else None
         return job
 
-    def drive(self, job) -> Iterator[dict]:
-        """Carry a GPU-worker run to its end (a local job needs nothing), then adopt its saved model."""
-        if not isinstance(job, zerogpu.RemoteJob):
-            return
-        yield from job.drive()
+    @staticmethod
+    def drive(job) -> Iterator[dict]:
+        """Carry a GPU-worker run to its end (a local job needs nothing); the Studio adopts its model then."""
+        if isinstance(job, zerogpu.RemoteJob):
+            yield from job.drive()
+
+    def _adopt_remote(self, job: zerogpu.RemoteJob) -> None:
+        """Called by the RemoteJob once the worker has finished: load the weights it saved as the current model."""
         model_dir = job.run_dir / "model"
-        if job.status in ("done", "stopped") and (model_dir / "config.json").exists():
-            with self._model_lock:
-                device = self.lm.device if self.lm else "cpu"
-                system = ARITHMETIC_SYSTEM_PROMPT if job.kind == "grpo" else ""
-                if self.trained_by is None:  # before-answers describe the base model
-                    for row in job.result.get("before_after") or []:
-                        self._before[(system, row["question"])] = row["before"]
-                self.lm = load_model(str(model_dir), device=device)
-                self.trained_by = str(job.run_dir)
+        if job.outcome not in ("done", "stopped") or not (model_dir / "config.json").exists():
+            return
+        with self._model_lock:
+            device = self.lm.device if self.lm else "cpu"
+            system = ARITHMETIC_SYSTEM_PROMPT if job.kind == "grpo" else ""
+            if self.trained_by is None:  # before-answers describe the base model
+                for row in job.result.get("before_after") or []:
+                    self._before[(system, row["question"])] = row["before"]
+            self.lm = load_model(str(model_dir), device=device)
+            self.trained_by = str(job.run_dir)
 
     def _recipe(self, req: Request):
         lm = self.lm
@@ -333,7 +346,8 @@ class Studio:
         run = self._inside(path)
         target = run / f"{run.name}-{what}.zip"
         if what in ("model", "adapter"):
-            files = sorted((run / what).glob("*"))
+            finished = (run / "model" / "config.json").exists()  # a failed run may hold an adapter, never a model
+            files = sorted((run / what).glob("*")) if finished else []
             if not files:
                 raise StudioError("this run has no saved model (it failed or was interrupted before saving)" if what == "model"
                                   else "this run has no LoRA adapter (it was a full fine-tune, or it did not finish)")

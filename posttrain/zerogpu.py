@@ -35,13 +35,17 @@ from .runs import read_run
 GPU_SECONDS = int(os.environ.get("POSTTRAIN_GPU_SECONDS", "120"))
 
 
-def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS) -> Iterator[dict]:
+def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS, start_from: str | None = None,
+                    token: str | None = None) -> Iterator[dict]:
     """The GPU function: one whole run in this (worker) process, yielding its snapshot about once a second.
 
-    Training stops by itself when what is left of `budget_s` is about what the after-answers and the
-    save need, so the visitor always gets a saved model and a comparison.
+    `start_from` is a saved model to train instead of `req.model` (a second run goes on from the
+    first); `token` loads a private base model and is gone from the worker when the run ends. Training
+    stops by itself when what is left of `budget_s` is about what the after-answers and the save need,
+    so the visitor always gets a saved model and a comparison.
     """
-    from . import presets
+    from .models import load_model
+    from .recipes import dpo_recipe, grpo_recipe
 
     forget_parent_job()
     # A forked child cannot start OpenMP threads once its parent has used them (libgomp hangs), and on
@@ -50,7 +54,13 @@ def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS) -> Iterato
     import torch
 
     torch.set_num_threads(1)
-    job = start_job(req.method, run_dir, presets.recipe_for(req))
+    def recipe(job):
+        lm = load_model(start_from) if start_from else None
+        return (dpo_recipe if req.method == "dpo" else grpo_recipe)(req, lm)(job)
+
+    if token:
+        os.environ["HF_TOKEN"] = token  # read by huggingface_hub for this run's downloads only
+    job = start_job(req.method, run_dir, recipe)
     t0 = time.time()
     try:
         while job.thread.is_alive():
@@ -65,6 +75,8 @@ def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS) -> Iterato
         if job.status in ACTIVE:  # closed early (Stop or cancel): finish the step, answer, save
             job.stop()
             job.wait()
+        if token:
+            os.environ.pop("HF_TOKEN", None)
     yield job.snapshot()
 
 
@@ -123,7 +135,7 @@ def gpu_train() -> Callable[..., Iterator[dict]] | None:
         if "zero" not in _WRAPPED:  # decorated once, at startup (app.py calls this on import)
             import spaces
 
-            _WRAPPED["zero"] = spaces.GPU(duration=lambda req, run_dir, budget_s=GPU_SECONDS: budget_s)(train_in_worker)
+            _WRAPPED["zero"] = spaces.GPU(duration=lambda req, run_dir, budget_s=GPU_SECONDS, *rest: budget_s)(train_in_worker)
         return _WRAPPED["zero"]
     if os.environ.get("POSTTRAIN_ZEROGPU") == "standin":
         return forked(train_in_worker)
@@ -147,13 +159,16 @@ class RemoteJob:
     ties the GPU to it); `stop()` makes the next step close the generator.
     """
 
-    def __init__(self, kind: str, run_dir: str | Path, call: Callable[[], Iterator[dict]]):
+    def __init__(self, kind: str, run_dir: str | Path, call: Callable[[], Iterator[dict]],
+                 on_end: Callable[["RemoteJob"], None] | None = None):
         self.kind, self.run_dir = kind, Path(run_dir)
         self.status, self.phase, self.error = "running", "starting", None
+        self.outcome: str | None = None  # how the worker's run ended, known just before `status` says it
         self.result: dict = {}
         self.messages: list[str] = []
         self.metrics, self.probes, self.groups = (_DiskLog(self.run_dir / f"{n}.jsonl") for n in ("metrics", "probes", "groups"))
-        self._call, self._stop, self._done = call, threading.Event(), threading.Event()
+        self._call, self._on_end = call, on_end
+        self._stop, self._done = threading.Event(), threading.Event()
         self._t0 = time.time()
         self._snap: dict = {"kind": kind, "step": 0, "total": 0, "eta_s": None, "error": None,
                             "run_dir": str(self.run_dir), "phase_times": {}, "notes": []}
@@ -161,11 +176,9 @@ class RemoteJob:
     def drive(self) -> Iterator[dict]:
         gen = self._call()
         try:
-            for snap in gen:
+            for snap in gen:  # the status stays active until _settle: the Studio adopts the model first
                 self._snap = dict(snap)
                 self.phase = snap.get("phase", self.phase)
-                if self.status == "running":
-                    self.status = snap.get("status", "running")
                 yield self.snapshot()
                 if self._stop.is_set():
                     break
@@ -176,22 +189,35 @@ class RemoteJob:
             self._settle()
         yield self.snapshot()
 
-    def _settle(self, timeout: float = 900) -> None:
-        """Wait for the worker's last word in status.json, then take the result from the run directory."""
-        t0 = time.time()
+    def _settle(self) -> None:
+        """Wait for the worker's last word in status.json, take the result from the run directory, hand over.
+
+        A worker still writing is waited for as long as its process lives and the GPU time it was
+        granted (plus the after-answers and the save) allows; then it is reported as lost.
+        """
+        deadline = time.time() + GPU_SECONDS + 600
         while True:
             run = read_run(self.run_dir)
             status = run["status"]
-            if status.get("status") not in ACTIVE or time.time() - t0 > timeout:
+            if status.get("status") not in ACTIVE or time.time() > deadline:
                 break
             time.sleep(0.5)
-        self.status = status.get("status", "failed") if status.get("status") not in ACTIVE + ("interrupted",) else "failed"
+        final = status.get("status")
+        lost = final in ACTIVE + ("interrupted",) or not final
         self.error = status.get("error") or self.error or (
-            "the GPU worker ended before the run finished" if self.status == "failed" else None)
+            "the GPU worker stopped answering before the run finished; what it wrote is in the run folder" if lost else None)
         self.phase = status.get("phase", self.phase)
         self._snap.update({k: status[k] for k in ("step", "total", "phase_times", "notes") if k in status})
         self.result = {"scores": run["scores"] or None, "before_after": run["before_after"] or None}
-        self._done.set()
+        self.outcome = "failed" if lost else final
+        try:  # still active meanwhile: nobody starts or loads while the Studio takes up the model
+            if self._on_end is not None:
+                self._on_end(self)
+        except Exception as e:  # noqa: BLE001 - the run is on disk; say why its model was not taken up
+            self._snap["notes"] = [*self._snap.get("notes", []), f"the trained model could not be loaded back: {e}"]
+        finally:
+            self.status = self.outcome
+            self._done.set()
 
     def snapshot(self) -> dict:
         return {**self._snap, "status": self.status, "phase": self.phase, "error": self.error,

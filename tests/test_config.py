@@ -37,3 +37,15 @@ def test_sft_term_and_cpu_flags_reach_trl():
     assert kw["loss_type"] == ["sigmoid", "sft"] and kw["loss_weights"] == [1.0, 0.5]
     assert kw["use_cpu"] and not kw["bf16"] and kw["precompute_ref_log_probs"]
     assert DPOSettings().trl_kwargs("out", "cuda", bf16=True)["bf16"]
+
+
+def test_overrides_name_the_setting_that_is_wrong():
+    from posttrain.presets import IDENTITY, with_overrides
+
+    with pytest.raises(SettingsError, match="unknown setting 'max_stepz'"):
+        with_overrides(IDENTITY, {"max_stepz": 3})
+    with pytest.raises(SettingsError, match="setting 'max_steps' must be a whole number"):
+        with_overrides(IDENTITY, {"max_steps": "20"})
+    with pytest.raises(SettingsError, match="setting 'lora' must be true or false"):
+        with_overrides(IDENTITY, {"lora": "yes"})
+    assert with_overrides(IDENTITY, {"beta": 1, "max_steps": 3}).beta == 1  # a whole number is a number

@@ -79,6 +79,12 @@ def test_recipes_refuse_tokens_and_bad_methods():
     with pytest.raises(SettingsError, match="unknown setting"):
         request_from_recipe({"method": "grpo", "rows": [], "settings": {"warp_speed": 9}})
     assert "token" not in json.dumps(recipe_of(_identity_request("m")))
+    with pytest.raises(SettingsError, match="setting 'max_steps' must be a whole number"):
+        request_from_recipe({"method": "dpo", "identity": {"name": "N", "org": "O"}, "settings": {"max_steps": "20"}})
+    with pytest.raises(SettingsError, match="row 2 of the recipe needs prompt, chosen, rejected"):
+        request_from_recipe({"method": "dpo", "rows": [{"prompt": "a", "chosen": "b", "rejected": "c"}, {"prompt": "a"}]})
+    with pytest.raises(SettingsError, match="eval_problems must be a whole number"):
+        request_from_recipe({"method": "grpo", "rows": [{"prompt": "q", "answer": "1"}], "eval_problems": "many"})
 
 
 def test_commands_and_accelerate_configs():

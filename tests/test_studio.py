@@ -105,8 +105,11 @@ def test_a_finished_run_is_listed_and_downloads_as_zips(studio):
 class FakeHub:
     """Records what posttrain asks of the Hub (the real push needs a network and an account)."""
 
-    def __init__(self, fail=None):
-        self.calls, self.fail = [], fail
+    def __init__(self, fail=None, public=False):
+        self.calls, self.fail, self.public = [], fail, public
+
+    def repo_info(self, repo_id, **kw):
+        return type("Info", (), {"private": not self.public})()
 
     def create_repo(self, repo_id, **kw):
         if self.fail:
@@ -145,6 +148,10 @@ def test_push_sends_the_model_with_a_card_and_never_the_token(studio, tiny_dir):
     with pytest.raises(hub.HubError, match=r"could not push to me/nova \(401 Unauthorized: \*\*\*\)") as e:
         hub.push(run, "me/nova", secret, api=FakeHub(fail=RuntimeError(f"401 Unauthorized: {secret}")))
     assert secret not in str(e.value)
+    with pytest.raises(hub.HubError, match="already exists and is public"):  # "private" is not silently ignored
+        hub.push(run, "me/nova", secret, private=True, api=FakeHub(public=True))
+    with pytest.raises(hub.HubError, match="push the 'model' or the 'adapter'"):
+        hub.push(run, "me/nova", secret, what="../../etc", api=fake)
     with pytest.raises(hub.HubError, match="not a repository id"):
         studio.push(str(job.run_dir), "no slash", secret)
     with pytest.raises(hub.HubError, match="could not push to me/nova"):  # offline here: a sentence, no traceback
@@ -160,6 +167,8 @@ def test_public_mode_reads_no_server_paths(tiny_dir, tmp_path, monkeypatch):
             studio.load(path)
     with pytest.raises(StudioError, match="upload the file"):
         studio.preference_data("/etc/passwd")
+    with pytest.raises(StudioError, match="does not load private or gated models"):  # every visitor shares the model
+        studio.load("someone/private-model", "hf_secretTOKEN123456")
     assert studio.lm is None  # nothing was loaded, and the app is still usable:
     assert studio.load(None)["source"] == str(tiny_dir)
     assert not Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False).public
