@@ -44,7 +44,28 @@ class JobStopped(Exception):
     """Raised inside a recipe between phases when a stop was requested."""
 
 
-class Job:
+class JobHandle:
+    """What everyone may do with a job, wherever it runs: read it, describe it, ask it to stop.
+
+    A subclass has `kind`, `status`, `stop_event` and `snapshot()`; `where` says where it runs.
+    """
+
+    where = ""
+
+    def describe(self) -> str:
+        s = self.snapshot()
+        at = f"step {s['step']}/{s['total']}" if s.get("total") else s["phase"]
+        return f"a {self.kind} job is {s['status']}{self.where} ({at}, {s['elapsed_s']:.0f} s so far)"
+
+    def stop(self) -> str:
+        if self.status not in ACTIVE:
+            return f"nothing to stop: the {self.kind} job is {self.status}"
+        self.stop_event.set()
+        self.status = "stopping"
+        return f"stopping the {self.kind} job after the current step"
+
+
+class Job(JobHandle):
     def __init__(self, kind: str, run_dir: str | Path):
         self.kind = kind
         self.run_dir = Path(run_dir)
@@ -88,13 +109,6 @@ class Job:
         self._save_status()
 
     # -- called from anywhere ---------------------------------------------------------------
-    def stop(self) -> str:
-        if self.status not in ACTIVE:
-            return f"nothing to stop: the {self.kind} job is {self.status}"
-        self.stop_event.set()
-        self.status = "stopping"
-        return f"stopping the {self.kind} job after the current step"
-
     def snapshot(self) -> dict:
         """Plain-data view for UIs and the CLI."""
         eta = self.progress.eta_s()
@@ -106,11 +120,6 @@ class Job:
             "error": self.error, "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
             "notes": list(self.notes),
         }
-
-    def describe(self) -> str:
-        s = self.snapshot()
-        where = f"step {s['step']}/{s['total']}" if s["total"] else s["phase"]
-        return f"a {self.kind} job is {s['status']} ({where}, {s['elapsed_s']:.0f} s so far)"
 
     def wait(self, timeout: float | None = None) -> None:
         if self.thread:

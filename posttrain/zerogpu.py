@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .metrics import MetricsLog
-from .runner import ACTIVE, forget_parent_job, start_job
+from .runner import ACTIVE, JobHandle, forget_parent_job, start_job
 from .runs import read_run
 
 # GPU seconds asked for per run. ZeroGPU grants each visitor a few minutes a day; a 135M identity run
@@ -48,6 +48,12 @@ def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS, start_from
     from .recipes import dpo_recipe, grpo_recipe
 
     forget_parent_job()
+    # datasets names in-memory data by drawing from its own generator, which the fork copied: the worker
+    # would draw the parent's next names, and TRL caches reference log-probs under them in a folder both
+    # share, so a later run in the parent read this run's (found by the tests). Draw fresh names here.
+    from datasets import fingerprint
+
+    fingerprint.fingerprint_rng.seed()
     # A forked child cannot start OpenMP threads once its parent has used them (libgomp hangs), and on
     # ZeroGPU the parent has run CPU tensor work; the GPU does the heavy lifting here anyway.
     os.environ["POSTTRAIN_THREADS"] = "1"
@@ -152,12 +158,14 @@ class _DiskLog:
         return MetricsLog.read(self.path)
 
 
-class RemoteJob:
+class RemoteJob(JobHandle):
     """The app's handle on a run in the GPU worker: looks like a `runner.Job` to the Studio and the UI.
 
     `drive()` iterates the GPU generator and must run in the request that started the job (ZeroGPU
     ties the GPU to it); `stop()` makes the next step close the generator.
     """
+
+    where = " on the GPU"
 
     def __init__(self, kind: str, run_dir: str | Path, call: Callable[[], Iterator[dict]],
                  on_end: Callable[["RemoteJob"], None] | None = None):
@@ -168,7 +176,7 @@ class RemoteJob:
         self.messages: list[str] = []
         self.metrics, self.probes, self.groups = (_DiskLog(self.run_dir / f"{n}.jsonl") for n in ("metrics", "probes", "groups"))
         self._call, self._on_end = call, on_end
-        self._stop, self._done = threading.Event(), threading.Event()
+        self.stop_event, self._done = threading.Event(), threading.Event()
         self._t0 = time.time()
         self._snap: dict = {"kind": kind, "step": 0, "total": 0, "eta_s": None, "error": None,
                             "run_dir": str(self.run_dir), "phase_times": {}, "notes": []}
@@ -180,7 +188,7 @@ class RemoteJob:
                 self._snap = dict(snap)
                 self.phase = snap.get("phase", self.phase)
                 yield self.snapshot()
-                if self._stop.is_set():
+                if self.stop_event.is_set():
                     break
         except Exception as e:  # noqa: BLE001 - the worker failed; say so, keep what it wrote
             self.error = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -222,18 +230,6 @@ class RemoteJob:
     def snapshot(self) -> dict:
         return {**self._snap, "status": self.status, "phase": self.phase, "error": self.error,
                 "elapsed_s": round(time.time() - self._t0, 1), "eta_s": self._snap.get("eta_s") if self.status in ACTIVE else None}
-
-    def describe(self) -> str:
-        s = self.snapshot()
-        where = f"step {s['step']}/{s['total']}" if s.get("total") else s["phase"]
-        return f"a {self.kind} job is {s['status']} on the GPU ({where}, {s['elapsed_s']:.0f} s so far)"
-
-    def stop(self) -> str:
-        if self.status not in ACTIVE:
-            return f"nothing to stop: the {self.kind} job is {self.status}"
-        self._stop.set()
-        self.status = "stopping"
-        return f"stopping the {self.kind} job after the current step"
 
     def wait(self, timeout: float | None = None) -> None:
         self._done.wait(timeout)
