@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .models import HUB_DEFAULT, is_bundled
+from .runs import export_dir
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
@@ -66,9 +67,8 @@ def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str
         raise HubError(f"'{repo_id}' is not a repository id; write it as your-name/model-name")
     if not token:
         raise HubError("paste a Hub token with write access (huggingface.co/settings/tokens) to push")
-    folder = Path(run["path"]) / what
-    finished = (Path(run["path"]) / "model" / "config.json").exists()  # a failed run may hold an adapter, no model
-    if not finished or not (folder / ("adapter_config.json" if what == "adapter" else "config.json")).exists():
+    folder = export_dir(run["path"], what)
+    if folder is None:
         raise HubError("this run has no LoRA adapter to push (it was a full fine-tune, or it did not finish)"
                        if what == "adapter" else "this run has no saved model to push (it failed or was stopped before saving)")
     if api is None:

@@ -80,13 +80,26 @@ def _status(path: Path) -> dict:
     return status
 
 
+_EXPORTS = {"model": "config.json", "adapter": "adapter_config.json"}
+
+
+def export_dir(path: str | Path, what: str) -> Path | None:
+    """A finished run's `model/` (merged) or `adapter/` (LoRA) folder, or None when it has none.
+
+    A run counts as finished once its model is saved: a failed one may hold an adapter, never a model.
+    """
+    path = Path(path)
+    folder = path / what
+    return folder if (path / "model" / _EXPORTS["model"]).exists() and (folder / _EXPORTS[what]).exists() else None
+
+
 def run_summary(path: str | Path) -> dict:
     """What a list of runs shows (name, method, status, scores, model saved?), without reading the logs."""
     path = Path(path)
     return {"path": str(path), "name": path.name,
             "method": (read_json(path / "config.json", {}) or {}).get("method", "?"),
             "status": _status(path).get("status", "?"), "scores": read_json(path / "scores.json", {}),
-            "has_model": (path / "model" / "config.json").exists()}
+            "has_model": export_dir(path, "model") is not None}
 
 
 def read_run(path: str | Path) -> dict:
@@ -101,7 +114,7 @@ def read_run(path: str | Path) -> dict:
         "groups": MetricsLog.read(path / "groups.jsonl"),
         "before_after": read_json(path / "before_after.json", []),
         "scores": read_json(path / "scores.json", {}),
-        "has_model": (path / "model" / "config.json").exists(),
+        "has_model": export_dir(path, "model") is not None,
     }
 
 

@@ -29,7 +29,7 @@ from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithme
 from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
 from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
 from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
-from .runs import list_runs, new_run_dir, read_run, run_summary, runs_root
+from .runs import export_dir, list_runs, new_run_dir, read_run, run_summary, runs_root
 from .ui.receipt import receipt_html
 
 
@@ -219,15 +219,12 @@ class Studio:
 
     def _adopt_remote(self, job: zerogpu.RemoteJob) -> None:
         """Called by the RemoteJob once the worker has finished: load the weights it saved as the current model."""
-        model_dir = job.run_dir / "model"
-        if job.outcome not in ("done", "stopped") or not (model_dir / "config.json").exists():
+        model_dir = export_dir(job.run_dir, "model")
+        if job.outcome not in ("done", "stopped") or model_dir is None:
             return
         with self._model_lock:
             device = self.lm.device if self.lm else "cpu"
-            system = ARITHMETIC_SYSTEM_PROMPT if job.kind == "grpo" else ""
-            if self.trained_by is None:  # before-answers describe the base model
-                for row in job.result.get("before_after") or []:
-                    self._before[(system, row["question"])] = row["before"]
+            self._remember_before(job.kind, job.result.get("before_after"))
             self.lm = load_model(str(model_dir), device=device)
             self.trained_by = str(job.run_dir)
 
@@ -249,12 +246,17 @@ class Studio:
 
     def _adopt(self, job: Job, result: dict) -> None:
         """The trained model becomes the current one; the run's before-answers seed Compare's cache."""
-        system = ARITHMETIC_SYSTEM_PROMPT if job.kind == "grpo" else ""
-        if self.trained_by is None:  # before-answers only describe the base model
-            for row in result.get("before_after", []):
-                self._before[(system, row["question"])] = row["before"]
+        self._remember_before(job.kind, result.get("before_after"))
         self.lm.model = result.pop("model")
         self.trained_by = str(job.run_dir)
+
+    def _remember_before(self, kind: str, rows: list[dict] | None) -> None:
+        """A run's before-answers seed Compare's cache, while they still describe the base model."""
+        if self.trained_by is not None:
+            return
+        system = ARITHMETIC_SYSTEM_PROMPT if kind == "grpo" else ""
+        for row in rows or []:
+            self._before[(system, row["question"])] = row["before"]
 
     def stop(self) -> str:
         job = current_job()
@@ -346,8 +348,8 @@ class Studio:
         run = self._inside(path)
         target = run / f"{run.name}-{what}.zip"
         if what in ("model", "adapter"):
-            finished = (run / "model" / "config.json").exists()  # a failed run may hold an adapter, never a model
-            files = sorted((run / what).glob("*")) if finished else []
+            folder = export_dir(run, what)
+            files = sorted(folder.glob("*")) if folder else []
             if not files:
                 raise StudioError("this run has no saved model (it failed or was interrupted before saving)" if what == "model"
                                   else "this run has no LoRA adapter (it was a full fine-tune, or it did not finish)")
