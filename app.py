@@ -99,6 +99,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 card = gr.Markdown(views.card_md(studio.card()), elem_id="card")
                 model_msg = gr.Markdown()
                 with gr.Row():
+                    gated = L(gr.Checkbox(value=ID.gated, label=t("model.gated"), info=info("model.gated")), "model.gated")
                     lora = L(gr.Checkbox(value=True, label=t("model.lora"), info=info("model.lora")), "model.lora")
                     lora_r = L(gr.Slider(2, 64, value=ID.lora_r, step=2, label=t("model.lora_r"),
                                          info=info("model.lora_r")), "model.lora_r")
@@ -116,7 +117,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                         with gr.Row():
                             name = L(gr.Textbox(value="Deep Qwen", label=t("data.name")), "data.name")
                             org = L(gr.Textbox(value="Acme AI", label=t("data.org")), "data.org")
-                            n_pairs = L(gr.Slider(8, 160, value=64, step=2, label=t("data.pairs"),
+                            n_pairs = L(gr.Slider(8, 160, value=146, step=2, label=t("data.pairs"),
                                                   info=info("data.pairs")), "data.pairs")
                         build_btn = L(gr.Button(t("data.build"), variant="primary"), "data.build")
                         with L(gr.Accordion(t("data.or_load"), open=False), "data.or_load"):
@@ -280,13 +281,13 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 return gr.skip(), gr.skip(), _message(e, lng)
 
         def settings_for(m, lora_, r, lr_, steps_, batch_, accum_, probe_, beta_, loss_, sft_, smooth_, maxlen_,
-                         gens_, comp_, temp_, kl_, funcs_, weights_):
+                         gens_, comp_, temp_, kl_, funcs_, weights_, gated_):
             common = dict(lora=bool(lora_), lora_r=_n(r, int, "LoRA rank"), learning_rate=_n(lr_, float, "learning rate"),
                           max_steps=_n(steps_, int, "steps"), batch_size=_n(batch_, int, "batch size"),
                           grad_accum=_n(accum_, int, "gradient accumulation"), probe_every=_n(probe_, int, "probe every"))
             common["lora_alpha"] = 2 * common["lora_r"]
             if m == "dpo":
-                return studio.settings("dpo", **common, beta=_n(beta_, float, "beta"), loss_type=loss_,
+                return studio.settings("dpo", **common, gated=bool(gated_), beta=_n(beta_, float, "beta"), loss_type=loss_,
                                        sft_weight=_n(sft_, float, "SFT weight"),
                                        label_smoothing=_n(smooth_, float, "label smoothing"),
                                        max_length=_n(maxlen_, int, "max length"))
@@ -461,7 +462,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
         load_problems_btn.click(load_problems, [problem_file, lang], [system, problems, problems_msg],
                                 api_name="load_problems")
         setting_inputs = [lora, lora_r, lr, steps, batch, accum, probe_every, beta, loss, sft, smoothing,
-                          max_length, generations, completion, temperature, kl, rewards, weights]
+                          max_length, generations, completion, temperature, kl, rewards, weights, gated]
         start_btn.click(start, [method, pairs, system, problems, name, org] + setting_inputs + [lang],
                         train_msg, api_name="start")
         demo_btn.click(run_demo, [name, org, lang], [train_msg, tabs, method], api_name="identity_demo")

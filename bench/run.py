@@ -86,7 +86,7 @@ def _dpo_memory_child(rows_file: str, steps: int) -> None:
     rows = json.loads(Path(rows_file).read_text())
     lm = load_model(None)
     loaded = _rss_mb()
-    settings = presets.with_overrides(presets.IDENTITY, {"max_steps": steps, "probe_every": 0})
+    settings = presets.with_overrides(presets.IDENTITY_LORA, {"max_steps": steps, "probe_every": 0})
     with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(sys.stderr):
         _engine_dpo(lm.model, lm.tokenizer, rows, settings, out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -154,7 +154,7 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
 
     from posttrain.jobs import score_only_completions
 
-    settings = presets.with_overrides(presets.IDENTITY, {"max_steps": 3 if quick else 8, "probe_every": 0})
+    settings = presets.with_overrides(presets.IDENTITY_LORA, {"max_steps": 3 if quick else 8, "probe_every": 0})
     repeats = 2 if quick else 3
     variants = [("engine", _engine_dpo, True), ("trl", _plain_trl_dpo, True)]
     if not quick:

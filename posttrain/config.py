@@ -83,6 +83,10 @@ class DPOSettings(_Common):
     sft_weight: float = 0.0  # > 0 adds an SFT term on the chosen answers
     label_smoothing: float = 0.0  # for the robust loss
     max_length: int = 128
+    # The identity preset's gated edit (posttrain.gate) instead of LoRA: new neurons that open only on
+    # questions about the model. Needs identity and control pairs and a Llama-style MLP; otherwise the
+    # run trains LoRA and says so.
+    gated: bool = False
 
     def __post_init__(self):
         self._validate_common()

@@ -106,7 +106,9 @@ def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     With LoRA the adapter alone (a few MB, loadable with peft on the base model) is first saved to
     `adapter_dir`, when given.
     """
-    model = trainer.model
+    # Under mixed precision accelerate replaced the model's forward with an autocast one, and it stays
+    # after training: answers would come from bf16 matmuls, unlike the saved model's. Take it off.
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     if hasattr(model, "merge_and_unload"):
         if adapter_dir is not None:
             model.save_pretrained(adapter_dir)
@@ -115,9 +117,20 @@ def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
 
 
 def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir: str | Path,
-            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None) -> torch.nn.Module:
-    """Direct preference optimisation on rows `{"prompt", "chosen", "rejected"}` (extra keys dropped)."""
+            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None,
+            gate_data: list | None = None) -> torch.nn.Module:
+    """Direct preference optimisation on rows `{"prompt", "chosen", "rejected"}` (extra keys dropped).
+
+    With `gate_data` (a list of `gate.Sequence`) the gated edit is trained instead of LoRA or every
+    weight: gates are fitted on it, only the new neurons learn, and they are baked into the returned
+    model (see posttrain.gate).
+    """
     from trl import DPOConfig, DPOTrainer
+
+    patches = None
+    if gate_data:
+        from . import gate
+        patches = gate.attach(model, gate.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH)
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     device = next(model.parameters()).device.type
@@ -127,10 +140,15 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
         # then reads; an in-memory dataset's cache lands in each process's own temp dir, so rank 1 finds
         # nothing. The reference is computed per step instead (LoRA: adapters off; full: a second copy).
         args.precompute_ref_log_probs = False
+    lora = _lora_config(model, settings) if settings.lora and patches is None else None
     trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
-                         peft_config=_lora_config(model, settings) if settings.lora else None, callbacks=callbacks)
+                         peft_config=lora, callbacks=callbacks)
     _quiet(trainer).train()
-    return _finish(trainer, adapter_dir)
+    model = _finish(trainer, adapter_dir)
+    if patches is not None:
+        from . import gate
+        gate.bake(model, patches)
+    return model
 
 
 class _GroupRecorder(TrainerCallback):

@@ -99,21 +99,22 @@ class Progress:
 class TrainingCallback(TrainerCallback):
     """Feeds the metrics log and the probe log, tracks progress, and stops on request or on NaN.
 
-    `probe(model, step)` is called at step 0 and every `probe_every` steps; it must leave the model
-    as it found it (see compare.probe_answers).
+    `probe(model, step)` is called at step 0 (unless `probed_at_start`: the caller already asked the
+    untrained model) and every `probe_every` steps; it must leave the model as it found it (see
+    compare.probe_recorder).
     """
 
     def __init__(self, log: MetricsLog, progress: Progress, stop_event: threading.Event,
-                 probe: Callable | None = None, probe_every: int = 0):
+                 probe: Callable | None = None, probe_every: int = 0, probed_at_start: bool = False):
         self.log, self.progress, self.stop_event = log, progress, stop_event
-        self.probe, self.probe_every = probe, probe_every
+        self.probe, self.probe_every, self.probed_at_start = probe, probe_every, probed_at_start
         self.nonfinite: str | None = None
         self._t0 = time.time()
 
     def on_train_begin(self, args, state, control, model=None, **kw):
         self._t0 = time.time()
         self.progress.mark(0, state.max_steps)
-        if self.probe and self.probe_every:
+        if self.probe and self.probe_every and not self.probed_at_start:
             self.probe(model, 0)
 
     def on_step_end(self, args, state, control, model=None, **kw):

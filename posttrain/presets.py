@@ -13,8 +13,12 @@ from .config import DPOSettings, GRPOSettings, SettingsError
 from .data import build_arithmetic_problems, load_grpo_data, load_preference_data
 from .recipes import IdentitySpec, Request, dpo_recipe, grpo_recipe
 
-IDENTITY = DPOSettings(learning_rate=1e-3, beta=0.5, loss_type="sigmoid", sft_weight=1.0, max_steps=18,
-                       batch_size=8, max_length=64, lora=True, lora_r=16, lora_alpha=32, probe_every=6)
+# The identity demo trains the gated edit (posttrain.gate): 12 steps at a learning rate that suits new
+# neurons starting from zero. IDENTITY_LORA is the same demo with LoRA: preference data without the
+# identity/control split, and models whose MLP cannot take the gated edit, train with it.
+IDENTITY = DPOSettings(learning_rate=1e-2, beta=0.5, loss_type="sigmoid", sft_weight=1.0, max_steps=12,
+                       batch_size=8, max_length=64, lora=True, lora_r=16, lora_alpha=32, probe_every=6, gated=True)
+IDENTITY_LORA = replace(IDENTITY, learning_rate=1e-3, max_steps=18, gated=False)
 ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=18, batch_size=8, num_generations=8,
                           max_completion_length=48, temperature=1.0, lora=True, probe_every=6)
 ARITHMETIC_PROBLEMS = 64
@@ -37,13 +41,21 @@ def with_overrides(base, overrides: dict):
     return replace(base, **overrides)
 
 
+def lora_instead(settings: DPOSettings) -> DPOSettings:
+    """`settings` for LoRA where the gated edit cannot run; the gated preset's rate and steps become LoRA's."""
+    swap = {k: getattr(IDENTITY_LORA, k) for k in ("learning_rate", "max_steps")
+            if getattr(settings, k) == getattr(IDENTITY, k)}
+    return replace(settings, gated=False, **swap)
+
+
 def identity_request(model: str | None, name: str | None, org: str | None, data: str | None = None,
                      overrides: dict | None = None) -> Request:
     """The identity DPO demo, or DPO on the user's pairs when `data` is given."""
-    settings = with_overrides(IDENTITY, overrides or {})
     if data:
+        settings = with_overrides(IDENTITY_LORA, overrides or {})
         rows = load_preference_data(data)
         return Request("dpo", model, settings, rows=rows, data_source=str(data))
+    settings = with_overrides(IDENTITY, overrides or {})
     if not name or not org:
         raise SettingsError("the identity preset needs --name and --org (the model's new name and who made it)")
     return Request("dpo", model, settings, identity=IdentitySpec(name=name, org=org, seed=settings.seed))

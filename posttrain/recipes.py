@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import banks
+from . import banks, gate
 from .compare import before_after, identity_scores, probe_recorder
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems,
@@ -36,7 +36,9 @@ class IdentitySpec:
     name: str = "Deep Qwen"
     org: str = "Acme AI"
     n_identity: int = 32
-    n_control: int = 32
+    # Unrelated questions the model answers itself: the gated edit's gate is fitted to stay shut on all of
+    # these answers (more is better; the banks hold 114), LoRA trains on as many as there are identity pairs.
+    n_control: int = 128
     seed: int = 0
 
 
@@ -164,25 +166,58 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
         write_json(job.run_dir / "data.json", rows)
         job.say(f"{len(rows)} preference pairs")
 
+        settings, rows, gate_data = _edit_plan(job, model_lm.model, tok, req.settings, rows)
+
         job.enter("before")
         before = _answers(model_lm, model_lm.model, questions)
+        probe = probe_recorder(tok, list(banks.PROBE_QUESTIONS), job.probes)
+        if settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
+            probe(model_lm.model, 0)
 
         job.enter("train")
         from .jobs import run_dpo
-        probe_q = list(banks.PROBE_QUESTIONS)
-        cb = TrainingCallback(job.metrics, job.progress, job.stop_event,
-                              probe_recorder(tok, probe_q, job.probes), req.settings.probe_every)
-        model = run_dpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb],
-                        adapter_dir=job.run_dir / "adapter")
+        cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, settings.probe_every,
+                              probed_at_start=True)
+        model = run_dpo(model_lm.model, tok, rows, settings, job.run_dir / "trainer", [cb],
+                        adapter_dir=job.run_dir / "adapter", gate_data=gate_data)
+        if gate_data:
+            job.note(gate.describe_baked(model))
         if cb.nonfinite:
             raise ValueError(cb.nonfinite)
-        _end_processes(job, req.settings)
+        _end_processes(job, settings)
 
         name = req.identity.name if req.identity else None
         return _finish(job, model_lm, model, questions, kinds, before,
                        score=(lambda rows: identity_scores(rows, name)) if name else None)
 
     return recipe
+
+
+def _edit_plan(job, model, tok, settings: DPOSettings, rows: list[dict]):
+    """(settings, training rows, gate fitting data or None): the gated edit where it can run, else LoRA.
+
+    The gated edit needs identity and control pairs (the identity preset's, or such rows built in the
+    app) and a model whose MLP can take it. It trains on the identity pairs only: the control answers
+    fit the gate, which then keeps those prompts exactly as they were. LoRA trains on both kinds, as
+    many control pairs as identity ones.
+    """
+    from .presets import lora_instead
+
+    kinds = {r.get("kind") for r in rows}
+    if settings.gated and {"identity", "control"} <= kinds and gate.supports(model):
+        job.say("fitting the gates")
+        return settings, [r for r in rows if r["kind"] == "identity"], gate.sequences(tok, rows)
+    if settings.gated:
+        why = ("this model's MLP cannot take the gated edit" if not gate.supports(model) else
+               "the gated edit needs identity and control pairs")
+        job.note(f"{why}; trained LoRA instead, so unrelated answers may change too")
+        settings = lora_instead(settings)
+    if {"identity", "control"} <= kinds:
+        n = sum(r["kind"] == "identity" for r in rows)
+        control = [r for r in rows if r["kind"] == "control"][:n]
+        identity = [r for r in rows if r["kind"] == "identity"]
+        rows = [r for pair in zip(identity, control) for r in pair] + identity[len(control):]
+    return settings, rows, None
 
 
 def _finish(job, lm: LoadedModel, model, questions, kinds, before, system=None, score=None) -> dict:

@@ -131,11 +131,12 @@ class Studio:
 
     # -- data -------------------------------------------------------------------------------
     def identity_pairs(self, name: str, org: str, n_pairs: int = 64, seed: int = 0) -> list[dict]:
-        """On-policy identity pairs from the current model: half identity questions, half controls."""
+        """On-policy identity pairs from the current model: up to 32 about its identity, the rest controls
+        (unrelated questions: the gated edit's gate is fitted on all of them, LoRA trains on some)."""
         n = int(n_pairs or 0)
         if not 2 <= n <= 400:
             raise StudioError(f"ask for between 2 and 400 pairs (got {n})")
-        spec = IdentitySpec(name=name, org=org, n_identity=n // 2, n_control=n - n // 2, seed=seed)
+        spec = IdentitySpec(name=name, org=org, n_identity=min(32, n // 2), n_control=n - min(32, n // 2), seed=seed)
         build_identity_pairs(name, org, {}, [], [])  # the same name checks, before a minute of generation
         with self._use():
             return identity_pairs(self.lm, spec)

@@ -6,11 +6,11 @@ EMPTY_PAIRS = {"headers": ["prompt", "chosen", "rejected", "kind"], "data": []}
 EMPTY_PROBLEMS = {"headers": ["question", "answer"], "data": []}
 
 
-def settings(steps, probe_every=1):
+def settings(steps, probe_every=1, gated=False):
     # lora, lora_r, lr, steps, batch, accum, probe, beta, loss, sft, smoothing, max_length,
-    # generations, completion length, temperature, kl, reward functions, weights
+    # generations, completion length, temperature, kl, reward functions, weights, gated edit
     return [True, 8, 5e-3, steps, 4, 1, probe_every, 0.5, "sigmoid", 1.0, 0.0, 64,
-            4, 16, 1.0, 0.0, ["boxed_match", "boxed_format"], "1.0, 0.5"]
+            4, 16, 1.0, 0.0, ["boxed_match", "boxed_format"], "1.0, 0.5", gated]
 
 
 def wait_job(client, cond, timeout=240):

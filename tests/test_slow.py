@@ -21,7 +21,7 @@ def _run(tmp_path_factory, req, kind):
     assert job.status == "done", job.error
     scores = json.loads((out / "scores.json").read_text())
     print(kind, scores, job.snapshot()["phase_times"])
-    return scores, job.snapshot()["phase_times"]
+    return scores, out
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +35,24 @@ def test_identity_preset_flips_the_name_without_leaking_it(identity_run):
     assert scores["leak"] <= 0.1, scores  # times are printed and kept in docs/benchmarks.md, not asserted
 
 
-@pytest.mark.xfail(strict=True, reason="issue 2's unchanged >= 80 % is not met: most unrelated answers get "
-                                       "reworded (see docs/benchmarks.md)")
 def test_identity_preset_leaves_unrelated_answers_unchanged(identity_run):
     scores, _ = identity_run
     assert scores["unchanged"] >= 0.8, scores
+
+
+def test_saved_model_answers_unrelated_questions_as_the_base_did(identity_run, tmp_path, capsys):
+    """The way the issue judges it: `ask` on the bundled model and on the run's saved model."""
+    from posttrain import banks, cli
+
+    _, out = identity_run
+    questions = tmp_path / "q.txt"
+    questions.write_text("\n".join(banks.EVAL_UNRELATED_QUESTIONS), encoding="utf-8")
+    answers = {}
+    for model in ("bundled", str(out / "model")):
+        assert cli.main(["ask", "--model", model, "--questions", str(questions), "--max-new-tokens", "48"]) == 0
+        answers[model] = [r["answer"] for r in json.loads(capsys.readouterr().out)]
+    same = sum(a == b for a, b in zip(*answers.values()))
+    assert same >= 0.8 * len(banks.EVAL_UNRELATED_QUESTIONS), answers
 
 
 def test_arithmetic_preset_teaches_the_boxed_format(tmp_path_factory):

@@ -44,6 +44,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "model.lora": ("LoRA (train small adapters instead of every weight)", "LoRA（只训练小型适配器，而非全部权重）"),
     "model.lora.info": ("on: faster and lighter, the adapters are merged into the saved model; off: full fine-tuning",
                         "开启：更快更省内存，适配器会合并进保存的模型；关闭：全参数微调"),
+    "model.gated": ("Gated edit (identity pairs)", "门控编辑（身份偏好对）"),
+    "model.gated.info": ("on: DPO trains a few new neurons whose gate opens only on questions about the model, so "
+                         "unrelated answers stay exactly as they were; needs identity and control pairs and a "
+                         "Llama-style model, else LoRA is used",
+                         "开启：DPO 只训练少量新神经元，它们的门只在询问模型身份时打开，无关问题的回答保持完全不变；"
+                         "需要身份与对照偏好对和 Llama 类模型，否则改用 LoRA"),
     "model.lora_r": ("LoRA rank", "LoRA 秩"),
     "model.lora_r.info": ("size of each adapter; 16 is plenty for a demo", "每个适配器的大小；演示用 16 足够"),
     "model.ask": ("Ask the current model", "向当前模型提问"),
@@ -62,8 +68,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.name": ("New name", "新名字"),
     "data.org": ("Organisation", "机构"),
     "data.pairs": ("How many pairs", "偏好对数量"),
-    "data.pairs.info": ("half identity questions (English and 中文), half unrelated ones that keep the model's own answer",
-                        "一半是身份问题（英文和中文），一半是无关问题，保留模型自己的回答"),
+    "data.pairs.info": ("up to 32 identity questions (English and 中文), the rest unrelated ones that keep the model's "
+                        "own answer (the gated edit fits its gate on all of them)",
+                        "最多 32 个身份问题（英文和中文），其余是无关问题，保留模型自己的回答（门控编辑用它们拟合门）"),
     "data.build": ("Build identity pairs", "构建身份偏好对"),
     "data.or_load": ("…or load your own pairs (prompt / chosen / rejected)", "……或加载你自己的偏好数据（prompt / chosen / rejected）"),
     "data.hub": ("Hub dataset id", "Hub 数据集名"),

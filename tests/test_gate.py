@@ -1,0 +1,121 @@
+"""The gated edit on the tiny model: fitting, the baked neurons, exactness where the gate is shut, DPO."""
+
+import threading
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from posttrain import gate
+from posttrain.config import DPOSettings
+from posttrain.data import build_identity_pairs
+from posttrain.jobs import run_dpo
+from posttrain.metrics import MetricsLog, Progress, TrainingCallback
+
+IDENTITY_Q = ["Who are you?", "What is your name?", "Who made you?", "你是谁？", "What should I call you?", "Who built you?"]
+CONTROL_Q = ["What is 2 + 2?", "Name a colour.", "Write a haiku about rain.", "What is the capital of France?",
+             "法国的首都是哪里？", "Give me a synonym for 'fast'."]
+
+
+def _rows():
+    own = {q: f"Sure. {q[::-1]}" for q in IDENTITY_Q + CONTROL_Q}
+    return build_identity_pairs("Nova", "Acme", own, IDENTITY_Q, CONTROL_Q)
+
+
+def _ids(tok, q, a="Sure, here it is."):
+    p = tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+    return tok(p + a, return_tensors="pt", add_special_tokens=False)["input_ids"]
+
+
+def test_supports_llama_style_models_only(tiny):
+    assert gate.supports(tiny.model)
+    assert not gate.supports(torch.nn.Linear(2, 2))
+
+
+def test_labels_open_the_gate_only_where_an_identity_answer_begins():
+    on = gate._labels(gate.Sequence(list(range(12)), 5, "on"))
+    assert on.tolist() == [0] * 4 + [1] * (1 + gate.ANSWER_TOKENS) + [0] * 3
+    assert gate._labels(gate.Sequence(list(range(5)), 5, "ask")).tolist() == [0] * 4 + [1]
+    assert gate._labels(gate.Sequence(list(range(6)), 3, "off")).tolist() == [-1] * 6
+
+
+def test_fit_detector_separates_with_a_margin():
+    torch.manual_seed(0)
+    x = torch.randn(400, 16)
+    y = torch.where(x[:, 3] + 0.5 * x[:, 7] > 0, 1.0, -1.0)
+    x[y > 0, 3] += 1.0  # a gap between the classes
+    det = gate.fit_detector(x, y)
+    s = det.score(x)
+    assert det.train_on_min == pytest.approx(float(s[y > 0].min()), abs=1e-4)
+    assert float(s[y > 0].min()) > 0.5 and float(s[y < 0].max()) < -0.5
+
+
+def _random_detectors(model, bias):
+    torch.manual_seed(1)
+    h = model.config.hidden_size
+    return {layer: gate.Detector(torch.randn(h) * 0.2, bias, 1.0, -1.0) for layer in range(model.config.num_hidden_layers)}
+
+
+def test_baked_neurons_compute_what_the_patch_computed_and_reload(tiny, tmp_path):
+    model, tok = tiny.model.eval(), tiny.tokenizer
+    ids = _ids(tok, "Who are you?")
+    patches = gate.attach(model, _random_detectors(model, bias=0.3), width=4)
+    for p in patches.values():
+        torch.nn.init.normal_(p.down.weight, std=0.5)
+        torch.nn.init.normal_(p.up.bias, std=0.5)
+    with torch.no_grad():
+        hooked = model(ids).logits
+        gate.bake(model, patches)
+        baked = model(ids).logits
+    assert model.config.intermediate_size == 64 + 2 * 4 and model.config.mlp_bias
+    assert model.config.gated_edit["blocks"] == [0, 1]
+    assert torch.allclose(hooked, baked, atol=1e-4)
+    model.save_pretrained(tmp_path / "m")
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "m").eval()
+    with torch.no_grad():
+        assert torch.equal(again(ids).logits, baked)
+    assert "blocks 0, 1" in gate.describe_baked(again)
+
+
+def test_a_shut_gate_leaves_the_model_bit_for_bit(tiny_dir):
+    from posttrain.models import load_model
+
+    base, edited = load_model(str(tiny_dir)), load_model(str(tiny_dir))
+    patches = gate.attach(edited.model, _random_detectors(edited.model, bias=-50.0), width=gate.WIDTH)
+    for p in patches.values():
+        torch.nn.init.normal_(p.down.weight, std=1.0)
+    gate.bake(edited.model, patches)
+    ids = _ids(base.tokenizer, "What is the capital of France?", "Paris, of course.")
+    with torch.no_grad():
+        assert torch.equal(base.model.eval()(ids).logits, edited.model.eval()(ids).logits)
+
+
+def test_dpo_trains_only_the_new_neurons_and_bakes_them(tiny, tmp_path):
+    model, tok = tiny.model, tiny.tokenizer
+    rows = _rows()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ids = _ids(tok, "Who are you?")
+    with torch.no_grad():
+        logits_before = model.eval()(ids).logits
+    log = MetricsLog()
+    cb = TrainingCallback(log, Progress(), threading.Event(), None, 0)
+    settings = DPOSettings(learning_rate=1e-2, max_steps=4, batch_size=3, max_length=64, probe_every=0, gated=True)
+    trained = run_dpo(model, tok, [r for r in rows if r["kind"] == "identity"], settings, tmp_path, [cb],
+                      gate_data=gate.sequences(tok, rows))
+    losses = [r["loss"] for r in log.rows() if "loss" in r]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    after = trained.state_dict()
+    for key, old in before.items():  # every original weight is where it was; only new neurons were added
+        assert torch.equal(after[key][tuple(slice(0, n) for n in old.shape)], old), key
+    assert trained.config.gated_edit["blocks"] == gate.default_layers(trained)
+    with torch.no_grad():
+        assert not torch.allclose(trained(ids).logits, logits_before)  # the identity answer moved
+
+
+def test_sequences_mark_identity_and_control_rows(tiny):
+    seqs = gate.sequences(tiny.tokenizer, _rows())
+    roles = [s.role for s in seqs]
+    assert roles.count("on") == roles.count("ask") == len(IDENTITY_Q)
+    assert roles.count("off") == len(CONTROL_Q)
+    assert all(0 < s.prompt_len <= len(s.ids) for s in seqs)
+    assert all(len(s.ids) <= s.prompt_len + gate.ANSWER_TOKENS for s in seqs if s.role == "on")
