@@ -148,11 +148,13 @@ class Detector:
 def fit_detector(x: torch.Tensor, labels: torch.Tensor, l2: float = 1e-3) -> Detector:
     """A large-margin linear separation of the labelled positions (squared hinge, classes balanced)."""
     keep = labels != 0
-    x, y = x[keep], labels[keep]
+    # float64: the fit's sums then come out the same whatever the thread count, so a rerun of a run's
+    # recipe in another process (or under a launcher) reproduces it exactly
+    x, y = x[keep].double(), labels[keep].double()
     mu, sd = x.mean(0), x.std(0) + 1e-3
     z = (x - mu) / sd
-    w = torch.zeros(z.shape[1], requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
+    w = torch.zeros(z.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     balance = torch.where(y > 0, (y < 0).sum() / (y > 0).sum().clamp(min=1), torch.ones_like(y))
     opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
 
@@ -172,13 +174,16 @@ def fit_detector(x: torch.Tensor, labels: torch.Tensor, l2: float = 1e-3) -> Det
 class GatedPatch(nn.Module):
     """What a block's new neurons add: gate(x) · (down(up(x) + up_bias)), the gate frozen, the rest trained."""
 
-    def __init__(self, detector: Detector, hidden: int, width: int):
+    def __init__(self, detector: Detector, hidden: int, width: int, generator: torch.Generator | None = None):
         super().__init__()
         self.register_buffer("gate_weight", detector.weight.clone())
         self.gate_bias = detector.bias
         self.train_off_max = detector.train_off_max
         self.up = nn.Linear(hidden, width, bias=True)
         self.down = nn.Linear(width, hidden, bias=False)
+        with torch.no_grad():  # like nn.Linear's own init, but from the run's seed
+            bound = 1 / hidden ** 0.5
+            self.up.weight.copy_(torch.rand(width, hidden, generator=generator) * 2 * bound - bound)
         nn.init.zeros_(self.down.weight)  # starts as no change: the reference is the model itself
         nn.init.zeros_(self.up.bias)
 
@@ -190,15 +195,16 @@ class GatedPatch(nn.Module):
         return self.gate(x).unsqueeze(-1) * self.down(self.up(x))
 
 
-def attach(model, detectors: dict[int, Detector], width: int = 16) -> dict[int, GatedPatch]:
+def attach(model, detectors: dict[int, Detector], width: int = WIDTH, seed: int = 0) -> dict[int, GatedPatch]:
     """Freeze the model and give each listed block a trainable `GatedPatch` (added to its MLP's output)."""
     for p in model.parameters():
         p.requires_grad_(False)
     patches = {}
     hidden = model.config.hidden_size
+    generator = torch.Generator().manual_seed(seed)
     for layer, det in detectors.items():
         mlp = model.model.layers[layer].mlp
-        patch = GatedPatch(det, hidden, width).to(next(mlp.parameters()).device)
+        patch = GatedPatch(det, hidden, width, generator).to(next(mlp.parameters()).device)
         mlp.gated_patch = patch  # a submodule, so the optimiser sees its parameters
         mlp._gated_hook = mlp.register_forward_hook(lambda m, inp, out: out + m.gated_patch(inp[0]))
         patches[layer] = patch

@@ -130,7 +130,7 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
     patches = None
     if gate_data:
         from . import gate
-        patches = gate.attach(model, gate.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH)
+        patches = gate.attach(model, gate.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH, seed=settings.seed)
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     device = next(model.parameters()).device.type
