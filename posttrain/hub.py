@@ -15,13 +15,26 @@ import tempfile
 from pathlib import Path
 
 from .models import HUB_DEFAULT, is_bundled
-from .runs import export_dir
+from .runs import export_dir, read_json
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
 class HubError(ValueError):
     """The push could not be done; the message says why and what to do."""
+
+
+def _contents(run: dict, what: str) -> str:
+    """What the pushed folder holds, from the saved model's own config (the settings may have fallen back)."""
+    if what == "adapter":
+        return "the LoRA adapter (load it on the base model with peft)"
+    saved = read_json(Path(run.get("path", ".")) / "model" / "config.json", {})
+    if saved.get("gated_edit"):
+        blocks = ", ".join(map(str, saved["gated_edit"].get("blocks", [])))
+        return (f"the full model with the gated edit baked in (new MLP neurons in blocks {blocks} that open only on "
+                "questions about the model; `gated_edit` in config.json)")
+    settings = (run.get("config") or {}).get("settings") or {}
+    return "the full model, LoRA merged" if settings.get("lora", True) else "the full model, fully fine-tuned"
 
 
 def model_card(run: dict, what: str = "model") -> str:
@@ -39,7 +52,7 @@ def model_card(run: dict, what: str = "model") -> str:
              + (f" to call itself **{identity['name']}**, made by {identity.get('org')}." if identity.get("name") else "."),
              "", "| | |", "|---|---|", f"| base model | `{base}` |", f"| method | {method.upper()} |",
              f"| data | {cfg.get('data', '?')} ({cfg.get('n_rows') or 'preset'} rows) |",
-             f"| this repository | {'the LoRA adapter (load it on the base model with peft)' if what == 'adapter' else 'the full model, LoRA merged'} |",
+             f"| this repository | {_contents(run, what)} |",
              ""]
     if scores:
         lines += ["## Scores on held-out questions", "", "| score | value |", "|---|---|"]

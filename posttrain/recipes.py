@@ -205,7 +205,7 @@ def _edit_plan(job, model, tok, settings: DPOSettings, rows: list[dict]):
 
     kinds = {r.get("kind") for r in rows}
     if settings.gated and {"identity", "control"} <= kinds and gate.supports(model):
-        job.say("fitting the gates")
+        job.say("gated edit: its gates are fitted on these answers when training starts")
         return settings, [r for r in rows if r["kind"] == "identity"], gate.sequences(tok, rows)
     if settings.gated:
         why = ("this model's MLP cannot take the gated edit" if not gate.supports(model) else

@@ -119,3 +119,49 @@ def test_sequences_mark_identity_and_control_rows(tiny):
     assert roles.count("off") == len(CONTROL_Q)
     assert all(0 < s.prompt_len <= len(s.ids) for s in seqs)
     assert all(len(s.ids) <= s.prompt_len + gate.ANSWER_TOKENS for s in seqs if s.role == "on")
+
+
+class _Job:
+    def __init__(self):
+        self.notes, self.said = [], []
+
+    def note(self, text):
+        self.notes.append(text)
+
+    def say(self, text):
+        self.said.append(text)
+
+
+def test_the_gated_edit_falls_back_to_lora_and_says_why(tiny):
+    from posttrain import presets
+    from posttrain.recipes import _edit_plan
+
+    rows = _rows()
+    job = _Job()
+    settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, rows)
+    assert settings.gated and seqs and {r["kind"] for r in train_rows} == {"identity"} and not job.notes
+
+    plain = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows]  # the user's own pairs: no kinds
+    settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, plain)
+    assert seqs is None and not settings.gated and settings.learning_rate == presets.IDENTITY_LORA.learning_rate
+    assert "needs identity and control pairs" in job.notes[-1] and train_rows == plain
+
+    tiny.model.config.hidden_act = "gelu"  # an MLP the edit cannot be baked into
+    settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, rows)
+    assert seqs is None and "cannot take the gated edit" in job.notes[-1]
+    kinds = [r["kind"] for r in train_rows]  # LoRA: as many control pairs as identity ones, interleaved
+    assert kinds.count("control") == kinds.count("identity") and kinds[:2] == ["identity", "control"]
+
+
+def test_the_model_card_says_what_was_pushed(tmp_path):
+    import json
+
+    from posttrain import hub
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text(json.dumps({"gated_edit": {"blocks": [14, 18]}}))
+    run = {"path": str(tmp_path), "config": {"method": "dpo", "model": None, "settings": {"lora": True}}}
+    assert "gated edit baked in (new MLP neurons in blocks 14, 18" in hub.model_card(run)
+    (tmp_path / "model" / "config.json").write_text("{}")
+    assert "LoRA merged" in hub.model_card(run)
+    assert "LoRA adapter" in hub.model_card(run, what="adapter")
