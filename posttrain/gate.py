@@ -148,8 +148,8 @@ class Detector:
 def fit_detector(x: torch.Tensor, labels: torch.Tensor, l2: float = 1e-3) -> Detector:
     """A large-margin linear separation of the labelled positions (squared hinge, classes balanced)."""
     keep = labels != 0
-    # float64: the fit's sums then come out the same whatever the thread count, so a rerun of a run's
-    # recipe in another process (or under a launcher) reproduces it exactly
+    # float64 keeps the fit's sums far from float32 rounding; a rerun of a run's recipe in another process
+    # (one thread or two) reproduced its losses exactly (tests/test_distributed.py)
     x, y = x[keep].double(), labels[keep].double()
     mu, sd = x.mean(0), x.std(0) + 1e-3
     z = (x - mu) / sd
@@ -222,7 +222,7 @@ def bake(model, patches: dict[int, GatedPatch]) -> None:
     cfg = model.config
     width = max(p.up.out_features for p in patches.values())
     old, new = cfg.intermediate_size, cfg.intermediate_size + 2 * width
-    for i, block in enumerate(model.model.layers):
+    for block in model.model.layers:
         mlp = block.mlp
         patch = getattr(mlp, "gated_patch", None)
         if patch is not None:
@@ -279,15 +279,15 @@ def sequences(tokenizer, rows: list[dict]) -> list[Sequence]:
     its rejected answer, the model's own, is "ask" (only the end of the prompt counts); a control
     row's chosen answer, the model's own answer to an unrelated question, is "off" at every position.
     """
+    end = tokenizer.eos_token or ""
+
+    def answer(messages):
+        return tokenizer("".join(m["content"] for m in messages) + end, add_special_tokens=False)["input_ids"]
+
     out = []
     for row in rows:
         prompt = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
         p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        end = tokenizer.eos_token or ""
-
-        def answer(messages):
-            return tokenizer("".join(m["content"] for m in messages) + end, add_special_tokens=False)["input_ids"]
-
         if row.get("kind") == "identity":  # cut where the labels end: the rest would be "either"
             out += [Sequence((p + answer(row["chosen"]))[:len(p) + ANSWER_TOKENS], len(p), "on"),
                     Sequence(p, len(p), "ask")]

@@ -20,6 +20,7 @@ import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 
+from . import gate
 from .config import DPOSettings, GRPOSettings
 from .metrics import MetricsLog
 from .rewards import REWARD_FUNCTIONS
@@ -129,7 +130,6 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
 
     patches = None
     if gate_data:
-        from . import gate
         patches = gate.attach(model, gate.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH, seed=settings.seed)
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
@@ -146,7 +146,6 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
     _quiet(trainer).train()
     model = _finish(trainer, adapter_dir)
     if patches is not None:
-        from . import gate
         gate.bake(model, patches)
     return model
 
