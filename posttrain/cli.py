@@ -166,6 +166,11 @@ def _follow(job, quiet: bool = False) -> None:
     def say(text: str) -> None:
         (bar.write if bar is not None else lambda t: print(t, file=sys.stderr, flush=True))(text)
 
+    def open_bar(total: int):
+        # disable=False: the library bars are off through TQDM_DISABLE, ours is not
+        return tqdm(total=total, desc="[train]", unit="step", file=sys.stderr, disable=False, dynamic_ncols=True,
+                    mininterval=0.5)
+
     try:
         while job.thread.is_alive():
             job.wait(0.5)
@@ -178,19 +183,20 @@ def _follow(job, quiet: bool = False) -> None:
             key = (s["phase"], s["step"])
             if key == last:
                 continue
-            last = key
+            last_phase, last = (last or (None,))[0], key
             if s["phase"] == "train" and not s["total"]:
                 continue  # the bar appears once the trainer knows its steps
             if s["phase"] != "train":
+                if bar is None and last_phase == "train" and s["total"]:  # training ended between two looks
+                    bar = open_bar(s["total"])
                 if bar is not None:
                     bar.update(s["step"] - bar.n)  # the last step may have ended between two looks
                     bar.close()
                     bar = None
                 say(f"[{s['phase']}]")
                 continue
-            if bar is None:  # disable=False: the library bars are off through TQDM_DISABLE, ours is not
-                bar = tqdm(total=s["total"], desc="[train]", unit="step", file=sys.stderr, disable=False,
-                           dynamic_ncols=True, mininterval=0.5)
+            if bar is None:
+                bar = open_bar(s["total"])
             row = next((r for r in reversed(job.metrics.rows()) if "loss" in r), {})
             bar.set_postfix_str(", ".join(f"{k.split('/')[-1]} {row[k]:.3f}" for k in ("loss", "rewards/margins", "reward")
                                           if isinstance(row.get(k), float)), refresh=False)

@@ -15,8 +15,7 @@ becomes two SwiGLU neurons with the same detector, offset by `RAMP`, whose diffe
 rises from 0 to 1 and stays there: silu(g) - silu(g - RAMP).
 
 Supported where the architecture's MLP is SwiGLU and its config can turn on MLP biases (`mlp_bias`,
-e.g. Llama and SmolLM); `supports(model)` says so. The fitting is deterministic; the features come
-from one forward pass over the pairs and the control answers.
+e.g. Llama and SmolLM); `supports(model)` says so. Fitting the detectors is posttrain.gate_fit's job.
 """
 
 from __future__ import annotations
@@ -62,76 +61,6 @@ def default_layers(model) -> list[int]:
 
 
 @dataclass
-class Sequence:
-    """One tokenised conversation for fitting: `role` is "on" (an identity answer), "ask" (an identity
-    prompt with the model's own answer: only the last prompt token is on), or "off" (an unrelated one)."""
-
-    ids: list[int]
-    prompt_len: int
-    role: str
-
-
-def _labels(seq: Sequence) -> torch.Tensor:
-    """+1 where the gate must be on, −1 where it must be off, 0 where it may be either."""
-    n, p = len(seq.ids), seq.prompt_len
-    if seq.role == "off":
-        return torch.full((n,), -1.0)
-    lab = torch.zeros(n)
-    last = p + ANSWER_TOKENS if seq.role == "on" else p
-    lab[p - 1:min(n, last)] = 1.0
-    return lab
-
-
-class _Enough(Exception):
-    """Raised after the last block whose input is wanted: the rest of the forward pass is not needed."""
-
-
-@torch.no_grad()
-def block_inputs(model, seqs: list[Sequence], layers: list[int], batch_size: int = 16,
-                 bf16: bool = False) -> dict[int, torch.Tensor]:
-    """The MLP input of each block in `layers` at every real position of `seqs` (rows in order).
-
-    The forward pass stops after the highest block asked for; `bf16` runs it under bf16 autocast
-    (twice as fast on a CPU with native bf16; the scores move by far less than the gate's margin).
-    """
-    feats: dict[int, list[torch.Tensor]] = {layer: [] for layer in layers}
-    current: dict[int, torch.Tensor] = {}
-    blocks = model.model.layers
-    hooks = [blocks[layer].mlp.register_forward_pre_hook(lambda m, inp, layer=layer: current.__setitem__(layer, inp[0]))
-             for layer in layers]
-
-    def enough(module, inp):
-        raise _Enough
-
-    hooks.append(blocks[max(layers)].mlp.register_forward_pre_hook(enough))
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        for start in range(0, len(seqs), batch_size):
-            batch = seqs[start:start + batch_size]
-            width = max(len(s.ids) for s in batch)
-            ids = torch.zeros(len(batch), width, dtype=torch.long)
-            mask = torch.zeros(len(batch), width, dtype=torch.long)
-            for i, s in enumerate(batch):
-                ids[i, :len(s.ids)] = torch.tensor(s.ids)
-                mask[i, :len(s.ids)] = 1
-            try:
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    model(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)
-            except _Enough:
-                pass
-            for layer in layers:
-                for i, s in enumerate(batch):
-                    feats[layer].append(current[layer][i, :len(s.ids)].float().cpu())
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
-    return {layer: torch.cat(v) for layer, v in feats.items()}
-
-
-@dataclass
 class Detector:
     """A linear score on a block's MLP input: > 1 on where the gate must be on, < −1 where it must be off."""
 
@@ -142,33 +71,6 @@ class Detector:
 
     def score(self, x: torch.Tensor) -> torch.Tensor:
         return x.float() @ self.weight + self.bias
-
-
-
-def fit_detector(x: torch.Tensor, labels: torch.Tensor, l2: float = 1e-3) -> Detector:
-    """A large-margin linear separation of the labelled positions (squared hinge, classes balanced)."""
-    keep = labels != 0
-    # float64 keeps the fit's sums far from float32 rounding; a rerun of a run's recipe in another process
-    # (one thread or two) reproduced its losses exactly (tests/test_distributed.py)
-    x, y = x[keep].double(), labels[keep].double()
-    mu, sd = x.mean(0), x.std(0) + 1e-3
-    z = (x - mu) / sd
-    w = torch.zeros(z.shape[1], dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    balance = torch.where(y > 0, (y < 0).sum() / (y > 0).sum().clamp(min=1), torch.ones_like(y))
-    opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = (F.relu(1 - y * (z @ w + b)) ** 2 * balance).mean() + l2 * (w ** 2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    w_x = (w.detach() / sd)
-    b_x = float(b.detach() - (mu * w_x).sum())
-    s = x @ w_x + b_x
-    return Detector(w_x.float(), b_x, float(s[y > 0].min()), float(s[y < 0].max()))
 
 
 class GatedPatch(nn.Module):
@@ -272,64 +174,16 @@ def _widened(linear: nn.Linear, size: int, rows: bool) -> nn.Linear:
     return wide
 
 
-def sequences(tokenizer, rows: list[dict]) -> list[Sequence]:
-    """Fitting data from the identity preset's pairs (rows with `kind` "identity" or "control").
-
-    An identity row's chosen answer is "on" (the gate must open where the new answer begins) and
-    its rejected answer, the model's own, is "ask" (only the end of the prompt counts); a control
-    row's chosen answer, the model's own answer to an unrelated question, is "off" at every position.
-    """
-    end = tokenizer.eos_token or ""
-
-    def answer(messages):
-        return tokenizer("".join(m["content"] for m in messages) + end, add_special_tokens=False)["input_ids"]
-
-    out = []
-    for row in rows:
-        prompt = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
-        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        if row.get("kind") == "identity":  # cut where the labels end: the rest would be "either"
-            out += [Sequence((p + answer(row["chosen"]))[:len(p) + ANSWER_TOKENS], len(p), "on"),
-                    Sequence(p, len(p), "ask")]
-        elif row.get("kind") == "control":
-            out.append(Sequence(p + answer(row["chosen"]), len(p), "off"))
-    return out
-
-
-def _shared_prefix(seqs: list[Sequence]) -> int:
-    """How many leading tokens every sequence shares (the chat template's system prompt, mostly)."""
-    first = seqs[0].ids
-    n = min(len(s.ids) for s in seqs)
-    for s in seqs[1:]:
-        while n and s.ids[:n] != first[:n]:
-            n -= 1
-    return n
-
-
-def fit(model, seqs: list[Sequence], layers: list[int] | None = None, bf16: bool = False) -> dict[int, Detector]:
-    """One detector per patched block, fitted on that block's MLP input over `seqs`.
-
-    Positions inside the prefix all sequences share have the same input everywhere; they are
-    labelled once, so the shared system prompt does not outweigh the answers.
-    """
-    layers = layers or default_layers(model)
-    feats = block_inputs(model, seqs, layers, bf16=bf16)
-    shared = _shared_prefix(seqs)
-    labels = []
-    for i, s in enumerate(seqs):
-        lab = _labels(s)
-        if i:
-            lab[:min(shared, s.prompt_len - 1)] = 0
-        labels.append(lab)
-    labels = torch.cat(labels)
-    return {layer: fit_detector(feats[layer], labels) for layer in layers}
-
-
 def describe_baked(model) -> str:
     """One line for the run's notes: where the gates sit and how cleanly they separated the fitting data."""
     info = getattr(model.config, "gated_edit", None) or {}
     if not info:
         return "no gated edit in this model"
-    return (f"gated edit in blocks {', '.join(map(str, info['blocks']))}: each gate opens where an identity answer "
-            f"begins and stays shut on the model's own unrelated answers (their highest score "
-            f"{info['unrelated_max_score']:+.2f}; shut below {info['shut_below']:+.2f})")
+    blocks = ', '.join(map(str, info['blocks']))
+    high, shut = info["unrelated_max_score"], info["shut_below"]
+    if high > shut:  # a linear detector could not separate this model's answers (e.g. a random model)
+        return (f"gated edit in blocks {blocks}, but its gates could not be fitted to stay shut on all of the model's "
+                f"own unrelated answers (their highest score {high:+.2f}; shut below {shut:+.2f}): "
+                f"some unrelated answers may change")
+    return (f"gated edit in blocks {blocks}: each gate opens where an identity answer begins and stays shut on "
+            f"the model's own unrelated answers (their highest score {high:+.2f}; shut below {shut:+.2f})")

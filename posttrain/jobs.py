@@ -9,6 +9,7 @@ their rewards and group-relative advantages (the group inspector).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
@@ -20,8 +21,9 @@ import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 
-from . import gate
+from . import gate, gate_fit
 from .config import DPOSettings, GRPOSettings
+from .frozen import FrozenBlocks
 from .metrics import MetricsLog
 from .rewards import REWARD_FUNCTIONS
 
@@ -130,7 +132,7 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
 
     patches = None
     if gate_data:
-        patches = gate.attach(model, gate.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH, seed=settings.seed)
+        patches = gate.attach(model, gate_fit.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH, seed=settings.seed)
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     device = next(model.parameters()).device.type
@@ -141,9 +143,12 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
         # nothing. The reference is computed per step instead (LoRA: adapters off; full: a second copy).
         args.precompute_ref_log_probs = False
     lora = _lora_config(model, settings) if settings.lora and patches is None else None
-    trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
-                         peft_config=lora, callbacks=callbacks)
-    _quiet(trainer).train()
+    # Below the lowest patch nothing trains: those blocks run once per pair (the reference pass), not every step.
+    frozen = FrozenBlocks(model, min(patches)) if patches else contextlib.nullcontext()
+    with frozen:
+        trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
+                             peft_config=lora, callbacks=callbacks)
+        _quiet(trainer).train()
     model = _finish(trainer, adapter_dir)
     if patches is not None:
         gate.bake(model, patches)

@@ -9,9 +9,10 @@ before_after.json, scores.json and model/.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
-from . import banks, gate
+from . import banks, gate, gate_fit
 from .compare import before_after, identity_scores, probe_recorder
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems,
@@ -157,8 +158,12 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
         kinds = kinds or ["question"] * len(questions)
 
         job.enter("data")
+        recorder = None
         if req.rows is None:  # the preset's on-policy answers run past the max length by design
-            rows = identity_pairs(model_lm, req.identity)
+            # the gated edit's gates are fitted on the block inputs the model computes while it answers
+            recorder = gate_fit.Recorder(model_lm.model) if req.settings.gated and gate.supports(model_lm.model) else None
+            with recorder or contextlib.nullcontext():
+                rows = identity_pairs(model_lm, req.identity)
         else:
             rows, note = fit_pairs(req.rows, pair_lengths(tok, req.rows), req.settings.max_length)
             if note:
@@ -166,7 +171,7 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
         write_json(job.run_dir / "data.json", rows)
         job.say(f"{len(rows)} preference pairs")
 
-        settings, rows, gate_data = _edit_plan(job, model_lm.model, tok, req.settings, rows)
+        settings, rows, gate_data = _edit_plan(job, model_lm.model, tok, req.settings, rows, recorder)
 
         job.enter("before")
         before = _answers(model_lm, model_lm.model, questions)
@@ -193,20 +198,21 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
     return recipe
 
 
-def _edit_plan(job, model, tok, settings: DPOSettings, rows: list[dict]):
+def _edit_plan(job, model, tok, settings: DPOSettings, rows: list[dict], recorder: gate_fit.Recorder | None = None):
     """(settings, training rows, gate fitting data or None): the gated edit where it can run, else LoRA.
 
     The gated edit needs identity and control pairs (the identity preset's, or such rows built in the
     app) and a model whose MLP can take it. It trains on the identity pairs only: the control answers
     fit the gate, which then keeps those prompts exactly as they were. LoRA trains on both kinds, as
-    many control pairs as identity ones.
+    many control pairs as identity ones. A `recorder` that watched the model write its own answers
+    spares the gate's fit a forward pass over them.
     """
     from .presets import lora_instead
 
     kinds = {r.get("kind") for r in rows}
     if settings.gated and {"identity", "control"} <= kinds and gate.supports(model):
         job.say("gated edit: its gates are fitted on these answers when training starts")
-        return settings, [r for r in rows if r["kind"] == "identity"], gate.sequences(tok, rows)
+        return settings, [r for r in rows if r["kind"] == "identity"], gate_fit.sequences(tok, rows, recorder)
     if settings.gated:
         why = ("this model's MLP cannot take the gated edit" if not gate.supports(model) else
                "the gated edit needs identity and control pairs")

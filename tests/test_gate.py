@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from posttrain import gate
+from posttrain import gate, gate_fit
 from posttrain.config import DPOSettings
 from posttrain.data import build_identity_pairs
 from posttrain.jobs import run_dpo
@@ -33,10 +33,10 @@ def test_supports_llama_style_models_only(tiny):
 
 
 def test_labels_open_the_gate_only_where_an_identity_answer_begins():
-    on = gate._labels(gate.Sequence(list(range(12)), 5, "on"))
+    on = gate_fit._labels(gate_fit.Sequence(list(range(12)), 5, "on"))
     assert on.tolist() == [0] * 4 + [1] * (1 + gate.ANSWER_TOKENS) + [0] * 3
-    assert gate._labels(gate.Sequence(list(range(5)), 5, "ask")).tolist() == [0] * 4 + [1]
-    assert gate._labels(gate.Sequence(list(range(6)), 3, "off")).tolist() == [-1] * 6
+    assert gate_fit._labels(gate_fit.Sequence(list(range(5)), 5, "ask")).tolist() == [0] * 4 + [1]
+    assert gate_fit._labels(gate_fit.Sequence(list(range(6)), 3, "off")).tolist() == [-1] * 6
 
 
 def test_fit_detector_separates_with_a_margin():
@@ -44,7 +44,7 @@ def test_fit_detector_separates_with_a_margin():
     x = torch.randn(400, 16)
     y = torch.where(x[:, 3] + 0.5 * x[:, 7] > 0, 1.0, -1.0)
     x[y > 0, 3] += 1.0  # a gap between the classes
-    det = gate.fit_detector(x, y)
+    det = gate_fit.fit_detector(x, y)
     s = det.score(x)
     assert det.train_on_min == pytest.approx(float(s[y > 0].min()), abs=1e-4)
     assert float(s[y > 0].min()) > 0.5 and float(s[y < 0].max()) < -0.5
@@ -74,7 +74,9 @@ def test_baked_neurons_compute_what_the_patch_computed_and_reload(tiny, tmp_path
     again = AutoModelForCausalLM.from_pretrained(tmp_path / "m").eval()
     with torch.no_grad():
         assert torch.equal(again(ids).logits, baked)
-    assert "blocks 0, 1" in gate.describe_baked(again)
+    assert "blocks 0, 1: each gate opens" in gate.describe_baked(again)
+    again.config.gated_edit["unrelated_max_score"] = 3.0  # a gate that opens on an unrelated answer says so
+    assert "may change" in gate.describe_baked(again)
 
 
 def test_a_shut_gate_leaves_the_model_bit_for_bit(tiny_dir):
@@ -101,7 +103,7 @@ def test_dpo_trains_only_the_new_neurons_and_bakes_them(tiny, tmp_path):
     cb = TrainingCallback(log, Progress(), threading.Event(), None, 0)
     settings = DPOSettings(learning_rate=1e-2, max_steps=4, batch_size=3, max_length=64, probe_every=0, gated=True)
     trained = run_dpo(model, tok, [r for r in rows if r["kind"] == "identity"], settings, tmp_path, [cb],
-                      gate_data=gate.sequences(tok, rows))
+                      gate_data=gate_fit.sequences(tok, rows))
     losses = [r["loss"] for r in log.rows() if "loss" in r]
     assert len(losses) == 4 and losses[-1] < losses[0]
     after = trained.state_dict()
@@ -113,7 +115,7 @@ def test_dpo_trains_only_the_new_neurons_and_bakes_them(tiny, tmp_path):
 
 
 def test_sequences_mark_identity_and_control_rows(tiny):
-    seqs = gate.sequences(tiny.tokenizer, _rows())
+    seqs = gate_fit.sequences(tiny.tokenizer, _rows())
     roles = [s.role for s in seqs]
     assert roles.count("on") == roles.count("ask") == len(IDENTITY_Q)
     assert roles.count("off") == len(CONTROL_Q)
@@ -144,6 +146,7 @@ def test_the_gated_edit_falls_back_to_lora_and_says_why(tiny):
     plain = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows]  # the user's own pairs: no kinds
     settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, plain)
     assert seqs is None and not settings.gated and settings.learning_rate == presets.IDENTITY_LORA.learning_rate
+    assert settings.batch_size == presets.IDENTITY_LORA.batch_size
     assert "needs identity and control pairs" in job.notes[-1] and train_rows == plain
 
     tiny.model.config.hidden_act = "gelu"  # an MLP the edit cannot be baked into
@@ -165,3 +168,76 @@ def test_the_model_card_says_what_was_pushed(tmp_path):
     (tmp_path / "model" / "config.json").write_text("{}")
     assert "LoRA merged" in hub.model_card(run)
     assert "LoRA adapter" in hub.model_card(run, what="adapter")
+
+
+def test_the_recorder_keeps_what_a_forward_pass_would_compute(tiny):
+    from posttrain.models import generate_answers
+
+    model, tok = tiny.model, tiny.tokenizer
+    questions = IDENTITY_Q[:3] + CONTROL_Q[:3]
+    with gate_fit.Recorder(model) as rec:
+        answers = generate_answers(model, tok, questions, max_new_tokens=12, batch_size=4)
+    assert len(rec.rows) == len(questions) and all(answers)
+    layers = gate.default_layers(model)
+    for row in rec.rows:
+        assert row.prompt_len < len(row.ids) <= row.prompt_len + 12
+        seq = gate_fit.Sequence(row.ids, row.prompt_len, "off")
+        direct = gate_fit.block_inputs(model, [seq], layers)  # one unpadded sequence, no KV cache
+        for layer in layers:
+            recorded = torch.cat(row.feats[layer])
+            assert recorded.shape == direct[layer].shape
+            assert torch.allclose(recorded, direct[layer], atol=1e-4)
+    # the fitting data uses the recorded rows: ids as generated, block inputs attached
+    rows = build_identity_pairs("Nova", "Acme", dict(zip(questions, answers)), IDENTITY_Q[:3], CONTROL_Q[:3])
+    seqs = gate_fit.sequences(tok, rows, rec)
+    assert all(s.feats is not None for s in seqs if s.role in ("ask", "off"))
+    assert all(s.feats is None for s in seqs if s.role == "on")
+    assert all(len(s.feats[layers[0]]) == len(s.ids) for s in seqs if s.feats)
+    assert gate_fit.fit(model, seqs).keys() == set(layers)
+
+
+def test_fit_detector_reaches_the_squared_hinge_minimum():
+    torch.manual_seed(0)
+    x = torch.randn(300, 8)
+    y = torch.where(x[:, 0] - x[:, 1] + 0.3 * torch.randn(300) > 0, 1.0, -1.0)  # overlapping classes
+    det = gate_fit.fit_detector(x, y, l2=1e-3)
+    mu, sd = x.double().mean(0), x.double().std(0) + 1e-3
+
+    def loss(w_x, b_x):  # the objective in the standardised coordinates the fit works in
+        w = w_x.double() * sd
+        f = x.double() @ w_x.double() + b_x
+        balance = torch.where(y > 0, (y < 0).sum() / (y > 0).sum(), torch.tensor(1.0)).double()
+        return float((balance * torch.relu(1 - y.double() * f) ** 2).mean() + 1e-3 * (w ** 2).sum())
+
+    best = loss(det.weight, det.bias)
+    for _ in range(20):  # no nearby point is better
+        dw, db = torch.randn(8) * 1e-2, float(torch.randn(1)) * 1e-2
+        assert loss(det.weight + dw, det.bias + db) >= best - 1e-9
+
+
+def test_frozen_blocks_replay_exactly_and_stay_out_of_generation(tiny):
+    from posttrain.frozen import FrozenBlocks
+    from posttrain.models import generate_answers
+
+    model, tok = tiny.model.eval(), tiny.tokenizer
+    enc = tok(["Who are you? Tell me.", "Hi"], return_tensors="pt", padding=True, padding_side="right")
+    with torch.no_grad():
+        plain = model(**enc, use_cache=False).logits
+    with pytest.raises(ValueError, match="trainable"):
+        FrozenBlocks(model, 1)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    answers = generate_answers(model, tok, ["Who are you?"], max_new_tokens=8)
+    with FrozenBlocks(model, 1) as frozen, torch.no_grad():
+        first = model(**enc, use_cache=False).logits
+        again = model(**enc, use_cache=False).logits
+        assert (frozen.misses, frozen.hits, len(frozen.memo)) == (1, 1, 2)
+        assert generate_answers(model, tok, ["Who are you?"], max_new_tokens=8) == answers
+        assert frozen.hits == 1  # generation (KV cache) ran the blocks as usual
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            model(**enc, use_cache=False)
+        assert frozen.misses == 2  # an autocast pass is not replayed from an fp32 one
+    real = enc["attention_mask"].bool()
+    assert torch.equal(first[real], plain[real]) and torch.equal(again[real], plain[real])
+    with torch.no_grad():  # the blocks are themselves again afterwards
+        assert torch.equal(model(**enc, use_cache=False).logits[real], plain[real])

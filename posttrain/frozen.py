@@ -1,0 +1,99 @@
+"""Frozen lower blocks computed once per sequence, not once per step.
+
+When training changes nothing below block n (the gated edit's lowest patch is block 14 of 30), the
+output of blocks 0…n−1 for a given token sequence is the same at every step. DPO sees each pair
+once to precompute the reference log-probs and then again every epoch, so `FrozenBlocks` keeps
+that output from the first pass and, when every row of a later batch has been seen, skips those
+blocks and hands block n what they computed then. Backpropagation stopped at block n anyway; this
+also saves their forward pass (measured: 12 % of a gated DPO step on the bundled model).
+
+Only plain full-sequence passes are memoised: right-padded rows, no KV cache (generation for probes
+and answers runs the blocks as usual), no explicit position ids. The key includes whether autocast
+was on, so a bf16 pass never replays an fp32 one.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# The memo stops growing past this (64 tokens at hidden size 576 in fp32 are 150 kB).
+MAX_BYTES = 512 * 2 ** 20
+
+
+class FrozenBlocks:
+    """Memoise the output of `model.model.layers[:n]`, which must have no trainable parameters.
+
+    Use as a context manager around the trainer's construction (the reference pass fills the memo)
+    and its training. `hits` and `misses` count forward passes replayed and computed.
+    """
+
+    def __init__(self, model, n: int):
+        inner = model.model
+        frozen = [inner.embed_tokens, *inner.layers[:n]]
+        if any(p.requires_grad for m in frozen for p in m.parameters()):
+            raise ValueError(f"blocks below {n} have trainable parameters: their output changes during training")
+        if getattr(model.config, "attention_dropout", 0.0):
+            raise ValueError("attention dropout makes each pass through the blocks different")
+        self.inner, self.n = inner, n
+        self.memo: dict[tuple, torch.Tensor] = {}
+        self.bytes = 0
+        self.hits = self.misses = 0
+        self._mode: str | None = None  # "replay", "record" or None (run as usual) for the current pass
+        self._rows: list[tuple[tuple, int]] = []
+        self._hooks = []
+
+    def __enter__(self) -> FrozenBlocks:
+        self._hooks = [self.inner.register_forward_pre_hook(self._start, with_kwargs=True)]
+        for i in range(self.n):
+            self.inner.layers[i].forward = self._block(i, self.inner.layers[i].forward)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for h in self._hooks:
+            h.remove()
+        for i in range(self.n):
+            del self.inner.layers[i].forward  # back to the class's own forward
+        self._mode = None
+
+    def _start(self, module, args, kwargs) -> None:
+        """Decide, per forward pass, whether to replay the memo, fill it, or stay out of the way."""
+        self._mode = None
+        ids, mask = kwargs.get("input_ids"), kwargs.get("attention_mask")
+        past = kwargs.get("past_key_values")
+        if (ids is None or ids.dim() != 2 or kwargs.get("use_cache") or kwargs.get("position_ids") is not None
+                or (past is not None and past.get_seq_length() > 0)):
+            return
+        lengths = mask.sum(1) if mask is not None else torch.full((ids.shape[0],), ids.shape[1])
+        if mask is not None:  # right padding only: real tokens first, then padding
+            right = torch.arange(ids.shape[1], device=mask.device)[None, :] < lengths[:, None]
+            if not torch.equal(right.to(mask.dtype), mask):
+                return
+        autocast = torch.is_autocast_enabled(ids.device.type)
+        self._rows = [(tuple(ids[i, :n].tolist()) + (autocast,), n) for i, n in enumerate(lengths.tolist())]
+        self._shape = ids.shape
+        if all(key in self.memo for key, _ in self._rows):
+            self._mode, self.hits = "replay", self.hits + 1
+        else:
+            self._mode, self.misses = "record", self.misses + 1
+
+    def _block(self, i: int, forward):
+        last = i == self.n - 1
+
+        def run(hidden_states, *args, **kwargs):
+            if self._mode == "replay":
+                if not last:
+                    return hidden_states
+                first = self.memo[self._rows[0][0]]
+                out = first.new_zeros(*self._shape, first.shape[-1])
+                for row, (key, n) in enumerate(self._rows):
+                    out[row, :n] = self.memo[key]
+                return out
+            out = forward(hidden_states, *args, **kwargs)
+            if self._mode == "record" and last:
+                for row, (key, n) in enumerate(self._rows):
+                    if key not in self.memo and self.bytes < MAX_BYTES:
+                        self.memo[key] = out[row, :n].detach().clone()
+                        self.bytes += self.memo[key].numel() * self.memo[key].element_size()
+            return out
+
+        return run
