@@ -26,8 +26,13 @@ ARITHMETIC_SYSTEM_PROMPT = (
     "You are a helpful assistant that solves problems step-by-step. "
     "Always include the final numeric answer inside \\boxed{}."
 )
-# Appended to some training questions so that sampled answers sometimes use the format at all.
-FORMAT_HINT = ' End your reply with "The answer is \\boxed{N}." where N is the number.'
+# Appended to some training questions, in turn, so that sampled answers use the format at all. Sampled
+# at temperature 1 within 48 tokens (64 samples each, 8 problems): the first gave a box in 2 samples
+# (2 of 8 groups had a reward difference), the second in 13 (7 of 8 groups). The second alone was
+# learned only where it was asked for (0 % boxed on plain problems after 12 steps); the first carries
+# the habit of ending with the box over to plain problems; together, 0 % -> 66 % (docs/benchmarks.md).
+FORMAT_HINTS = (' End your reply with "The answer is \\boxed{N}." where N is the number.',
+                ' Reply in one short sentence: "The answer is \\boxed{N}." where N is the number.')
 SUPPORTED_EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet")
 PREFERENCE_COLUMNS = ("prompt", "chosen", "rejected")
 MAX_IDENTITY_LENGTH = 60
@@ -370,13 +375,13 @@ def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0
 
     Rows: ``{"prompt": [system msg (ARITHMETIC_SYSTEM_PROMPT), user msg], "answer": "12"}``.
     Deterministic per ``seed``; use another seed for held-out evaluation problems.
-    A share ``format_hint`` of the questions end with :data:`FORMAT_HINT`: the bundled model never
-    writes ``\\boxed{}`` from the system prompt alone (0 of 64 samples), but does with the hint
-    (7 of 64), so hinted prompts give GRPO groups with a reward difference to learn from, and the
-    habit carries over to plain prompts.
+    A share ``format_hint`` of the questions end with one of :data:`FORMAT_HINTS`, in turn: the
+    bundled model never writes ``\\boxed{}`` from the system prompt alone (0 of 64 samples), but
+    does with a hint, so hinted prompts give GRPO groups with a reward difference to learn from, and
+    the habit carries over to plain prompts.
     """
     rng = random.Random(seed)
-    rows, seen = [], set()
+    rows, seen, hinted = [], set(), 0
     for _ in range(max(n, 0) * 200):  # bounded: duplicates are redrawn, not looped forever
         if len(rows) >= n:
             break
@@ -385,7 +390,9 @@ def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0
         question = template.format(name=rng.choice(banks.PERSON_NAMES), **numbers)
         if question not in seen:
             seen.add(question)
-            text = question + FORMAT_HINT if rng.random() < format_hint else question
+            text = question
+            if rng.random() < format_hint:
+                text, hinted = question + FORMAT_HINTS[hinted % len(FORMAT_HINTS)], hinted + 1
             rows.append(_grpo_row([{"role": "user", "content": text}], str(answer)))
     if len(rows) < n:
         raise DataError(f"could only generate {len(rows)} distinct problems; ask for fewer.")

@@ -103,6 +103,29 @@ def _bf16(model) -> bool:
     return param.device.type == "cpu" and os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
 
 
+@contextlib.contextmanager
+def bf16_weights(model, enabled: bool):
+    """Hold the model's weights in bf16 for a LoRA job on a CPU with native bf16, as a bf16 GPU would.
+
+    Under autocast an fp32 model's weights are cast to bf16 again in every forward pass; sampling
+    runs one forward per new token, so a GRPO job spends much of its time casting (a decode step of 8
+    sequences: 93 ms with fp32 weights, 68 ms with bf16 ones). The LoRA adapters peft adds stay fp32.
+    On leaving, the original fp32 weights come back in place (the same tensors), so the adapters are
+    merged into the full-precision base.
+    """
+    if not enabled or next(model.parameters()).dtype != torch.float32:
+        yield
+        return
+    kept = [(m, name, t.data) for m in model.modules()
+            for name, t in (*m.named_parameters(recurse=False), *m.named_buffers(recurse=False))]
+    model.to(torch.bfloat16)
+    try:
+        yield
+    finally:
+        for m, name, data in kept:
+            getattr(m, name).data = data
+
+
 def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     """The trained policy as a plain model: adapters merged, eval mode, no quantizer hooks.
 
@@ -192,12 +215,16 @@ def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_di
 
     funcs = reward_funcs or [REWARD_FUNCTIONS[name] for name in settings.reward_funcs]
     device = next(model.parameters()).device.type
-    args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, _bf16(model)))
+    bf16 = _bf16(model)
+    args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, bf16))
     recorder = _GroupRecorder(groups, settings.num_generations) if groups is not None else None
-    trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
-                          processing_class=tokenizer, peft_config=_lora_config(model, settings) if settings.lora else None,
-                          callbacks=callbacks + ([recorder] if recorder else []))
-    if recorder:
-        recorder.trainer = trainer
-    _quiet(trainer).train()
+    # Sampling dominates a GRPO step; with LoRA the base is frozen and can be held in bf16 (see bf16_weights).
+    with bf16_weights(model, bf16 and settings.lora and device == "cpu"):
+        trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
+                              processing_class=tokenizer,
+                              peft_config=_lora_config(model, settings) if settings.lora else None,
+                              callbacks=callbacks + ([recorder] if recorder else []))
+        if recorder:
+            recorder.trainer = trainer
+        _quiet(trainer).train()
     return _finish(trainer, adapter_dir)

@@ -369,6 +369,17 @@ def test_arithmetic_problems_shape_and_determinism():
         assert numbers and all(2 <= x <= 20 for x in numbers)
 
 
+def test_arithmetic_format_hints_take_turns_on_the_hinted_share():
+    from posttrain.data import FORMAT_HINTS
+
+    rows = build_arithmetic_problems(64, seed=0, format_hint=0.75)
+    used = [next((h for h in FORMAT_HINTS if r["prompt"][1]["content"].endswith(h)), None) for r in rows]
+    hinted = [h for h in used if h]
+    assert 0.6 * 64 <= len(hinted) <= 0.9 * 64
+    assert hinted == [FORMAT_HINTS[i % 2] for i in range(len(hinted))]
+    assert not any(h in r["prompt"][1]["content"] for r in build_arithmetic_problems(16) for h in FORMAT_HINTS)
+
+
 def test_arithmetic_answers_are_correct():
     # Re-derive each answer from the question's numbers via the template's operation.
     ops = {t.format(name="N", a="{a}", b="{b}", c="{c}"): op for op, t in banks.ARITHMETIC_TEMPLATES}

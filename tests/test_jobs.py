@@ -104,3 +104,21 @@ def test_scoring_only_completions_gives_the_same_log_probs(tiny):
     score_only_completions(True)
     assert torch.allclose(out[False], out[True], atol=1e-5)
     assert (out[True][:, :6] == 0).all() and (out[True][:, 7:] != 0).all()
+
+
+def test_bf16_weights_hold_the_job_in_bf16_and_give_the_fp32_weights_back(tiny):
+    from posttrain.jobs import bf16_weights
+
+    model = tiny.model
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    tensors = {k: v.data_ptr() for k, v in model.state_dict().items()}
+    with bf16_weights(model, True):
+        assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+        lora = torch.nn.Linear(4, 4)  # what peft adds inside the job keeps its own dtype
+        model.model.layers[0].mlp.extra = lora
+    del model.model.layers[0].mlp.extra
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) and after[k].dtype == torch.float32 for k, v in before.items())
+    assert {k: v.data_ptr() for k, v in after.items()} == tensors  # the same tensors, not copies
+    with bf16_weights(model, False):
+        assert next(model.parameters()).dtype == torch.float32
