@@ -183,7 +183,8 @@ def _follow(job, quiet: bool = False) -> None:
             key = (s["phase"], s["step"])
             if key == last:
                 continue
-            last_phase, last = (last or (None,))[0], key
+            last_phase = last[0] if last else None
+            last = key
             if s["phase"] == "train" and not s["total"]:
                 continue  # the bar appears once the trainer knows its steps
             if s["phase"] != "train":

@@ -39,7 +39,8 @@ class FrozenBlocks:
         self.bytes = 0
         self.hits = self.misses = 0
         self._mode: str | None = None  # "replay", "record" or None (run as usual) for the current pass
-        self._rows: list[tuple[tuple, int]] = []
+        self._rows: list[tuple[tuple, int]] = []  # (memo key, real length) of each row in the current pass
+        self._shape = None  # (batch, width) of the current pass
         self._hooks = []
 
     def __enter__(self) -> FrozenBlocks:

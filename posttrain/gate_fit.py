@@ -257,18 +257,14 @@ def fit(model, seqs: list[Sequence], layers: list[int] | None = None, bf16: bool
     prompt does not outweigh the answers.
     """
     layers = layers or default_layers(model)
-    todo = [s for s in seqs if s.feats is None or any(layer not in s.feats for layer in layers)]
-    computed = block_inputs(model, todo, layers, bf16=bf16)
+    recorded = [s.feats is not None and all(layer in s.feats for layer in layers) for s in seqs]
+    computed = block_inputs(model, [s for s, r in zip(seqs, recorded) if not r], layers, bf16=bf16)
     at = 0
     parts: dict[int, list[torch.Tensor]] = {layer: [] for layer in layers}
-    for s in seqs:
-        if s.feats is None or any(layer not in s.feats for layer in layers):
-            for layer in layers:
-                parts[layer].append(computed[layer][at:at + len(s.ids)])
-            at += len(s.ids)
-        else:
-            for layer in layers:
-                parts[layer].append(s.feats[layer])
+    for s, r in zip(seqs, recorded):
+        for layer in layers:
+            parts[layer].append(s.feats[layer] if r else computed[layer][at:at + len(s.ids)])
+        at += 0 if r else len(s.ids)
     shared = _shared_prefix(seqs)
     labels = []
     for i, s in enumerate(seqs):
