@@ -136,7 +136,7 @@ def _plain_trl_dpo(model, tok, rows, settings, out) -> None:
 
 
 def _bf16() -> bool:
-    from posttrain.jobs import cpu_bf16_supported
+    from posttrain.cpu import cpu_bf16_supported
 
     return os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
 
@@ -152,7 +152,7 @@ def _engine_dpo(model, tok, rows, settings, out) -> None:
 def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
-    from posttrain.jobs import score_only_completions
+    from posttrain.jobs import fast_cpu_lm_head
 
     settings = presets.with_overrides(presets.IDENTITY_LORA, {"max_steps": 3 if quick else 8, "probe_every": 0})
     repeats = 2 if quick else 3
@@ -166,14 +166,14 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     for r in range(repeats):
         for name, fn, compact in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
             lm = load_model(None)
-            score_only_completions(compact)
+            fast_cpu_lm_head(compact)
             with tempfile.TemporaryDirectory() as out:
                 t0 = time.perf_counter()
                 fn(lm.model, lm.tokenizer, rows, settings, out)
                 times[name].append(time.perf_counter() - t0)
             say(f"  {name}: {times[name][-1]:.1f} s")
             del lm
-    score_only_completions(True)
+    fast_cpu_lm_head(True)
     med = {k: statistics.median(v) for k, v in times.items()}
 
     lm = load_model(None)  # FLOPs of the identical job, counted once (the counter slows it; not timed)

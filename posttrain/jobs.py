@@ -21,7 +21,7 @@ import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 
-from . import gate, gate_fit
+from . import cpu, gate, gate_fit
 from .config import DPOSettings, GRPOSettings
 from .frozen import FrozenBlocks
 from .metrics import MetricsLog
@@ -36,23 +36,39 @@ datasets.disable_progress_bars()
 warnings.filterwarnings("ignore", message=".*gradient_checkpointing.* is deprecated", category=FutureWarning)
 
 
-def score_only_completions(enabled: bool = True) -> None:
-    """Make TRL's fused LM head score only completion positions on CPU too.
+def fast_cpu_lm_head(enabled: bool = True) -> None:
+    """Make TRL's fused LM head cheap on a CPU: score only completion positions, with `CpuLogProbs`.
 
-    TRL scores every position (prompt included) on devices without Triton, to avoid recompiling
-    for changing shapes on accelerators such as Neuron. A CPU does not recompile, and prompts are
-    most of each short DPO sequence, so this skips most of the vocabulary projection; the scores
-    of completion tokens are the same (tests/test_jobs.py checks). Only the `compact` decision in
-    `trl.trainer.utils` is changed; the kernel's own Triton check is untouched.
+    - TRL scores every position (prompt included) on devices without Triton, to avoid recompiling for
+      changing shapes on accelerators such as Neuron. A CPU does not recompile, and prompts are most of
+      each short DPO sequence, so only the completions go through the vocabulary projection.
+    - TRL's kernel folds each vocabulary tile with about fifteen fp32 torch ops when Triton is
+      missing; `posttrain.logprobs.CpuLogProbs` gives the same outputs in a few fused kernels.
+
+    Both give the same log-probs, statistics and gradients (tests/test_jobs.py, tests/test_logprobs.py).
+    Only the `compact` decision and the kernel TRL's `trl.trainer.utils` calls are changed, for CPU
+    tensors; every other device keeps TRL's own.
     """
     import trl.trainer.utils as trl_utils
 
-    original = getattr(trl_utils, "_posttrain_original_use_triton", trl_utils._use_triton)
-    trl_utils._posttrain_original_use_triton = original
-    trl_utils._use_triton = (lambda device: device.type == "cpu" or original(device)) if enabled else original
+    from .logprobs import CpuLogProbs
+
+    saved = trl_utils.__dict__.setdefault("_posttrain_original", (trl_utils._use_triton, trl_utils._ChunkedLogProbFunction))
+    use_triton, kernel = saved
+
+    class _ByDevice:
+        @staticmethod
+        def apply(hidden, weight, bias, targets, temperature, chunk_size, final_logit_softcapping=None,
+                  logit_scale=1.0, outputs=("log_probs",)):
+            cpu = hidden.device.type == "cpu" and final_logit_softcapping is None
+            return (CpuLogProbs if cpu else kernel).apply(hidden, weight, bias, targets, temperature, chunk_size,
+                                                          final_logit_softcapping, logit_scale, outputs)
+
+    trl_utils._use_triton = (lambda device: device.type == "cpu" or use_triton(device)) if enabled else use_triton
+    trl_utils._ChunkedLogProbFunction = _ByDevice if enabled else kernel
 
 
-score_only_completions(os.environ.get("POSTTRAIN_COMPACT_LOGPROBS", "1") != "0")
+fast_cpu_lm_head(os.environ.get("POSTTRAIN_CPU_LM_HEAD", "1") != "0")
 
 
 def _lora_config(model, settings):
@@ -84,48 +100,6 @@ def _quiet(trainer):
     return trainer
 
 
-def cpu_bf16_supported() -> bool:
-    """Whether this CPU does bf16 matmuls natively (AVX512-BF16 / AMX): then autocast is ~2x faster."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def _bf16(model) -> bool:
-    """Mixed precision: on a bf16 GPU model, and on CPUs with native bf16 ($POSTTRAIN_CPU_BF16=0 turns it off).
-
-    The weights stay fp32 on CPU; only the matmuls run in bf16 under autocast.
-    """
-    param = next(model.parameters())
-    if param.dtype == torch.bfloat16:
-        return True
-    return param.device.type == "cpu" and os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
-
-
-@contextlib.contextmanager
-def bf16_weights(model, enabled: bool):
-    """Hold the model's weights in bf16 for a LoRA job on a CPU with native bf16, as a bf16 GPU would.
-
-    Under autocast an fp32 model's weights are cast to bf16 again in every forward pass; sampling
-    runs one forward per new token, so a GRPO job spends much of its time casting (a decode step of 8
-    sequences: 93 ms with fp32 weights, 68 ms with bf16 ones). The LoRA adapters peft adds stay fp32.
-    On leaving, the original fp32 weights come back in place (the same tensors), so the adapters are
-    merged into the full-precision base.
-    """
-    if not enabled or next(model.parameters()).dtype != torch.float32:
-        yield
-        return
-    kept = [(m, name, t.data) for m in model.modules()
-            for name, t in (*m.named_parameters(recurse=False), *m.named_buffers(recurse=False))]
-    model.to(torch.bfloat16)
-    try:
-        yield
-    finally:
-        for m, name, data in kept:
-            getattr(m, name).data = data
-
-
 def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     """The trained policy as a plain model: adapters merged, eval mode, no quantizer hooks.
 
@@ -155,11 +129,12 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
 
     patches = None
     if gate_data:
-        patches = gate.attach(model, gate_fit.fit(model, gate_data, bf16=_bf16(model)), gate.WIDTH, seed=settings.seed)
+        patches = gate.attach(model, gate_fit.fit(model, gate_data, bf16=cpu.bf16_autocast(model)), gate.WIDTH,
+                              seed=settings.seed)
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     device = next(model.parameters()).device.type
-    args = DPOConfig(**settings.trl_kwargs(str(work_dir), device, _bf16(model)))
+    args = DPOConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
     if args.world_size > 1:
         # Under a launcher TRL writes the precomputed reference log-probs to a cache file that every rank
         # then reads; an in-memory dataset's cache lands in each process's own temp dir, so rank 1 finds
@@ -168,9 +143,10 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
     lora = _lora_config(model, settings) if settings.lora and patches is None else None
     # Below the lowest patch nothing trains: those blocks run once per pair (the reference pass), not every step.
     frozen = FrozenBlocks(model, min(patches)) if patches else contextlib.nullcontext()
-    with frozen:
+    with cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length), frozen:
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
                              peft_config=lora, callbacks=callbacks)
+        cpu.lora_casts_outside_autocast(trainer.model)
         _quiet(trainer).train()
     model = _finish(trainer, adapter_dir)
     if patches is not None:
@@ -215,15 +191,16 @@ def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_di
 
     funcs = reward_funcs or [REWARD_FUNCTIONS[name] for name in settings.reward_funcs]
     device = next(model.parameters()).device.type
-    bf16 = _bf16(model)
-    args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, bf16))
+    args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
     recorder = _GroupRecorder(groups, settings.num_generations) if groups is not None else None
-    # Sampling dominates a GRPO step; with LoRA the base is frozen and can be held in bf16 (see bf16_weights).
-    with bf16_weights(model, bf16 and settings.lora and device == "cpu"):
+    # Sampling dominates a GRPO step; with LoRA the base is frozen and held in bf16 (see cpu.bf16_weights).
+    # Prompt and completion together can exceed eager attention's short sequences: SDPA stays.
+    with cpu.cpu_training(model, lora=settings.lora, max_length=None):
         trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
                               processing_class=tokenizer,
                               peft_config=_lora_config(model, settings) if settings.lora else None,
                               callbacks=callbacks + ([recorder] if recorder else []))
+        cpu.lora_casts_outside_autocast(trainer.model)
         if recorder:
             recorder.trainer = trainer
         _quiet(trainer).train()

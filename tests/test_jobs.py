@@ -88,37 +88,29 @@ def test_grpo_logs_rewards_and_records_a_group(tiny, tmp_path):
     assert set(group["rewards"]) == {"boxed_match", "boxed_format"}
 
 
-def test_scoring_only_completions_gives_the_same_log_probs(tiny):
+def test_fast_cpu_lm_head_gives_trl_s_log_probs_and_gradients(tiny):
+    """Scoring only completions, with posttrain.logprobs' kernel, against TRL's own CPU path."""
     from trl.trainer.utils import add_fused_lm_head
 
-    from posttrain.jobs import score_only_completions
+    from posttrain.jobs import fast_cpu_lm_head
 
-    add_fused_lm_head(tiny.model)
+    add_fused_lm_head(tiny.model, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
     ids = torch.randint(0, 1000, (2, 12))
     labels = ids.clone()
     labels[:, :7] = -100  # the prompt
-    out = {}
-    for compact in (False, True):
-        score_only_completions(compact)
-        out[compact] = tiny.model(input_ids=ids, labels=labels, fused_lm_head=True).log_probs
-    score_only_completions(True)
-    assert torch.allclose(out[False], out[True], atol=1e-5)
-    assert (out[True][:, :6] == 0).all() and (out[True][:, 7:] != 0).all()
-
-
-def test_bf16_weights_hold_the_job_in_bf16_and_give_the_fp32_weights_back(tiny):
-    from posttrain.jobs import bf16_weights
-
-    model = tiny.model
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    tensors = {k: v.data_ptr() for k, v in model.state_dict().items()}
-    with bf16_weights(model, True):
-        assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
-        lora = torch.nn.Linear(4, 4)  # what peft adds inside the job keeps its own dtype
-        model.model.layers[0].mlp.extra = lora
-    del model.model.layers[0].mlp.extra
-    after = model.state_dict()
-    assert all(torch.equal(after[k], v) and after[k].dtype == torch.float32 for k, v in before.items())
-    assert {k: v.data_ptr() for k, v in after.items()} == tensors  # the same tensors, not copies
-    with bf16_weights(model, False):
-        assert next(model.parameters()).dtype == torch.float32
+    out, grads = {}, {}
+    for fast in (False, True):
+        fast_cpu_lm_head(fast)
+        tiny.model.zero_grad()
+        out[fast] = tiny.model(input_ids=ids, labels=labels, fused_lm_head=True)
+        (out[fast].log_probs * torch.linspace(0.5, 1.5, 11)).sum().backward()
+        grads[fast] = {n: p.grad.clone() for n, p in tiny.model.named_parameters()}
+    fast_cpu_lm_head(True)
+    mask = labels[:, 1:] != -100
+    for key in ("log_probs", "entropy", "mean_logits"):
+        assert torch.allclose(getattr(out[False], key)[mask], getattr(out[True], key)[mask], atol=1e-5), key
+    assert torch.equal(out[False].is_top1[mask], out[True].is_top1[mask])
+    assert (out[True].log_probs[:, :6] == 0).all() and (out[True].log_probs[:, 7:] != 0).all()
+    for n, g in grads[True].items():  # fp32 sums in another order: relative to the gradient's size
+        assert (g - grads[False][n]).norm() <= 1e-5 * grads[False][n].norm() + 1e-6, n
+    assert any(g.abs().sum() > 0 for g in grads[True].values())
