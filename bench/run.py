@@ -8,8 +8,9 @@ Keys of the JSON line:
   unchanged: the identity preset on the bundled model through the same job the app and CLI run;
 - engine_over_trl: time of the engine's DPO job (`jobs.run_dpo` with its callback, metrics log and
   probes off) ÷ a plain TRL script doing the identical job (same model, pairs, DPOConfig, LoRA,
-  threads, and the same CPU log-prob kernel), alternating, several repeats, median of each;
-  trl_stock_over_engine: stock TRL (without the engine's completion-only log-prob change) ÷ engine;
+  threads, and the same CPU levers: posttrain.cpu and the CPU log-prob head), alternating, several
+  repeats, median of each; trl_stock_over_engine: the same TRL script as a user would write it
+  (fp32 weights under autocast, SDPA, TRL's CPU log-prob head over every position) ÷ engine;
 - flops_ratio: training FLOP/s achieved by that DPO job (FLOPs counted by torch's FlopCounterMode
   over one identical job) ÷ this machine's dense matmul FLOP/s measured at the same dtype and threads;
 - compare_speedup: one-question-at-a-time generation ÷ batched generation for the Compare questions;
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -120,18 +122,27 @@ def identity_preset(quick: bool) -> dict:
 
 # ---------------------------------------------------------------------------------- engine vs plain TRL
 
-def _plain_trl_dpo(model, tok, rows, settings, out) -> None:
-    """What a user would write with TRL alone for the same job: DPOConfig + DPOTrainer + train + merge."""
+def _plain_trl_dpo(model, tok, rows, settings, out, levers: bool = True) -> None:
+    """What a user would write with TRL alone for the same job: DPOConfig + DPOTrainer + train + merge.
+
+    With `levers` it runs the identical computation the engine runs (posttrain.cpu's levers and the
+    CPU log-prob head, switched by the caller), so the ratio measures the engine's own overhead.
+    """
+    from datasets import Dataset
     from peft import LoraConfig
     from trl import DPOConfig, DPOTrainer
-    from datasets import Dataset
+
+    from posttrain import cpu
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     args = DPOConfig(**settings.trl_kwargs(out, "cpu", _bf16()))
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
                       target_modules="all-linear", task_type="CAUSAL_LM")
-    trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=lora)
-    trainer.train()
+    with cpu.cpu_training(model, lora=True, max_length=settings.max_length) if levers else contextlib.nullcontext():
+        trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=lora)
+        if levers:
+            cpu.fuse_lora(trainer.model)
+        trainer.train()
     trainer.model.merge_and_unload()
 
 
@@ -158,15 +169,15 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     repeats = 2 if quick else 3
     variants = [("engine", _engine_dpo, True), ("trl", _plain_trl_dpo, True)]
     if not quick:
-        variants.append(("trl_stock", _plain_trl_dpo, False))
+        variants.append(("trl_stock", functools.partial(_plain_trl_dpo, levers=False), False))
     times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
     lm = load_model(None)  # warm-up (first-call costs of oneDNN kernels, imports), not timed
     with tempfile.TemporaryDirectory() as out:
         _engine_dpo(lm.model, lm.tokenizer, rows[:8], presets.with_overrides(settings, {"max_steps": 1}), out)
     for r in range(repeats):
-        for name, fn, compact in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
+        for name, fn, fast in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
             lm = load_model(None)
-            fast_cpu_lm_head(compact)
+            fast_cpu_lm_head(fast)
             with tempfile.TemporaryDirectory() as out:
                 t0 = time.perf_counter()
                 fn(lm.model, lm.tokenizer, rows, settings, out)

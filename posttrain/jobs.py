@@ -146,7 +146,7 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
     with cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length), frozen:
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
                              peft_config=lora, callbacks=callbacks)
-        cpu.lora_casts_outside_autocast(trainer.model)
+        cpu.fuse_lora(trainer.model)
         _quiet(trainer).train()
     model = _finish(trainer, adapter_dir)
     if patches is not None:
@@ -200,7 +200,7 @@ def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_di
                               processing_class=tokenizer,
                               peft_config=_lora_config(model, settings) if settings.lora else None,
                               callbacks=callbacks + ([recorder] if recorder else []))
-        cpu.lora_casts_outside_autocast(trainer.model)
+        cpu.fuse_lora(trainer.model)
         if recorder:
             recorder.trainer = trainer
         _quiet(trainer).train()

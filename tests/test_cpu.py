@@ -47,25 +47,47 @@ def test_the_allocator_setting_is_undone_and_changes_no_result():
     assert cpu._libc() is not None  # glibc: the lever is really there on Linux
 
 
-def test_lora_inputs_are_not_cast_under_autocast_and_still_are_outside(tiny):
+def _lora(model):
     from peft import LoraConfig, get_peft_model
 
-    model = tiny.model
+    torch.manual_seed(0)  # the same adapters every time
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear",
+                                                  task_type="CAUSAL_LM"))
+    for name, p in peft_model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.1)  # B starts at zero: give the adapters an effect
+    return peft_model
+
+
+def _step(peft_model, ids, autocast=True):
+    peft_model.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        logits = peft_model(input_ids=ids).logits
+    logits.float().pow(2).mean().backward()
+    return logits.float(), {n: p.grad.clone() for n, p in peft_model.named_parameters() if p.requires_grad}
+
+
+def test_fused_lora_is_as_close_to_fp32_as_peft_s_bf16(tiny):
+    import copy
+
     ids = torch.randint(30, 1000, (2, 10))
-    with cpu.bf16_weights(model, True):
-        peft_model = get_peft_model(model, LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM"))
-        for name, p in peft_model.named_parameters():
-            if "lora_B" in name:
-                torch.nn.init.normal_(p, std=0.1)  # B starts at zero: give the adapters an effect
-        assert {p.dtype for n, p in peft_model.named_parameters() if "lora_" in n} == {torch.float32}
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-            want = peft_model(input_ids=ids).logits
-            cpu.lora_casts_outside_autocast(peft_model)
-            got = peft_model(input_ids=ids).logits
-        assert torch.equal(want, got)  # casting to fp32 and back to bf16 changed nothing
-        with torch.no_grad():  # outside autocast the bf16 input meets fp32 adapters: still cast
+    exact, exact_grads = _step(_lora(copy.deepcopy(tiny.model)), ids, autocast=False)  # fp32 throughout
+    with cpu.bf16_weights(tiny.model, True):
+        peft_model = _lora(tiny.model)
+        peft, peft_grads = _step(peft_model, ids)
+        cpu.fuse_lora(peft_model)
+        fused, fused_grads = _step(peft_model, ids)
+        with torch.no_grad():  # outside autocast: peft's own forward (a probe's generation)
             out = peft_model.generate(input_ids=ids, max_new_tokens=3, do_sample=False)
-        assert out.shape == (2, 13)
+    assert out.shape == (2, 13)
+    assert not torch.equal(fused, peft)  # the fused path ran
+    assert (fused - exact).norm() <= 1.5 * (peft - exact).norm()
+    assert fused_grads.keys() == exact_grads.keys() and len(fused_grads) == 2 * 7 * 2  # A and B, 7 layers, 2 blocks
+    for name, g in fused_grads.items():
+        assert g.dtype == torch.float32 and g.abs().sum() > 0, name
+    error = {name: sum(((grads[n] - exact_grads[n]).norm() / exact_grads[n].norm()).item() for n in exact_grads)
+             for name, grads in (("peft", peft_grads), ("fused", fused_grads))}
+    assert error["fused"] <= 1.5 * error["peft"], error
 
 
 def test_cpu_training_puts_everything_back(tiny):
