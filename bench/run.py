@@ -12,7 +12,8 @@ Keys of the JSON line:
   repeats, median of each; trl_stock_over_engine: the same TRL script as a user would write it
   (fp32 weights under autocast, SDPA, TRL's CPU log-prob head over every position) ÷ engine;
 - flops_ratio: training FLOP/s achieved by that DPO job (FLOPs counted by torch's FlopCounterMode
-  over one identical job) ÷ this machine's dense matmul FLOP/s measured at the same dtype and threads;
+  over one identical job) ÷ this machine's dense matmul FLOP/s at the same dtype and threads, the
+  highest of the measurements taken before each repeat (matmul_gflops; the lowest beside it);
 - compare_speedup: one-question-at-a-time generation ÷ batched generation for the Compare questions;
 - peak_rss_mb: peak resident memory of a fresh process that loads the model and runs the engine's DPO
   job (rss_after_load_mb and model_mb beside it: the reference model is never a second copy);
@@ -36,6 +37,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -160,7 +162,7 @@ def _engine_dpo(model, tok, rows, settings, out) -> None:
     run_dpo(model, tok, rows, settings, out, [TrainingCallback(log, Progress(), threading.Event())])
 
 
-def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
+def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
     from posttrain.jobs import fast_cpu_lm_head
@@ -176,7 +178,11 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     lm = load_model(None)  # warm-up (first-call costs of oneDNN kernels, imports), not timed
     with tempfile.TemporaryDirectory() as out:
         _engine_dpo(lm.model, lm.tokenizer, rows[:8], presets.with_overrides(settings, {"max_steps": 1}), out)
+    # The machine's speed drifts: the matmul peak is measured again before each repeat, beside the jobs,
+    # and the highest of all is the one the ratio divides by.
+    peaks: list[float] = []
     for r in range(repeats):
+        peaks.append(peak())
         for name, fn, fast in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
             if name == "trl_stock" and r >= 2:
                 continue
@@ -197,7 +203,8 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak_matmul: float) -> dict:
     flops = counter.get_total_flops()
     out = {"engine_over_trl": round(med["engine"] / med["trl"], 3), "dpo_engine_s": round(med["engine"], 1),
            "dpo_trl_s": round(med["trl"], 1), "dpo_steps": settings.max_steps, "dpo_repeats": repeats,
-           "dpo_flops": flops, "flops_ratio": round(flops / med["engine"] / peak_matmul, 3),
+           "dpo_flops": flops, "flops_ratio": round(flops / med["engine"] / max(peaks), 3),
+           "matmul_gflops": round(max(peaks) / 1e9, 1), "matmul_gflops_lowest": round(min(peaks) / 1e9, 1),
            "achieved_gflops": round(flops / med["engine"] / 1e9, 1), **dpo_memory(rows, settings)}
     if "trl_stock" in med:
         out["trl_stock_over_engine"] = round(med["trl_stock"] / med["engine"], 2)
@@ -268,8 +275,10 @@ def main() -> None:
     t0 = time.perf_counter()
     result = {"quick": args.quick, **machine()}
     dtype = torch.bfloat16 if _bf16() else torch.float32
-    peak = matmul_flops(dtype, 1024 if args.quick else 2048)
-    result.update(matmul_dtype=str(dtype).removeprefix("torch."), matmul_gflops=round(peak / 1e9, 1))
+    def peak() -> float:
+        return matmul_flops(dtype, 1024 if args.quick else 2048)
+
+    result.update(matmul_dtype=str(dtype).removeprefix("torch."), matmul_gflops=round(peak() / 1e9, 1))
     say(f"machine: {result}")
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON line
         result.update(identity_preset(args.quick))

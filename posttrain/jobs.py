@@ -60,8 +60,8 @@ def fast_cpu_lm_head(enabled: bool = True) -> None:
         @staticmethod
         def apply(hidden, weight, bias, targets, temperature, chunk_size, final_logit_softcapping=None,
                   logit_scale=1.0, outputs=("log_probs",)):
-            cpu = hidden.device.type == "cpu" and final_logit_softcapping is None
-            return (CpuLogProbs if cpu else kernel).apply(hidden, weight, bias, targets, temperature, chunk_size,
+            on_cpu = hidden.device.type == "cpu" and final_logit_softcapping is None
+            return (CpuLogProbs if on_cpu else kernel).apply(hidden, weight, bias, targets, temperature, chunk_size,
                                                           final_logit_softcapping, logit_scale, outputs)
 
     trl_utils._use_triton = (lambda device: device.type == "cpu" or use_triton(device)) if enabled else use_triton

@@ -26,6 +26,7 @@ class CpuLogProbs(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, weight, bias, targets, temperature, chunk_size, final_logit_softcapping=None,
                 logit_scale=1.0, outputs=("log_probs",)):
+        # `chunk_size` is TRL's vocabulary tile width; whole rows are taken here, in blocks of BLOCK_ELEMENTS.
         if final_logit_softcapping is not None:
             raise ValueError("CpuLogProbs does not softcap logits; TRL's kernel does")
         ctx.set_materialize_grads(False)  # entropy is mostly logged, not differentiated: no zero gradients
