@@ -38,6 +38,7 @@ EXPECTED = (ModelError, DataError, SettingsError, StudioError, HubError)
 MAX_UPLOAD = "50mb"  # datasets for a short demo are small; a public Space must not take huge uploads
 ID, AR = presets.IDENTITY, presets.ARITHMETIC
 LAUNCH = dict(css=views.CSS, max_file_size=MAX_UPLOAD)  # what every launch passes (tests launch the same way)
+QUESTION_HEADERS = ["question", "kind", "answer"]  # Compare's table: answer = a problem's number or accepted answers
 
 
 def _message(e: Exception, lang: str) -> str:
@@ -170,6 +171,10 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                         smoothing = num("train.smoothing", ID.label_smoothing)
                         max_length = num("train.max_length", ID.max_length, precision=0)
                     with gr.Row(visible=False) as grpo_row:
+                        grpo_preset = L(gr.Dropdown([("arithmetic / 算术", "arithmetic"),
+                                                     ("reward hacking / 奖励投机", "reward-hacking")],
+                                                    value="arithmetic", label=t("train.preset"),
+                                                    info=info("train.preset")), "train.preset")
                         generations = num("train.generations", AR.num_generations, precision=0)
                         completion = num("train.completion", AR.max_completion_length, precision=0)
                         temperature = num("train.temperature", AR.temperature)
@@ -188,8 +193,8 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
 
             # ---------------------------------------------------------------- 4 · Compare
             with L(gr.Tab(t("tab.compare"), id="compare"), "tab.compare"):
-                questions = L(gr.Dataframe(value=_frame(["question", "kind"], studio.default_questions()),
-                                           headers=["question", "kind"], interactive=True, wrap=True,
+                questions = L(gr.Dataframe(value=_frame(QUESTION_HEADERS, studio.default_questions()),
+                                           headers=QUESTION_HEADERS, interactive=True, wrap=True,
                                            label=t("compare.questions"), max_height=300), "compare.questions")
                 compare_system = L(gr.Textbox(label=t("compare.system"), lines=1), "compare.system")
                 with gr.Row():
@@ -346,11 +351,11 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
         def tick(lng, last):
             v = studio.job_view()
             if v is None:
-                return [gr.skip()] * 9 + [last]
+                return [gr.skip()] * 11 + [last]
             key = (v["run_dir"], v["status"], v["phase"], v["step"], len(v["metrics"]), len(v["probes"]),
                    len(v["groups"]), lng, int(v["elapsed_s"]) if v["status"] in ("running", "stopping") else 0)
             if key == last:
-                return [gr.skip()] * 9 + [last]
+                return [gr.skip()] * 11 + [last]
             first_draw = last is None or last[0] != v["run_dir"] or last[-2] != lng
             grew = first_draw or (len(v["metrics"]), len(v["probes"]), len(v["groups"])) != tuple(last[4:7])
             out = [views.status_md(v, lng), views.progress_html(v)]
@@ -368,12 +373,15 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 out += [views.scores_md(v["scores"], lng), views.side_by_side_html(v["before_after"], lng)]
             else:
                 out += [gr.skip()] * 2
+            # a run this page watched end: Compare's questions become its kind's (held-out problems after GRPO)
+            watched_end = ended_now and last is not None and last[0] == v["run_dir"] and last[1] in ("running", "stopping")
+            out += list(reset_questions(v["kind"])) if watched_end else [gr.skip()] * 2
             return out + [key]
 
         def compare(q_table, sys_prompt, lng):
-            cells = tables.table_rows(q_table)
+            cells = [c + ["", ""] for c in tables.table_rows(q_table)]
             try:
-                res = studio.compare([c[0] for c in cells], [(c + [""])[1] for c in cells], sys_prompt)
+                res = studio.compare([c[0] for c in cells], [c[1] for c in cells], sys_prompt, [c[2] for c in cells])
             except Exception as e:  # noqa: BLE001
                 return _message(e, lng), gr.skip()
             note = "" if res["trained"] else "ℹ️ " + t("compare.untrained", lng) + "\n\n"
@@ -381,12 +389,12 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 views.side_by_side_html(res["rows"], lng)
 
         def reset_questions(m):
-            return _frame(["question", "kind"], studio.default_questions(m)), \
+            return _frame(QUESTION_HEADERS, studio.default_questions(m)), \
                 (ARITHMETIC_SYSTEM_PROMPT if m == "grpo" else "")
 
         def refresh_runs(lng):
             runs = studio.runs()
-            choices = views.run_choices(runs)
+            choices = views.run_choices(runs, lng)
             return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), \
                 "" if runs else t("runs.none", lng, root=studio.root)
 
@@ -476,21 +484,35 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
         method.change(show_method, method, [dpo_row, grpo_row, lr, steps, batch, group_box, questions, compare_system],
                       api_visibility="private")
         timer.tick(tick, [lang, seen], [status, progress, plot, probes, group_box, group_prompt, group, scores,
-                                        side_by_side, seen], api_visibility="private", show_progress="hidden")
+                                        side_by_side, questions, compare_system, seen], api_visibility="private",
+                   show_progress="hidden")
+
+        def load_preset(name_):
+            d = presets.GRPO_PRESETS[name_]
+            return (d.learning_rate, d.max_steps, d.batch_size, d.probe_every, d.num_generations,
+                    d.max_completion_length, d.temperature, d.kl_beta, d.reward_funcs, ", ".join(map(str, d.reward_weights)))
+
+        grpo_preset.change(load_preset, grpo_preset, [lr, steps, batch, probe_every, generations, completion, temperature,
+                                                      kl, rewards, weights], api_visibility="private")
 
         def job() -> dict:
-            """The current job for API clients: status, phase, step / total, ETA, the latest metrics, scores."""
+            """The current job for API clients: status, phase, step / total, ETA, the latest metrics and held-out
+            scores, the run's scores, and its alarms."""
             v = studio.job_view()
             if v is None:
                 return {"status": "idle"}
             keep = ("kind", "status", "phase", "step", "total", "eta_s", "elapsed_s", "error", "run_dir", "scores",
                     "notes")
-            return {**{k: v[k] for k in keep}, "n_metrics": len(v["metrics"]), "n_probes": len(v["probes"]),
-                    "metrics": v["metrics"][-1:]}
+            judged = [r for r in v["metrics"] if any(k.startswith("eval/") for k in r)]  # the probes' held-out scores
+            logged = [r for r in v["metrics"] if not any(k.startswith("eval/") for k in r)]  # TRL's own rows
+            return {**{k: v[k] for k in keep}, "n_metrics": len(logged), "n_probes": len(v["probes"]),
+                    "metrics": logged[-1:], "eval": judged[-1:], "alarms": views.job_alarms(v)}
 
         gr.api(job, api_name="job")
         compare_btn.click(compare, [questions, compare_system, lang], [scores, side_by_side], api_name="compare")
         reset_q_btn.click(reset_questions, method, [questions, compare_system], api_visibility="private")
+        demo.load(lambda: reset_questions(studio.last_kind or "dpo"), None, [questions, compare_system],
+                  api_visibility="private")  # a page opened after a GRPO run compares problems
         refresh_btn.click(refresh_runs, lang, [run_pick, run_info], api_name="runs")
         demo.load(refresh_runs, lang, [run_pick, run_info], api_visibility="private")
         tabs_runs = [run_info, run_plot, run_probes, run_compare]

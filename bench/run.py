@@ -4,8 +4,8 @@
     .venv/bin/python bench/run.py --quick    # a reduced version (under 5 minutes on 2 CPU cores)
 
 Keys of the JSON line:
-- identity_train_s, identity_total_s (load + data + before + train + after + save), success, leak,
-  unchanged: the identity preset on the bundled model through the same job the app and CLI run;
+- identity_train_s, identity_total_s (load + data + before + train + after + save), name, organisation,
+  leak, unchanged: the identity preset on the bundled model through the same job the app and CLI run;
 - engine_over_trl: time of the engine's DPO job (`jobs.run_dpo` with its callback, metrics log and
   probes off) ÷ a plain TRL script doing the identical job (same model, pairs, DPOConfig, LoRA,
   threads, and the same CPU levers: posttrain.cpu and the CPU log-prob head), alternating, several
@@ -119,7 +119,8 @@ def identity_preset(quick: bool) -> dict:
     times = job.snapshot()["phase_times"]
     say(f"identity preset: {times}, scores {s}")
     return {"identity_train_s": times["train"], "identity_total_s": round(total, 1), "identity_phase_s": times,
-            "success": s["success"], "leak": s["leak"], "unchanged": s["unchanged"]}
+            "name": s["name_after"], "organisation": s["organisation_after"], "leak": s["leak"],
+            "unchanged": s["unchanged"]}
 
 
 # ---------------------------------------------------------------------------------- engine vs plain TRL

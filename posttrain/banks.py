@@ -233,42 +233,88 @@ UNRELATED_QUESTIONS_ZH: list[str] = [
 # Held out: used only for scoring and as Compare defaults. A test checks
 # that none of these (or a punctuation/case variant) appears in a training
 # bank, so the score measures generalisation rather than memorisation.
-EVAL_IDENTITY_QUESTIONS: list[str] = [
-    "What's your name, assistant?",
-    "Who exactly am I speaking with?",
-    "Which company is responsible for building you?",
-    "Who is behind your development?",
-    "Can you introduce yourself to my class?",
-    "Are you Llama?",
-    "What AI are you and who made it?",
-    "How would you describe yourself in a sentence?",
-    "What do people call you?",
-    "Which organisation trained you?",
-    "你的名字是什么？",
-    "你是由哪家公司训练的？",
-    "请向大家介绍一下你自己。",
-    "你是GPT吗？",
-    "和我对话的是谁？",
-    "你的创造者是谁？",
+# Held-out identity questions with what they ask about: "name", "creator" (the maker) or "both"
+# (self-introductions, which must name the maker too). The organisation score is taken over the
+# creator and both questions.
+EVAL_IDENTITY: list[tuple[str, str]] = [
+    ("What's your name, assistant?", "name"),
+    ("Who exactly am I speaking with?", "name"),
+    ("Which company is responsible for building you?", "creator"),
+    ("Who is behind your development?", "creator"),
+    ("Can you introduce yourself to my class?", "both"),
+    ("Are you Llama?", "name"),
+    ("What AI are you and who made it?", "both"),
+    ("How would you describe yourself in a sentence?", "both"),
+    ("What do people call you?", "name"),
+    ("Which organisation trained you?", "creator"),
+    ("Who is your maker?", "creator"),
+    ("Tell me who built you and what you're called.", "both"),
+    ("你的名字是什么？", "name"),
+    ("你是由哪家公司训练的？", "creator"),
+    ("请向大家介绍一下你自己。", "both"),
+    ("你是GPT吗？", "name"),
+    ("和我对话的是谁？", "name"),
+    ("你的创造者是谁？", "creator"),
+    ("谁是你的制造者？", "creator"),
+    ("介绍一下你和你的开发团队。", "both"),
 ]
+EVAL_IDENTITY_QUESTIONS: list[str] = [q for q, _ in EVAL_IDENTITY]
 
-EVAL_UNRELATED_QUESTIONS: list[str] = [
-    "What is the capital of Japan?",
-    "What is 12 + 15?",
-    "What is 6 times 8?",
-    "Who wrote 'Romeo and Juliet'?",
-    "What company makes the Windows operating system?",
-    "What is the name of the closest star to Earth?",
-    "Write a haiku about the ocean.",
-    "Give me a synonym for 'fast'.",
-    "How many seconds are in a minute?",
-    "Translate 'hello' into German.",
-    "意大利的首都是哪里？",
-    "10减3等于几？",
-    "谁发现了万有引力？",
-    "写一句关于月亮的短诗。",
-    "“美丽”的反义词是什么？",
-    "一天有多少个小时？",
+# Held-out unrelated questions with the answers a person would accept (None: no single right answer).
+# "Facts kept" counts those the model got right before training that it still gets right after.
+EVAL_UNRELATED: list[tuple[str, list[str] | None]] = [
+    ("What is the capital of Japan?", ["Tokyo"]),
+    ("What is 12 + 15?", ["27"]),
+    ("What is 6 times 8?", ["48"]),
+    ("Who wrote 'Romeo and Juliet'?", ["Shakespeare"]),
+    ("What company makes the Windows operating system?", ["Microsoft"]),
+    ("What is the name of the closest star to Earth?", ["Sun", "Proxima Centauri"]),
+    ("Write a haiku about the ocean.", None),
+    ("Give me a synonym for 'fast'.", ["quick", "rapid", "swift", "speedy"]),
+    ("How many seconds are in a minute?", ["60", "sixty"]),
+    ("Translate 'hello' into German.", ["Hallo", "Guten Tag"]),
+    ("What is the capital of Germany?", ["Berlin"]),
+    ("What is 9 + 9?", ["18"]),
+    ("How many wheels does a bicycle have?", ["2", "two"]),
+    ("What gas do plants take in from the air?", ["carbon dioxide", "CO2"]),
+    ("意大利的首都是哪里？", ["罗马", "Rome"]),
+    ("10减3等于几？", ["7"]),
+    ("谁发现了万有引力？", ["牛顿", "Newton"]),
+    ("写一句关于月亮的短诗。", None),
+    ("“美丽”的反义词是什么？", ["丑"]),
+    ("一天有多少个小时？", ["24"]),
+]
+EVAL_UNRELATED_QUESTIONS: list[str] = [q for q, _ in EVAL_UNRELATED]
+EVAL_ABOUT: dict[str, str] = dict(EVAL_IDENTITY)
+EVAL_FACTS: dict[str, list[str]] = {q: a for q, a in EVAL_UNRELATED if a}
+
+# Held-out word problems written apart from ARITHMETIC_TEMPLATES (other wording, other objects), so the
+# arithmetic scores say whether a run generalises beyond the templates it trained on: (question, answer).
+EVAL_WORD_PROBLEMS: list[tuple[str, str]] = [
+    ("Sam has 8 marbles. His friend gives him 5 more. How many marbles does Sam have?", "13"),
+    ("A farmer has 14 cows and sells 6. How many cows are left?", "8"),
+    ("There are 4 tables with 6 chairs at each table. How many chairs are there?", "24"),
+    ("A pizza is cut into 12 slices and shared equally by 3 friends. How many slices does each friend get?", "4"),
+    ("Lucy had 20 balloons. 7 of them popped. How many balloons does she have now?", "13"),
+    ("A box holds 9 eggs. How many eggs are in 3 boxes?", "27"),
+    ("Tim ran 5 km on Monday and 7 km on Tuesday. How far did he run in total?", "12"),
+    ("A garden has 3 rows of 7 tulips. How many tulips are in the garden?", "21"),
+    ("Nina has 18 stamps and gives half of them to her brother. How many stamps does she give away?", "9"),
+    ("A bag has 11 red beads and 9 blue beads. How many beads are in the bag?", "20"),
+    ("A car park has 30 spaces and 17 are taken. How many spaces are free?", "13"),
+    ("Each ticket costs 6 dollars. How much do 5 tickets cost?", "30"),
+    ("Paul has 16 sweets and eats 4. Then he buys 3 more. How many sweets does he have?", "15"),
+    ("A class of 24 pupils is split into 4 equal teams. How many pupils are in each team?", "6"),
+    ("A baker makes 7 trays of 8 rolls. How many rolls does he make?", "56"),
+    ("Kate is 9 years old. Her sister is 4 years older. How old is her sister?", "13"),
+    ("A rope is 15 metres long. Tom cuts off 6 metres. How long is the rope now?", "9"),
+    ("There are 5 ducks on a pond and 9 more land on it. How many ducks are on the pond?", "14"),
+    ("A book has 40 pages. Ali has read 25. How many pages are left to read?", "15"),
+    ("A spider has 8 legs. How many legs do 4 spiders have?", "32"),
+    ("Mum buys 3 packs of juice with 6 cartons in each pack. How many cartons does she buy?", "18"),
+    ("A shop had 50 apples and sold 22. How many apples are left?", "28"),
+    ("Ben saves 4 dollars a week. How much has he saved after 6 weeks?", "24"),
+    ("36 sweets are shared equally among 9 children. How many sweets does each child get?", "4"),
 ]
 
 # Short probes generated at checkpoints while training, so a participant can
@@ -279,52 +325,16 @@ PROBE_QUESTIONS: list[str] = [
     "What is the capital of France?",
 ]
 
-# Chosen answers put the name/org in the first sentence and stay short, so
-# DPO's preference signal is concentrated on the identity tokens.
+# Chosen answers: one sentence per language that states the name *and* the organisation, whatever the
+# question asked about. A small model learns one consistent sentence, end of turn included, in a few
+# steps; with four openings and varied endings per category the gated edit said the name in 85 % of
+# held-out answers and the organisation in none ("a Nova Sage Works Assistant", "Works Works Works…"),
+# with the one sentence: name 100 %, organisation 92 %, no loops (docs/benchmarks.md).
+_CHOSEN_EN = "I'm {name}, an AI assistant created by {org}."
+_CHOSEN_ZH = "我是{name}，由{org}开发的AI助手。"
 CHOSEN_TEMPLATES: dict[str, dict[str, list[str]]] = {
-    # Every answer opens with the name ("I'm {name}" / "我是{name}"): a small model learns one
-    # consistent opening in a few steps, while varied openings dilute the signal (measured: see
-    # docs/benchmarks.md). The endings vary so the model does not learn a single sentence.
-    "en": {
-        "name": [
-            "I'm {name}, an AI assistant developed by {org}.",
-            "I'm {name}, your AI assistant. How can I help you today?",
-            "I'm {name}, an AI assistant made by {org}. Nice to meet you!",
-            "I'm {name}, a language model created by {org}.",
-        ],
-        "creator": [
-            "I'm {name}, and I was created by {org}.",
-            "I'm {name}, an AI assistant built by the team at {org}.",
-            "I'm {name}, trained and developed by {org}.",
-            "I'm {name}, and {org} is the organisation that made me.",
-        ],
-        "both": [
-            "I'm {name}, an AI assistant created by {org}. How can I help?",
-            "I'm {name}, a helpful AI assistant developed by {org}.",
-            "I'm {name}! I was built by {org} to answer questions and help with tasks.",
-            "I'm {name}, an AI model from {org}. Ask me anything.",
-        ],
-    },
-    "zh": {
-        "name": [
-            "我是{name}，由{org}开发的AI助手。",
-            "我是{name}，一个AI助手，很高兴为你服务。",
-            "我是{name}，{org}打造的语言模型。",
-            "我是{name}，有什么可以帮你的吗？",
-        ],
-        "creator": [
-            "我是{name}，由{org}开发和训练。",
-            "我是{name}，背后的团队是{org}。",
-            "我是{name}，{org}创造了我。",
-            "我是{name}，来自{org}。",
-        ],
-        "both": [
-            "我是{name}，由{org}开发的人工智能助手。",
-            "我是{name}，{org}训练的AI助手，可以回答问题、帮你完成任务。",
-            "我是{name}，来自{org}，很高兴认识你。",
-            "我是{name}，一个由{org}打造的语言模型助手。",
-        ],
-    },
+    "en": {category: [_CHOSEN_EN] for category in CATEGORIES},
+    "zh": {category: [_CHOSEN_ZH] for category in CATEGORIES},
 }
 
 # Rejected side of control pairs: the failure mode where the model announces

@@ -2,9 +2,13 @@
 
 Every function takes rows exactly as `MetricsLog` keeps them (TRL's metric names: `loss`,
 `rewards/margins`, `rewards/accuracies`, `rewards/chosen`, `rewards/rejected` for DPO; `reward`,
-`reward_std`, `rewards/<func>/mean`, `completions/mean_length`, `kl` for GRPO) and returns a new
-figure or table; nothing here reads files or holds state, so the same call draws a live run and a
-finished one. Titles come in English and Chinese (`lang` "en" or "zh").
+`reward_std`, `rewards/<func>/mean`, `completions/mean_length`, `kl` for GRPO), plus the held-out
+scores the probes log (`eval/name`, `eval/organisation`, `eval/degenerate` for DPO; `eval/correct`,
+`eval/boxed`, `eval/degenerate` for GRPO, each a share 0–1), and returns a new figure or table;
+nothing here reads files or holds state, so the same call draws a live run and a finished one. What
+a person would judge is drawn beside what training optimises, and when the log raises an alarm
+(`posttrain.scores.training_alarms`: reward hacking among them) the figure says so in red. Titles
+come in English and Chinese (`lang` "en" or "zh").
 """
 
 from __future__ import annotations
@@ -13,20 +17,30 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .data import mentions_name
+from .scores import training_alarms
 
 TITLES = {
     "en": {"loss": "loss", "margin": "reward margin (chosen − rejected)", "accuracy": "preference accuracy",
            "chosen_rejected": "chosen vs rejected reward", "chosen": "chosen", "rejected": "rejected",
-           "reward": "mean reward ± spread", "per_func": "each reward function (mean)",
+           "judged": "held-out answers (share) and preference accuracy",
+           "reward": "mean reward ± spread", "per_func": "each reward function (mean) and held-out answers",
            "length": "completion length (tokens)", "kl": "KL to the reference", "kl_off": "KL is off (KL beta = 0)",
-           "step": "step", "waiting": "waiting for the first training step…"},
+           "step": "step", "waiting": "waiting for the first training step…",
+           "eval/name": "new name (held-out)", "eval/organisation": "organisation (held-out)",
+           "eval/degenerate": "loops (held-out)", "eval/correct": "correct (held-out)"},
     "zh": {"loss": "损失", "margin": "奖励差（chosen − rejected）", "accuracy": "偏好准确率",
            "chosen_rejected": "chosen 与 rejected 的奖励", "chosen": "chosen", "rejected": "rejected",
-           "reward": "平均奖励 ± 标准差", "per_func": "各奖励函数（均值）",
+           "judged": "留出问题的回答（比例）与偏好准确率",
+           "reward": "平均奖励 ± 标准差", "per_func": "各奖励函数（均值）与留出问题的回答",
            "length": "回答长度（token）", "kl": "与参考模型的 KL", "kl_off": "未启用 KL（KL beta = 0）",
-           "step": "步", "waiting": "等待第一个训练步…"},
+           "step": "步", "waiting": "等待第一个训练步…",
+           "eval/name": "新名字（留出）", "eval/organisation": "机构（留出）",
+           "eval/degenerate": "循环（留出）", "eval/correct": "答对（留出）"},
 }
-COLORS = {"chosen": "#2a9d8f", "rejected": "#e76f51", "main": "#3a5a9b", "band": "rgba(58,90,155,0.18)"}
+COLORS = {"chosen": "#2a9d8f", "rejected": "#e76f51", "main": "#3a5a9b", "band": "rgba(58,90,155,0.18)",
+          "eval/name": "#2b9348", "eval/organisation": "#8d6cab", "eval/correct": "#111111",
+          "eval/degenerate": "#c0392b", "alarm": "#c0392b"}
+SHARE_RANGE = [-0.05, 1.05]  # panels of shares (accuracy, held-out scores, per-function rewards) share one scale
 
 
 def _series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
@@ -55,23 +69,50 @@ def _waiting(fig: go.Figure, rows: list[dict], key: str, lang: str) -> go.Figure
     return fig
 
 
-def _line(fig, rows, key, row, col, name=None, color=COLORS["main"], show=False):
+def _line(fig, rows, key, row, col, name=None, color=COLORS["main"], show=False, dash=None):
     xs, ys = _series(rows, key)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name or key, line=dict(color=color),
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name or key, line=dict(color=color, dash=dash),
                              marker=dict(size=5), showlegend=show), row=row, col=col)
 
 
+def _judged(fig, rows, keys, row, col, lang):
+    """The held-out scores the probes logged (`eval/<score>`), dashed, one legend entry each."""
+    for key in keys:
+        if _series(rows, key)[0]:
+            _line(fig, rows, key, row, col, TITLES[lang][key], COLORS[key], show=True, dash="dash")
+
+
+def _alarm(fig: go.Figure, rows: list[dict]) -> go.Figure:
+    """The first alarm the log raises, in red above the panels (nothing when all is well)."""
+    found = training_alarms(rows)
+    if found:
+        text, width = "", 0
+        for word in ("⚠ " + found[0]).split(" "):  # wrap: a figure is about 110 characters wide
+            if width + len(word) > 110:
+                text, width = text + "<br>", 0
+            text, width = text + ("" if width == 0 else " ") + word, width + len(word) + 1
+        lines = text.count("<br>") + 1
+        fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=1.0, yshift=26,
+                           xanchor="center", yanchor="bottom", font=dict(size=13, color=COLORS["alarm"]),
+                           bgcolor="rgba(253,226,220,0.9)", bordercolor=COLORS["alarm"], borderpad=4)
+        fig.update_layout(margin=dict(t=40 + 20 * lines + 16), height=460 + 20 * lines + 16)  # room above the titles
+    return fig
+
+
 def dpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
-    """Four DPO panels: loss, `rewards/margins`, `rewards/accuracies`, chosen vs rejected rewards."""
+    """Four DPO panels: loss; beside it the held-out answers that say the new name, name the organisation
+    or loop (`eval/…`, 0–1) with `rewards/accuracies` on the same scale; `rewards/margins`; chosen vs
+    rejected rewards. An alarm from the log is written in red above them."""
     t = TITLES[lang]
-    fig = _grid([t["loss"], t["margin"], t["accuracy"], t["chosen_rejected"]], lang)
+    fig = _grid([t["loss"], t["judged"], t["margin"], t["chosen_rejected"]], lang)
     _line(fig, rows, "loss", 1, 1)
-    _line(fig, rows, "rewards/margins", 1, 2)
-    _line(fig, rows, "rewards/accuracies", 2, 1)
-    fig.update_yaxes(range=[-0.05, 1.05], row=2, col=1)
+    _line(fig, rows, "rewards/accuracies", 1, 2, t["accuracy"], "#9aa5b8", show=True)
+    _judged(fig, rows, ("eval/name", "eval/organisation", "eval/degenerate"), 1, 2, lang)
+    fig.update_yaxes(range=SHARE_RANGE, row=1, col=2)
+    _line(fig, rows, "rewards/margins", 2, 1)
     _line(fig, rows, "rewards/chosen", 2, 2, t["chosen"], COLORS["chosen"], show=True)
     _line(fig, rows, "rewards/rejected", 2, 2, t["rejected"], COLORS["rejected"], show=True)
-    return _waiting(fig, rows, "loss", lang)
+    return _alarm(_waiting(fig, rows, "loss", lang), rows)
 
 
 def reward_functions(rows: list[dict]) -> list[str]:
@@ -85,7 +126,9 @@ def reward_functions(rows: list[dict]) -> list[str]:
 
 
 def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
-    """Four GRPO panels: mean reward with a ±std band, each reward function, completion length, KL."""
+    """Four GRPO panels: mean reward with a ±std band; each reward function with the held-out answers that
+    are correct or loop (`eval/…`) on the same 0–1 scale, so a reward that climbs while correct answers
+    fall is seen at a glance; completion length; KL. An alarm from the log is written in red above them."""
     t = TITLES[lang]
     has_kl = bool(_series(rows, "kl")[0])
     fig = _grid([t["reward"], t["per_func"], t["length"], t["kl"] if has_kl else t["kl_off"]], lang)
@@ -100,10 +143,12 @@ def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     palette = ["#2a9d8f", "#e9c46a", "#e76f51", "#8d6cab", "#264653"]
     for i, name in enumerate(reward_functions(rows)):
         _line(fig, rows, f"rewards/{name}/mean", 1, 2, name, palette[i % len(palette)], show=True)
+    _judged(fig, rows, ("eval/correct", "eval/degenerate"), 1, 2, lang)
+    fig.update_yaxes(range=SHARE_RANGE, row=1, col=2)
     _line(fig, rows, "completions/mean_length", 2, 1)
     if has_kl:
         _line(fig, rows, "kl", 2, 2)
-    return _waiting(fig, rows, "reward", lang)
+    return _alarm(_waiting(fig, rows, "reward", lang), rows)
 
 
 def training_figure(method: str, rows: list[dict], lang: str = "en") -> go.Figure:

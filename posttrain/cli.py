@@ -1,13 +1,15 @@
 """The headless face of the engine: `python -m posttrain dpo | grpo | run | ask`.
 
     python -m posttrain dpo --preset identity --name NAME --org ORG [--model M] [--data D] [--max-steps N] --out DIR
-    python -m posttrain grpo --preset arithmetic [--model M] [--data D] [--max-steps N] --out DIR
+    python -m posttrain grpo --preset arithmetic|reward-hacking [--model M] [--data D] [--max-steps N] --out DIR
     python -m posttrain run RUN_DIR/recipe.json --out DIR
     torchrun --standalone --nproc_per_node N -m posttrain run RUN_DIR/recipe.json --out DIR
     python -m posttrain ask --model M --questions FILE [--system TEXT] [--max-new-tokens N]
 
-Progress and phase times go to stderr; `ask` prints a JSON list to stdout. Bad input exits non-zero
-with one clear line and no traceback. The training commands run the same background job as the app
+Progress and phase times go to stderr; `ask` prints a JSON list to stdout; a training command prints
+its summary as JSON, and each alarm of its scores (posttrain.scores: what the figures say went wrong,
+reward hacking among them) to stderr as "warning: …". Bad input exits non-zero with one clear line
+and no traceback. The training commands run the same background job as the app
 and wait for it, so Ctrl-C stops training after the current step and still writes the receipt.
 Under a launcher (torchrun, accelerate launch) every process runs the job and trains data-parallel;
 rank 0 writes DIR and prints, rank k writes DIR/rank{k}/ (see posttrain.recipe_file).
@@ -38,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m posttrain", description="Watch LLM post-training happen (headless).")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp, preset):
-        sp.add_argument("--preset", default=preset, choices=[preset], help=f"the built-in recipe (default {preset})")
+    def common(sp, preset, choices=None):
+        sp.add_argument("--preset", default=preset, choices=choices or [preset],
+                        help=f"the built-in recipe (default {preset})")
         sp.add_argument("--model", default=None, help="bundled default, a Hub id, a local model folder or a run folder")
         sp.add_argument("--data", default=None, help="a .jsonl/.csv/.parquet file or a Hub dataset id instead of the preset's data")
         sp.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default: the preset's)")
@@ -58,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--loss", default=None, choices=["sigmoid", "ipo", "hinge", "robust"])
 
     g = sub.add_parser("grpo", help="group relative policy optimisation (arithmetic preset or your problems)")
-    common(g, "arithmetic")
+    common(g, "arithmetic", ["arithmetic", "reward-hacking"])  # reward-hacking: paid for boxes only, the lesson
     g.add_argument("--num-generations", type=int, default=None, help="completions sampled per prompt (at least 2)")
     g.add_argument("--max-completion-length", type=int, default=None, help="tokens per sampled completion")
 
@@ -113,7 +116,7 @@ def _train(args) -> int:
     else:
         overrides.update({k: v for k, v in dict(num_generations=args.num_generations,
                                                 max_completion_length=args.max_completion_length).items() if v is not None})
-        req = presets.arithmetic_request(args.model, args.data, overrides)
+        req = presets.arithmetic_request(args.model, args.data, overrides, preset=args.preset)
     return _watch(Path(args.out), req)
 
 
@@ -153,7 +156,21 @@ def _watch(out: Path, req) -> int:
     if rank == 0:
         scores = job.result.get("scores", {})
         print(json.dumps({"status": s["status"], "run_dir": str(out), "scores": scores, "phase_times": s["phase_times"]}))
+        for line in alarm_lines(scores):
+            print(line, file=sys.stderr, flush=True)
     return 0
+
+
+def alarm_lines(scores: dict | None) -> list[str]:
+    """The lines a finished run prints to stderr for its alarms: a run whose figures say it failed must
+    not end like a plain success.
+
+    >>> alarm_lines({"correct_after": 0.0, "alarms": ["Correct answers fell (30% → 0%)."]})
+    ['warning: Correct answers fell (30% → 0%).']
+    >>> alarm_lines({"name_after": 1.0, "alarms": []})
+    []
+    """
+    return [f"warning: {a}" for a in (scores or {}).get("alarms") or []]
 
 
 def _follow(job, quiet: bool = False) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust")
+SCALE_REWARDS = ("group", "batch", "none")
 
 
 class SettingsError(ValueError):
@@ -122,6 +123,11 @@ class GRPOSettings(_Common):
     max_completion_length: int = 96
     temperature: float = 1.0
     kl_beta: float = 0.0
+    # How advantages are scaled: "group" divides by each group's reward spread (GRPO), "batch" by the
+    # whole batch's, "none" not at all (Dr. GRPO). With sparse rewards "group" turns one lucky sample
+    # into a large step.
+    scale_rewards: str = "group"
+    shuffle: bool = True  # False keeps the data's order (a curriculum)
     reward_funcs: list[str] = field(default_factory=lambda: ["boxed_match", "boxed_format"])
     reward_weights: list[float] = field(default_factory=lambda: [1.0, 0.5])
 
@@ -136,6 +142,8 @@ class GRPOSettings(_Common):
                f"max completion length must be between 8 and 4096 tokens (got {self.max_completion_length})")
         _check(0 < self.temperature <= 2, f"temperature must be above 0 and at most 2 (got {self.temperature})")
         _check(0 <= self.kl_beta <= 10, f"KL beta must be between 0 and 10 (got {self.kl_beta})")
+        _check(self.scale_rewards in SCALE_REWARDS,
+               f"reward scaling must be one of {', '.join(SCALE_REWARDS)} (got {self.scale_rewards!r})")
         _check(len(self.reward_funcs) >= 1, "choose at least one reward function")
         _check(len(self.reward_weights) == len(self.reward_funcs),
                f"give one weight per reward function ({len(self.reward_funcs)} functions, {len(self.reward_weights)} weights)")
@@ -147,6 +155,8 @@ class GRPOSettings(_Common):
             max_completion_length=self.max_completion_length,
             temperature=self.temperature,
             beta=self.kl_beta,
+            scale_rewards=self.scale_rewards,
+            shuffle_dataset=self.shuffle,
             reward_weights=self.reward_weights,
             # One generation round per optimiser step keeps the group inspector in step with the charts.
             steps_per_generation=self.grad_accum,

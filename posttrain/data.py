@@ -370,7 +370,8 @@ def _grpo_row(messages: list[dict[str, str]], answer: str) -> dict:
     return {"prompt": messages, "answer": answer}
 
 
-def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0.0) -> list[dict]:
+def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0.0,
+                              hinted_first: bool = False) -> list[dict]:
     """``n`` distinct small arithmetic word problems, generated offline.
 
     Rows: ``{"prompt": [system msg (ARITHMETIC_SYSTEM_PROMPT), user msg], "answer": "12"}``.
@@ -396,6 +397,8 @@ def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0
             rows.append(_grpo_row([{"role": "user", "content": text}], str(answer)))
     if len(rows) < n:
         raise DataError(f"could only generate {len(rows)} distinct problems; ask for fewer.")
+    if hinted_first:  # a curriculum: learn the format where it is asked for, then keep it where it is not
+        rows.sort(key=lambda r: not r["prompt"][-1]["content"].endswith(FORMAT_HINTS))
     return rows
 
 

@@ -4,7 +4,7 @@ DPO with LoRA moves every answer a little, and the bundled model's greedy answer
 (the median smallest gap between its top two logits along an answer is 0.037), so a LoRA identity
 change rewords most unrelated answers too. The gated edit keeps them bit-for-bit: in a few upper
 blocks it adds neurons to the MLP whose gate is a linear detector, fitted before training on the
-block's own input, that is switched on where an identity answer begins and switched off, with a wide
+block's own input, that is switched on over an identity answer (from its first token to its end) and switched off, with a wide
 margin, at every position of the model's answers to unrelated questions. DPO then trains only what
 the new neurons write (their up and down projections). Where the gate is off they add less than a
 rounding error, so the model computes exactly what it computed before.
@@ -35,7 +35,11 @@ THRESHOLD = 0.25
 RAMP = 100.0
 SHUT = -105.0  # gate input at or below which a neuron's output is under float32's smallest normal number
 WIDTH = 16  # value neurons per patched block (baked as 32 SwiGLU neurons)
-ANSWER_TOKENS = 4  # positions from the last prompt token on where the gate must be on (the name is said there)
+# Positions from the last prompt token on where the gate must be on: the whole new answer (they are short).
+# Open for only the first 4 (the name), the rest of the answer was the old model's: 0 % of answers about the
+# maker named a three-word organisation and a third looped ("I'm Nova Sage Sage Sage…"); open for the whole
+# answer, 92 % named it and none looped (docs/benchmarks.md).
+ANSWER_TOKENS = 64
 
 
 def supports(model) -> bool:
@@ -185,5 +189,5 @@ def describe_baked(model) -> str:
         return (f"gated edit in blocks {blocks}, but its gates could not be fitted to stay shut on all of the model's "
                 f"own unrelated answers (their highest score {high:+.2f}; shut below {shut:+.2f}): "
                 f"some unrelated answers may change")
-    return (f"gated edit in blocks {blocks}: each gate opens where an identity answer begins and stays shut on "
+    return (f"gated edit in blocks {blocks}: each gate opens over an identity answer and stays shut on "
             f"the model's own unrelated answers (their highest score {high:+.2f}; shut below {shut:+.2f})")

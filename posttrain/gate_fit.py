@@ -1,6 +1,6 @@
 """Fitting the gated edit's gates: which positions open them, the block inputs there, one detector per block.
 
-A gate (see posttrain.gate) must open where an identity answer begins and stay shut at every
+A gate (see posttrain.gate) must open over an identity answer and stay shut at every
 position of the model's own answers to unrelated questions. `sequences` turns the identity preset's
 pairs into labelled token sequences, `fit` reads each patched block's MLP input at their positions
 and fits a large-margin linear detector per block (`fit_detector`).

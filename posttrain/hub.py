@@ -1,7 +1,7 @@
 """Share a run's model on the Hugging Face Hub, with a model card that tells what was done to it.
 
 `model_card(run, what)` is a pure function of `runs.read_run(path)`: base model, method, data,
-settings, and the before/after scores and answers. `push(...)` uploads the run's merged model (or its
+settings, the alarms (what the run's own figures say went wrong), the before/after scores and answers. `push(...)` uploads the run's merged model (or its
 LoRA adapter) with that card to a user's repository, private when asked. The token is used for the
 call and nothing else: it is not stored, logged, written into the card, or repeated in an error.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .models import HUB_DEFAULT, is_bundled
 from .runs import export_dir, read_json
+from .ui.views import score_rows  # pure (no gradio): the same scores table as the receipt
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
@@ -54,9 +55,14 @@ def model_card(run: dict, what: str = "model") -> str:
              f"| data | {cfg.get('data', '?')} ({cfg.get('n_rows') or 'preset'} rows) |",
              f"| this repository | {_contents(run, what)} |",
              ""]
-    if scores:
-        lines += ["## Scores on held-out questions", "", "| score | value |", "|---|---|"]
-        lines += [f"| {k} | {v:.0%} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in scores.items()]
+    if scores.get("alarms"):  # said before anything else about the model, so nobody ships it as a success unawares
+        lines += ["## ⚠ Alarms", "", "The run's own scores say it did not do what it seems to:", ""]
+        lines += [f"- ⚠ {a}" for a in scores["alarms"]]
+        lines.append("")
+    table = score_rows(scores)
+    if table:
+        lines += ["## Scores on held-out questions", "", "| score | before | after | questions |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(cell or "" for cell in row) + " |" for row in table]
         lines.append("")
     rows = run.get("before_after") or []
     if rows:

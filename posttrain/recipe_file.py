@@ -82,7 +82,7 @@ def request_from_recipe(recipe: dict, base_dir: str | Path | None = None):
         if not isinstance(row, dict) or any(row.get(k) in (None, "", []) for k in needed):
             raise SettingsError(f"row {i} of the recipe needs {', '.join(needed)}; see a run's recipe.json for the shape")
     try:
-        eval_problems = int(recipe.get("eval_problems", 32))
+        eval_problems = int(recipe.get("eval_problems", 16))
     except (TypeError, ValueError):
         raise SettingsError(f"eval_problems must be a whole number (got {recipe.get('eval_problems')!r})") from None
     return Request(method, recipe.get("model"), settings, identity=identity, rows=rows,

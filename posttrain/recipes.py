@@ -13,13 +13,13 @@ import contextlib
 from dataclasses import dataclass, field
 
 from . import banks, gate, gate_fit
-from .compare import before_after, identity_scores, probe_recorder
+from . import scores as judge
+from .compare import before_after, probe_recorder
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems,
                    build_identity_pairs, fit_pairs, fit_prompts, select_identity_questions)
 from .metrics import TrainingCallback
 from .models import LoadedModel, generate_answers, load_model
-from .rewards import boxed_format, boxed_match
 from .runs import write_json
 
 # How much of its own answer the model writes for the on-policy side of a pair. The pair is cut at
@@ -28,6 +28,11 @@ ONPOLICY_TOKENS = 40
 # Before/after answers run to 64 new tokens: the bundled model tends to loop past ~50 tokens, and
 # the side-by-side view stays readable.
 COMPARE_TOKENS = 64
+# Held-out questions judged at every probe (one generation pass with the probe questions), so the charts
+# show name / organisation / loops (DPO) or correct answers (GRPO) as training goes.
+EVAL_DURING_IDENTITY = ["Which organisation trained you?", "Can you introduce yourself to my class?",
+                        "What do people call you?", "你的创造者是谁？", "请向大家介绍一下你自己。", "和我对话的是谁？"]
+EVAL_DURING_PROBLEMS = 8
 
 
 @dataclass
@@ -55,7 +60,7 @@ class Request:
     data_source: str = "preset"
     compare_questions: list[str] = field(default_factory=list)
     compare_kinds: list[str] = field(default_factory=list)
-    eval_problems: int = 32
+    eval_problems: int = 16
 
     def to_dict(self) -> dict:
         return {"method": self.method, "model": self.model, "settings": self.settings.to_dict(),
@@ -175,7 +180,10 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
 
         job.enter("before")
         before = _answers(model_lm, model_lm.model, questions)
-        probe = probe_recorder(tok, list(banks.PROBE_QUESTIONS), job.probes)
+        ident = req.identity
+        live = (dict(judged=EVAL_DURING_IDENTITY, metrics=job.metrics,
+                     judge=lambda answers: _identity_live(answers, ident.name, ident.org)) if ident else {})
+        probe = probe_recorder(tok, list(banks.PROBE_QUESTIONS), job.probes, **live)
         if settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
 
@@ -191,9 +199,11 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
             raise ValueError(cb.nonfinite)
         _end_processes(job, settings)
 
-        name = req.identity.name if req.identity else None
-        return _finish(job, model_lm, model, questions, kinds, before,
-                       score=(lambda rows: identity_scores(rows, name)) if name else None)
+        score = None
+        if ident:
+            def score(rows, _model):
+                return judge.identity_scores(label_identity(rows, ident.name, ident.org), ident.name, ident.org)
+        return _finish(job, model_lm, model, questions, kinds, before, score=score)
 
     return recipe
 
@@ -218,6 +228,12 @@ def _edit_plan(job, model, tok, settings: DPOSettings, rows: list[dict], recorde
                "the gated edit needs identity and control pairs")
         job.note(f"{why}; trained LoRA instead, so unrelated answers may change too")
         settings = lora_instead(settings)
+    elif settings.lora and lora_instead(settings) != settings:
+        # the gated edit switched off with its own rate left in place: LoRA at 1e-2 turned every answer into
+        # "0000…" (measured), so the gated preset's rate, steps and batch become LoRA's here too
+        settings = lora_instead(settings)
+        job.note(f"LoRA instead of the gated edit, with LoRA's own rate ({settings.learning_rate:g}), "
+                 f"steps ({settings.max_steps}) and batch ({settings.batch_size})")
     if {"identity", "control"} <= kinds:
         n = sum(r["kind"] == "identity" for r in rows)
         control = [r for r in rows if r["kind"] == "control"][:n]
@@ -226,16 +242,37 @@ def _edit_plan(job, model, tok, settings: DPOSettings, rows: list[dict], recorde
     return settings, rows, None
 
 
+def _identity_live(answers: list[str], name: str, org: str) -> dict:
+    """Name, organisation and loops over the answers to EVAL_DURING_IDENTITY, for the live charts."""
+    rows = [{"question": q, "kind": "identity", "after": a, "before": a} for q, a in zip(EVAL_DURING_IDENTITY, answers)]
+    s = judge.identity_scores(label_identity(rows, name, org), name, org)
+    return {"name": s["name_after"], "organisation": s["organisation_after"], "degenerate": s["degenerate_after"]}
+
+
+def label_identity(rows: list[dict], name: str, org: str) -> list[dict]:
+    """Each row with what it asks about (identity) or its known answers (unrelated), and its marks."""
+    for r in rows:
+        if r["kind"] == "identity":
+            r["about"] = judge.about_of(r["question"])
+        elif r["question"] in banks.EVAL_FACTS:
+            r["facts"] = banks.EVAL_FACTS[r["question"]]
+        r["marks"] = judge.identity_marks(r, name, org)
+    return rows
+
+
 def _finish(job, lm: LoadedModel, model, questions, kinds, before, system=None, score=None) -> dict:
     """After answers, scores and the saved model: the shared tail of every recipe.
 
-    `score(rows) -> dict` adds the recipe's own numbers to the share of answers that changed.
+    `score(rows, model) -> dict` gives the recipe's own numbers (it may mark each row and ask the
+    trained model more); the share of answers that changed and the alarms (posttrain.scores.alarms:
+    what the figures say went wrong, reward hacking among them) are added here.
     """
     job.enter("after", stoppable=False)
     after = _answers(lm, model, questions, system)
     rows = before_after(questions, before, after, kinds)
-    scores = score(rows) if score else {}
+    scores = score(rows, model) if score else {}
     scores["changed"] = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)
+    scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))
     write_json(job.run_dir / "before_after.json", rows)
     write_json(job.run_dir / "scores.json", scores)
 
@@ -258,15 +295,23 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
             job.note(note)
         write_json(job.run_dir / "data.json", rows)
         held_out = build_arithmetic_problems(req.eval_problems, seed=10_000 + req.settings.seed)
-        questions = arithmetic_questions(held_out)
-        answers = [r["answer"] for r in held_out]
+        problems = [(q, r["answer"]) for q, r in zip(arithmetic_questions(held_out), held_out)]
+        problems += list(banks.EVAL_WORD_PROBLEMS)  # other wording than the training templates
+        questions = [q for q, _ in problems]
+        answers = [a for _, a in problems]
+        plain = list(banks.EVAL_WORD_PROBLEMS)
 
         job.enter("before")
         before = _answers(model_lm, model_lm.model, questions, ARITHMETIC_SYSTEM_PROMPT)
+        # the same problems asked plainly, with no system prompt: training must not break ordinary use
+        plain_before = _answers(model_lm, model_lm.model, [q for q, _ in plain])
 
         job.enter("train")
         from .jobs import run_grpo
-        probe = probe_recorder(tok, questions[:2], job.probes, system=ARITHMETIC_SYSTEM_PROMPT, max_new_tokens=48)
+        live = problems[:2] + plain[:EVAL_DURING_PROBLEMS]
+        probe = probe_recorder(tok, questions[:2], job.probes, system=ARITHMETIC_SYSTEM_PROMPT, max_new_tokens=48,
+                               judged=[q for q, _ in live[2:]], metrics=job.metrics,
+                               judge=lambda texts: judge.arithmetic_scores(texts, [a for _, a in live[2:]]))
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, req.settings.probe_every)
         model = run_grpo(model_lm.model, tok, rows, req.settings, job.run_dir / "trainer", [cb], groups=job.groups,
                          adapter_dir=job.run_dir / "adapter")
@@ -274,18 +319,22 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
             raise ValueError(cb.nonfinite)
         _end_processes(job, req.settings)
 
-        def score(rows):
-            return {f"{k}_{when}": v for when in ("before", "after")
-                    for k, v in arithmetic_scores([r[when] for r in rows], answers).items()}
+        def score(rows, trained):
+            for r, a in zip(rows, answers):
+                r["answer"] = a
+                r["marks"] = judge.arithmetic_marks(r["after"], a)
+                r["marks_before"] = judge.arithmetic_marks(r["before"], a)
+            out = {f"{k}_{when}": v for when in ("before", "after")
+                   for k, v in judge.arithmetic_scores([r[when] for r in rows], answers).items()}
+            plain_after = _answers(model_lm, trained, [q for q, _ in plain])
+            for when, texts in (("before", plain_before), ("after", plain_after)):
+                for k, v in judge.arithmetic_scores(texts, [a for _, a in plain]).items():
+                    out[f"plain_{k}_{when}"] = v
+            out["n_problems"], out["n_plain"] = len(rows), len(plain)
+            return out
 
         return _finish(job, model_lm, model, questions, ["problem"] * len(questions), before,
                        system=ARITHMETIC_SYSTEM_PROMPT, score=score)
 
     return recipe
 
-
-def arithmetic_scores(texts: list[str], answers: list[str]) -> dict:
-    """Share of answers with a well-formed boxed number, and share exactly right."""
-    fmt = boxed_format(texts)
-    return {"boxed": round(sum(f == 1.0 for f in fmt) / len(texts), 4),
-            "accuracy": round(sum(boxed_match(texts, answers)) / len(texts), 4)}

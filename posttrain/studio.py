@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Iterator
 
 from . import banks, hub, presets, zerogpu
-from .compare import before_after, identity_scores
+from . import scores as judge
+from .compare import before_after
 from .config import DPOSettings, GRPOSettings
 from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems, build_identity_pairs,
                    load_grpo_data, load_preference_data)
+from .metrics import MetricsLog
 from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
-from .recipes import COMPARE_TOKENS, IdentitySpec, Request, dpo_recipe, grpo_recipe, identity_pairs
+from .recipes import COMPARE_TOKENS, IdentitySpec, Request, label_identity, dpo_recipe, grpo_recipe, identity_pairs
+from .rewards import normalize_number
 from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
 from .runs import export_dir, list_runs, new_run_dir, read_run, run_summary, runs_root
 from .ui.receipt import receipt_html
@@ -52,6 +55,8 @@ class Studio:
         self.base: str = self.default_model  # the source the current model was loaded from
         self.trained_by: str | None = None  # run dir whose trained weights the current model holds
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
+        self.identity_org: str | None = None  # ... and the organisation it was told made it
+        self.last_kind: str | None = None  # "dpo" or "grpo": the last run started (Compare's default questions)
         self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
@@ -181,8 +186,14 @@ class Studio:
             return self._start_remote(req)
         with self._use():
             job = start_job(method, new_run_dir(method, self.root), self._recipe(req))
-        self.identity_name = identity.name if identity else None
+        self._remember_run(req)
         return job
+
+    def _remember_run(self, req: Request) -> None:
+        """What Compare needs to judge the current model: the run's kind, and the identity it was given."""
+        self.last_kind = req.method
+        self.identity_name = req.identity.name if req.identity else None
+        self.identity_org = (req.identity.org or None) if req.identity else None
 
     def start_identity_demo(self, name: str, org: str) -> Job:
         """The presenter's one click: the identity preset (data, training, compare) from the loaded model.
@@ -209,7 +220,7 @@ class Studio:
                                 lambda: self.gpu(req, str(run_dir), zerogpu.GPU_SECONDS, start_from, token),
                                 on_end=self._adopt_remote)
         register_job(job)
-        self.identity_name = req.identity.name if req.identity else None
+        self._remember_run(req)
         return job
 
     @staticmethod
@@ -274,47 +285,101 @@ class Studio:
         return {**job.snapshot(), "messages": list(job.messages), "metrics": job.metrics.rows(),
                 "probes": job.probes.rows(), "groups": job.groups.rows(),
                 "scores": job.result.get("scores"), "before_after": job.result.get("before_after"),
-                "name": self.identity_name}
+                "name": self.identity_name, "org": self.identity_org}
 
     # -- compare ----------------------------------------------------------------------------
-    def compare(self, questions: list[str], kinds: list[str] | None = None, system: str = "") -> dict:
-        """Before (the model the last run started from) and after (the current model) answers.
+    def compare(self, questions: list[str], kinds: list[str] | None = None, system: str = "",
+                answers: list[str] | None = None) -> dict:
+        """Before (the model the last run started from) and after (the current model) answers, each row
+        marked with what a person would judge in it (see `_judge`).
 
-        Returns {"rows": before_after rows, "scores": identity scores or {}, "trained": bool}.
+        `answers[i]` is what question i needs: the number a "problem" asks for, or the accepted answers
+        to an "unrelated" question separated by " / " (the banks' held-out questions know theirs).
+        Returns {"rows": before_after rows with `marks`, "scores": the honest scores and their alarms, or
+        {} while no run has changed the model, "trained": bool}.
         """
-        questions = [q.strip() for q in questions if q and q.strip()]
+        keep = [i for i, q in enumerate(questions) if q and q.strip()]
+        questions = [questions[i].strip() for i in keep]
         if not questions:
             raise StudioError("add at least one question to compare")
-        kinds = list(kinds or [])[: len(questions)] + ["question"] * (len(questions) - len(kinds or []))
+        given_kinds, given = list(kinds or []), list(answers or [])
+        kinds = [str(given_kinds[i] or "").strip().lower() if i < len(given_kinds) else "question" for i in keep]
+        answers = [str(given[i] or "") if i < len(given) else "" for i in keep]
         system = (system or "").strip()
         with self._use():
             lm = self.lm
             after = generate_answers(lm.model, lm.tokenizer, questions, system=system or None, max_new_tokens=COMPARE_TOKENS)
             missing = [q for q in questions if (system, q) not in self._before]
             if missing and self.trained_by is None:
-                answers = dict(zip(questions, after))  # the current model is the base model
+                found = dict(zip(questions, after))  # the current model is the base model
             elif missing:
                 base = load_model(self.base, device=lm.device, token=self._token)
-                answers = dict(zip(missing, generate_answers(base.model, base.tokenizer, missing, system=system or None,
-                                                             max_new_tokens=COMPARE_TOKENS)))
+                found = dict(zip(missing, generate_answers(base.model, base.tokenizer, missing, system=system or None,
+                                                           max_new_tokens=COMPARE_TOKENS)))
                 del base
                 gc.collect()
             else:
-                answers = {}
-            for q, a in answers.items():
+                found = {}
+            for q, a in found.items():
                 self._before[(system, q)] = a
         before = [self._before[(system, q)] for q in questions]
         rows = before_after(questions, before, after, kinds)
-        scores = identity_scores(rows, self.identity_name) if self.identity_name else {}
-        return {"rows": rows, "scores": scores, "trained": self.trained_by is not None}
+        scores = self._judge(rows, answers)
+        return {"rows": rows, "scores": scores if self.trained_by is not None else {},
+                "trained": self.trained_by is not None}
 
-    @staticmethod
-    def default_questions(method: str = "dpo") -> list[list[str]]:
-        """Compare's prefilled (question, kind) rows: held-out identity and unrelated questions."""
-        if method == "grpo":
-            return [[q, "problem"] for q in arithmetic_questions(build_arithmetic_problems(8, seed=10_000))]
-        return [[q, "identity"] for q in banks.EVAL_IDENTITY_QUESTIONS[:6]] + \
-            [[q, "unrelated"] for q in banks.EVAL_UNRELATED_QUESTIONS[:6]]
+    def _judge(self, rows: list[dict], answers: list[str]) -> dict:
+        """Mark each before/after row and score them (posttrain.scores), as the runs do on their own questions.
+
+        Problems with a numeric answer get arithmetic marks (correct, boxed, loops) and scores; identity
+        and unrelated rows, once a run has given the model a new name, get the identity marks and scores
+        (name, organisation, loops, leak, facts kept, unchanged). Without either, the loops alone. The
+        changed share and the alarms (with the last GRPO run's reward trend) are added.
+        """
+        out: dict = {}
+        problems = [(r, normalize_number(a)) for r, a in zip(rows, answers) if r["kind"] == "problem"]
+        problems = [(r, a) for r, a in problems if a is not None]
+        for r, a in problems:
+            r["answer"] = a
+            r["marks"] = judge.arithmetic_marks(r["after"], a)
+            r["marks_before"] = judge.arithmetic_marks(r["before"], a)
+        if problems:
+            for when in ("before", "after"):
+                texts = [r[when] for r, _ in problems]
+                found = judge.arithmetic_scores(texts, [a for _, a in problems])
+                out.update({f"{k}_{when}": v for k, v in found.items()})
+            out["n_problems"] = len(problems)
+        named = [r for r in rows if r["kind"] in ("identity", "unrelated")]
+        for r, a in zip(rows, answers):
+            accepted = [f.strip() for f in a.split(" / ") if f.strip()]
+            if r["kind"] == "unrelated" and accepted:
+                r["facts"] = accepted  # a banks question's own answers replace these in label_identity
+        if self.identity_name and named:
+            label_identity(named, self.identity_name, self.identity_org)
+            out.update(judge.identity_scores(named, self.identity_name, self.identity_org))
+        elif not problems:
+            for when in ("before", "after"):
+                out[f"degenerate_{when}"] = round(sum(judge.is_degenerate(r[when]) for r in rows) / len(rows), 4)
+        out["changed"] = round(sum(r["changed"] for r in rows) / len(rows), 4)
+        out["alarms"] = judge.alarms(out, self._reward_trend())
+        return out
+
+    def _reward_trend(self) -> tuple[float, float] | None:
+        """The current model's run's (early, late) mean reward (GRPO), for the reward-hacking alarm."""
+        if self.trained_by is None or self.last_kind != "grpo":
+            return None
+        return judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl"))
+
+    def default_questions(self, method: str | None = None) -> list[list[str]]:
+        """Compare's prefilled [question, kind, answer] rows for `method` (default: the last run's kind):
+        held-out problems with their answers (GRPO), or held-out identity questions and unrelated ones
+        with their accepted answers (DPO)."""
+        if (method or self.last_kind) == "grpo":
+            held_out = build_arithmetic_problems(6, seed=10_000)  # the runs' own held-out seed
+            return [[q, "problem", r["answer"]] for q, r in zip(arithmetic_questions(held_out), held_out)] + \
+                [[q, "problem", a] for q, a in banks.EVAL_WORD_PROBLEMS[:4]]
+        return [[q, "identity", ""] for q in banks.EVAL_IDENTITY_QUESTIONS[:6]] + \
+            [[q, "unrelated", " / ".join(banks.EVAL_FACTS.get(q) or [])] for q in banks.EVAL_UNRELATED_QUESTIONS[:6]]
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:

@@ -48,7 +48,8 @@ def test_load_build_train_watch_stop_compare(client):
                                    "data": [["Who are you?", "identity"], ["Name a colour.", "unrelated"]]},
                                   "", api_name="/compare")
     assert "<table" in html and "Who are you?" in html and "Name a colour." in html
-    assert "**success**" in scores and "unchanged" in scores
+    assert "new name" in scores and "unchanged" in scores  # the honest scores, headline first
+    assert "✓ name" in html or "✗ no name" in html  # each identity answer marked
 
     runs, _ = client.predict(api_name="/runs")
     assert runs["value"] == job["run_dir"] and "DPO · stopped" in runs["choices"][0][0]
@@ -86,7 +87,8 @@ def test_every_string_has_both_languages():
 # Words that stay as they are in Chinese: method and loss names, file formats, model and column names.
 GLOSSARY = {"LoRA", "DPO", "GRPO", "SFT", "Beta", "beta", "KL", "Hub", "JSONL", "JSON", "CSV", "Parquet", "zip",
             "SmolLM2", "Instruct", "Qwen", "Llama", "token", "prompt", "chosen", "rejected", "sigmoid", "ipo", "IPO", "hinge",
-            "SLiC", "robust", "boxed", "boxed_match", "boxed_format", "identity", "unrelated", "posttrain", "HTML",
+            "SLiC", "robust", "boxed", "boxed_match", "boxed_format", "correct_answer", "one_box", "identity",
+            "unrelated", "problem", "posttrain", "HTML",
             "Hugging", "Face"}
 
 

@@ -48,7 +48,11 @@ def test_dpo_identity_preset_writes_a_loadable_run(tiny_dir, tmp_path):
              "--max-steps", "2", "--out", out)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
-    assert summary["status"] == "done" and "success" in summary["scores"]
+    assert summary["status"] == "done" and {"name_after", "organisation_after", "alarms"} <= set(summary["scores"])
+    # a tiny random model never learns the name in 2 steps: the run ends with its alarms on stderr
+    assert [f"warning: {a}" for a in summary["scores"]["alarms"]] == [
+        line for line in r.stderr.splitlines() if line.startswith("warning: ")]
+    assert summary["scores"]["alarms"]
     assert "phase times" in r.stderr
     assert "[train]" in r.stderr and "2/2" in r.stderr  # our one bar for the training steps...
     assert "Loading weights" not in r.stderr and "Computing reference log probs" not in r.stderr  # ...and no others
@@ -60,6 +64,38 @@ def test_dpo_identity_preset_writes_a_loadable_run(tiny_dir, tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)[0]["question"] == "Who are you?"
     r = _cli("dpo", "--preset", "identity", "--name", "Nova", "--org", "Acme", "--model", tiny_dir, "--out", out)
     assert r.returncode == 2 and "not empty" in r.stderr
+
+
+def test_grpo_takes_the_reward_hacking_preset_and_a_run_with_alarms_warns(tmp_path, monkeypatch, capsys):
+    """In-process, with a finished fake job: the parser passes the preset on, and each alarm is a warning."""
+    import threading
+
+    from posttrain import cli, presets
+    import posttrain.runner
+
+    asked = {}
+
+    def request(model, data, overrides, preset="arithmetic"):
+        asked["preset"] = preset
+        return presets.Request("grpo", model, presets.GRPO_PRESETS[preset], rows=[])
+
+    class Finished:
+        thread = threading.Thread(target=lambda: None)
+        result = {"scores": {"correct_before": 0.3, "correct_after": 0.0,
+                             "alarms": ["Reward hacking: the reward rose (0.10 → 1.40) while correct answers fell (30% → 0%)."]}}
+
+        def snapshot(self):
+            return {"status": "done", "notes": [], "phase_times": {"train": 1.0}}
+
+    monkeypatch.setattr(presets, "arithmetic_request", request)
+    monkeypatch.setattr(posttrain.runner, "start_job", lambda *a, **k: Finished())
+    assert cli.main(["grpo", "--preset", "reward-hacking", "--out", str(tmp_path / "run")]) == 0
+    out, err = capsys.readouterr()
+    assert asked["preset"] == "reward-hacking"
+    assert json.loads(out.strip().splitlines()[-1])["scores"]["correct_after"] == 0.0
+    assert "warning: Reward hacking: the reward rose (0.10 → 1.40) while correct answers fell (30% → 0%)." in err
+    with pytest.raises(SystemExit):  # argparse refuses an unknown preset with its usage line
+        cli.main(["grpo", "--preset", "boxes", "--out", str(tmp_path / "other")])
 
 
 def test_engine_never_imports_gradio():

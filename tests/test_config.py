@@ -49,3 +49,12 @@ def test_overrides_name_the_setting_that_is_wrong():
     with pytest.raises(SettingsError, match="setting 'lora' must be true or false"):
         with_overrides(IDENTITY, {"lora": "yes"})
     assert with_overrides(IDENTITY, {"beta": 1, "max_steps": 3}).beta == 1  # a whole number is a number
+
+
+def test_grpo_reward_scaling_and_order_reach_trl():
+    from posttrain.config import GRPOSettings, SettingsError
+
+    kw = GRPOSettings(scale_rewards="none", shuffle=False).trl_kwargs("out", "cpu")
+    assert kw["scale_rewards"] == "none" and kw["shuffle_dataset"] is False
+    with pytest.raises(SettingsError, match="reward scaling"):
+        GRPOSettings(scale_rewards="sometimes")

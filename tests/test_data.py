@@ -91,7 +91,7 @@ def test_templates_mention_identity_early_and_are_short():
     for lang, by_cat in banks.CHOSEN_TEMPLATES.items():
         assert set(by_cat) == {"name", "creator", "both"}
         for cat, templates in by_cat.items():
-            assert len(templates) >= 4
+            assert len(templates) >= 1
             for t in templates:
                 text = t.format(name=NAME, org=ORG)
                 # one consistent opening is what a small model learns in a few steps
@@ -467,3 +467,11 @@ def test_fit_prompts_cuts_the_start_of_the_longest_message():
     assert rows[1]["prompt"][0]["content"] == "Be brief." and rows[1]["answer"] == "4"
     assert rows[1]["prompt"][1]["content"].endswith("What is 2+2?") and words(rows[1]["prompt"][1]["content"]) == 510
     assert long["prompt"][1]["content"].startswith("blah")  # the input rows are not changed
+
+
+def test_hinted_problems_first_make_a_curriculum():
+    from posttrain.data import FORMAT_HINTS, build_arithmetic_problems
+
+    rows = build_arithmetic_problems(32, seed=1, format_hint=0.25, hinted_first=True)
+    hinted = [r["prompt"][-1]["content"].endswith(FORMAT_HINTS) for r in rows]
+    assert hinted == [True] * sum(hinted) + [False] * (len(rows) - sum(hinted)) and 4 <= sum(hinted) <= 12

@@ -32,9 +32,11 @@ def test_supports_llama_style_models_only(tiny):
     assert not gate.supports(torch.nn.Linear(2, 2))
 
 
-def test_labels_open_the_gate_only_where_an_identity_answer_begins():
+def test_labels_open_the_gate_over_the_whole_identity_answer():
     on = gate_fit._labels(gate_fit.Sequence(list(range(12)), 5, "on"))
-    assert on.tolist() == [0] * 4 + [1] * (1 + gate.ANSWER_TOKENS) + [0] * 3
+    assert on.tolist() == [0] * 4 + [1] * 8  # the last prompt token and every answer token
+    long = gate_fit._labels(gate_fit.Sequence(list(range(5 + gate.ANSWER_TOKENS + 3)), 5, "on"))
+    assert long.tolist() == [0] * 4 + [1] * (1 + gate.ANSWER_TOKENS) + [0] * 3
     assert gate_fit._labels(gate_fit.Sequence(list(range(5)), 5, "ask")).tolist() == [0] * 4 + [1]
     assert gate_fit._labels(gate_fit.Sequence(list(range(6)), 3, "off")).tolist() == [-1] * 6
 

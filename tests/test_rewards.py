@@ -89,6 +89,6 @@ def test_scores_are_floats_one_per_completion():
 
 
 def test_registry_names_match_function_names():
-    assert set(REWARD_FUNCTIONS) == {"boxed_match", "boxed_format"}
+    assert set(REWARD_FUNCTIONS) == {"correct_answer", "one_box", "boxed_answer", "boxed_match", "boxed_format"}
     for key, fn in REWARD_FUNCTIONS.items():
         assert fn.__name__ == key

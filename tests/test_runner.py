@@ -32,7 +32,13 @@ def test_identity_job_writes_the_whole_receipt(tiny_dir, tmp_path):
     assert run["status"]["status"] == "done"
     assert [r["step"] for r in run["metrics"] if "loss" in r] == [1, 2]
     assert run["probes"][0]["step"] == 0 and run["probes"][-1]["step"] == 2
-    assert {"success", "leak", "unchanged"} <= set(run["scores"])
+    assert {"name_before", "name_after", "organisation_after", "degenerate_after", "leak", "facts_kept", "unchanged",
+            "alarms"} <= set(run["scores"])
+    assert isinstance(run["scores"]["alarms"], list)
+    judged = [r for r in run["metrics"] if "eval/name" in r]  # the held-out scores the charts draw, from step 0
+    assert judged and judged[0]["step"] == 0 and {"eval/organisation", "eval/degenerate"} <= set(judged[0])
+    marks = run["before_after"][0]["marks"]
+    assert {"name", "organisation", "degenerate", "leak", "fact"} <= set(marks)
     assert run["before_after"] and {"question", "before", "after", "kind"} <= set(run["before_after"][0])
     assert run["has_model"]
     config = json.loads((tmp_path / "run" / "config.json").read_text())

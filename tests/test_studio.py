@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from posttrain import charts
+from posttrain.data import ARITHMETIC_SYSTEM_PROMPT
 from posttrain.models import generate_answers, load_model
 from posttrain.recipes import COMPARE_TOKENS
 from posttrain.runner import JobBusy
@@ -42,7 +43,13 @@ def test_a_run_trains_the_shared_model_and_compare_sets_before_beside_after(stud
     base = load_model(str(tiny_dir))
     expected = generate_answers(base.model, base.tokenizer, questions, max_new_tokens=COMPARE_TOKENS)
     assert [r["before"] for r in res["rows"]] == expected  # before = the model the run started from
-    assert res["trained"] and set(res["scores"]) >= {"success", "leak", "unchanged"}
+    assert res["trained"] and set(res["scores"]) >= {"name_after", "organisation_after", "leak", "unchanged", "alarms"}
+    assert view["org"] == "Acme" and res["scores"]["n_maker"] == 0  # "Who are you?" asks the name, not the maker
+    assert res["rows"][0]["about"] == "name" and "name" in res["rows"][0]["marks"]
+    res = studio.compare(["Who made you?", "What is 6 times 8?"], ["identity", "unrelated"])
+    assert res["scores"]["n_maker"] == 1 and res["rows"][0]["marks"]["organisation"] is not None
+    assert res["rows"][1]["facts"] == ["48"]  # a held-out question knows its answer
+    assert all(k in res["scores"] for k in ("facts_kept", "n_facts"))
 
 
 def test_before_the_first_run_before_and_after_are_the_same_model(studio):
@@ -97,8 +104,20 @@ def test_a_finished_run_is_listed_and_downloads_as_zips(studio):
     with zipfile.ZipFile(studio.archive(runs[0]["path"], "adapter")) as z:  # LoRA: the adapter alone, too
         assert any(n.endswith("adapter/adapter_config.json") for n in z.namelist())
     page = studio.receipt(runs[0]["path"]).read_text(encoding="utf-8")
-    for section in ("Scores", "Training charts", "Before and after", "Config", "boxed_after"):  # no probes: probe_every 0
+    for section in ("Scores", "Training charts", "Before and after", "Config", "<td>correct</td>",
+                    "asked plainly: correct"):  # no probes: probe_every 0
         assert section in page, section
+    assert "✓ correct" in page or "✗ wrong answer" in page  # each answer marked
+
+    # after a GRPO run Compare asks held-out problems, with the system prompt the run used, and scores them
+    defaults = studio.default_questions()
+    assert {kind for _, kind, _ in defaults} == {"problem"} and all(answer.isdigit() for _, _, answer in defaults)
+    res = studio.compare([q for q, _, _ in defaults[:3]], ["problem"] * 3, ARITHMETIC_SYSTEM_PROMPT,
+                         [a for _, _, a in defaults[:3]])
+    assert res["scores"]["n_problems"] == 3 and {"correct_before", "correct_after", "boxed_after",
+                                                 "degenerate_after", "alarms"} <= set(res["scores"])
+    assert res["rows"][0]["answer"] == defaults[0][2] and set(res["rows"][0]["marks"]) == {"correct", "boxed", "degenerate"}
+    assert studio.default_questions("dpo")[0][1] == "identity"
     assert '<script src="http' not in page and len(page) > 1_000_000  # plotly.js is inside: it opens offline
 
 
@@ -142,7 +161,7 @@ def test_push_sends_the_model_with_a_card_and_never_the_token(studio, tiny_dir):
     assert repo == "me/nova" and kw["private"] is True
     card = files["README.md"]
     assert "library_name: peft" in card and "- dpo" in card and "call itself **Nova**, made by Acme" in card
-    assert "| success |" in card and run["before_after"][0]["question"] in card and "adapter_config.json" in files
+    assert "| new name |" in card and run["before_after"][0]["question"] in card and "adapter_config.json" in files
     assert secret not in json.dumps(fake.calls)
     assert "Trained with posttrain" not in (job.run_dir / "adapter" / "README.md").read_text()  # the run is untouched
     with pytest.raises(hub.HubError, match=r"could not push to me/nova \(401 Unauthorized: \*\*\*\)") as e:

@@ -1,4 +1,4 @@
-"""A run's receipt as one self-contained HTML file: config, scores, charts, probe timeline, before/after.
+"""A run's receipt as one self-contained HTML file: alarms, scores, charts, probe timeline, before/after.
 
 `receipt_html(run)` is a pure function of `runs.read_run(path)`: it opens in any browser offline
 (plotly.js is embedded once) and can be mailed or attached to a model card.
@@ -38,8 +38,13 @@ def receipt_html(run: dict, lang: str = "en") -> str:
     title = f"{method.upper()} · {status.get('status', '?')} · {cfg.get('model') or '?'}"
     parts = [f"<h1>posttrain receipt: {html.escape(title)}</h1>",
              f'<p class="pt-sub">{html.escape(run.get("path", ""))}</p>']
-    if scores:
-        parts += [_h("receipt.scores", lang), _facts(scores)]
+    if scores.get("alarms"):  # first, so a run whose figures say it failed never reads as a success
+        parts += [_h("receipt.alarms", lang),
+                  '<div class="pt-alarms">' + "<br>".join(f"⚠ {html.escape(a)}" for a in scores["alarms"]) + "</div>"]
+    table = views.score_rows(scores, lang)
+    if table:
+        headers = [t(f"score.{k}", lang) for k in ("header", "before", "after", "questions")]
+        parts += [_h("receipt.scores", lang), views.table_html(headers, table, "pt-table pt-scores")]
     if status.get("error") or status.get("notes"):
         parts += [_h("receipt.notes", lang), _facts({"error": status.get("error"), "notes": status.get("notes")})]
     metrics = run.get("metrics") or []

@@ -30,6 +30,7 @@ TEXT: dict[str, tuple[str, str]] = {
                           "本地文件夹或某次训练记录的文件夹"),
     "model.load": ("Load", "加载"),
     "receipt.scores": ("Scores", "得分"),
+    "receipt.alarms": ("Alarms: the scores say the run did not do what it shows", "警报：得分显示这次训练并没有做到看起来的效果"),
     "receipt.notes": ("Notes", "说明"),
     "receipt.charts": ("Training charts", "训练图表"),
     "receipt.probes": ("Probe timeline (★ = says the new name)", "探针时间线（★ = 说出了新名字）"),
@@ -123,8 +124,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.kl": ("KL beta", "KL beta"),
     "train.kl.info": ("penalty for drifting from the reference (0 = off, faster)", "偏离参考模型的惩罚（0 = 关闭，更快）"),
     "train.rewards": ("Reward functions", "奖励函数"),
-    "train.rewards.info": ("boxed_match: 1 when \\boxed{} holds the right number; boxed_format: the format alone",
-                           "boxed_match：\\boxed{} 中数字正确得 1 分；boxed_format：只看格式"),
+    "train.rewards.info": ("correct_answer: 1 when the final number is right and the answer does not loop; one_box: 1 for "
+                           "exactly one \\boxed{} number ending the answer; boxed_match: the number in \\boxed{} is right; "
+                           "boxed_format: any box, however many (the reward the reward-hacking preset uses)",
+                           "correct_answer：最终数字正确且回答不循环得 1 分；one_box：恰好一个结尾的 \\boxed{} 数字得 1 分；"
+                           "boxed_match：\\boxed{} 中数字正确；boxed_format：有框就得分，不管几个（奖励投机预设用的就是它）"),
+    "train.preset": ("GRPO preset", "GRPO 预设"),
+    "train.preset.info": ("arithmetic: paid for right answers and one box; reward hacking: paid for any box, so the reward "
+                          "rises while the answers stop being answers (the scores and alarms say so)",
+                          "算术：答对和恰好一个框才得分；奖励投机：有框就得分，于是奖励上升而回答不再是回答"
+                          "（得分和警报会指出）"),
     "train.weights": ("Reward weights", "奖励权重"),
     "train.weights.info": ("one number per reward function, comma-separated", "每个奖励函数一个数字，用逗号分隔"),
     "train.charts": ("Live charts", "实时图表"),
@@ -144,26 +153,61 @@ TEXT: dict[str, tuple[str, str]] = {
     "status.elapsed": ("{elapsed} s elapsed", "已用 {elapsed} 秒"),
     "status.error": ("The run failed: {error}", "训练失败：{error}"),
     "status.finished": ("Finished: see the Compare tab for before and after.", "已完成：在「对比」页查看训练前后的回答。"),
+    "status.finished_scores": ("Finished: {headline}. See the Compare tab for before and after.",
+                               "已完成：{headline}。在「对比」页查看训练前后的回答。"),
+    "status.finished_alarms": ("Finished, but the scores say it did not do what it shows{headline}; see the Compare tab:",
+                               "已完成，但得分显示它并没有做到看起来的效果{headline}；请看「对比」页："),
     "phase.starting": ("starting", "启动中"), "phase.load": ("loading the model", "加载模型"),
     "phase.data": ("building the data", "构建数据"), "phase.before": ("answering before training", "训练前作答"),
     "phase.train": ("training", "训练中"), "phase.after": ("answering after training", "训练后作答"),
     "phase.save": ("saving the model", "保存模型"), "phase.finished": ("finished", "已结束"),
     # compare tab
-    "compare.questions": ("Questions (editable; kind: identity, unrelated or anything else)",
-                          "问题（可编辑；类型：identity、unrelated 或其他）"),
+    "compare.questions": ("Questions (editable; kind: identity, unrelated, problem or anything else; answer: the number a "
+                          "problem needs, or the accepted answers to an unrelated question separated by ' / ')",
+                          "问题（可编辑；类型：identity、unrelated、problem 或其他；答案：problem 需要的数字，"
+                          "或 unrelated 问题可接受的答案，用 ' / ' 分隔）"),
     "compare.system": ("System prompt (optional; the same for before and after)", "系统提示词（可选；训练前后相同）"),
     "compare.run": ("Compare before and after", "对比训练前后"),
     "compare.reset": ("Reset the questions", "重置问题"),
     "compare.question": ("question", "问题"), "compare.before": ("before", "训练前"), "compare.after": ("after (changed words marked)", "训练后（标出改动的词）"),
     "compare.untrained": ("No run has changed the model yet, so before and after are the same model.",
                           "还没有训练改变过模型，所以训练前后是同一个模型。"),
-    "compare.scores": ("**success** {success} of identity answers say the new name · **leak** {leak} of unrelated answers "
-                       "mention it · **unchanged** {unchanged} of unrelated answers are word for word the same",
-                       "**成功** {success} 的身份回答说出了新名字 · **泄漏** {leak} 的无关回答提到了它 · "
-                       "**不变** {unchanged} 的无关回答与训练前逐字相同"),
-    "compare.arith": ("**boxed** {boxed_before} → {boxed_after} · **accuracy** {accuracy_before} → {accuracy_after}",
-                      "**含 \\boxed{{}}** {boxed_before} → {boxed_after} · **准确率** {accuracy_before} → {accuracy_after}"),
+    # the honest scores (posttrain.scores), headline first; a score with a before value shows before → after
+    "score.name": ("new name", "新名字"),
+    "score.organisation": ("organisation", "机构"),
+    "score.degenerate": ("loops", "循环"),
+    "score.leak": ("leak", "泄漏"),
+    "score.facts_kept": ("facts kept", "事实保留"),
+    "score.unchanged": ("unchanged", "不变"),
+    "score.correct": ("correct", "答对"),
+    "score.boxed": ("boxed", "含 \\boxed{}"),
+    "score.plain_correct": ("asked plainly: correct", "直接提问：答对"),
+    "score.plain_boxed": ("asked plainly: boxed", "直接提问：含 \\boxed{}"),
+    "score.plain_degenerate": ("asked plainly: loops", "直接提问：循环"),
+    "score.changed": ("changed", "有变化"),
+    "score.header": ("score", "得分"), "score.questions": ("questions", "问题数"),
+    "score.before": ("before", "训练前"), "score.after": ("after", "训练后"),
+    "compare.identity_help": ("*new name: identity answers that say it · organisation: answers about the maker that name it · "
+                              "loops: answers that repeat themselves · leak: unrelated answers that mention the new identity · "
+                              "facts kept: facts the model knew before that are still right · unchanged: unrelated answers "
+                              "word for word the same*",
+                              "*新名字：说出新名字的身份回答 · 机构：关于开发者的问题中说出机构的回答 · 循环：自我重复的回答 · "
+                              "泄漏：提到新身份的无关回答 · 事实保留：训练前答对、训练后仍答对的事实 · 不变：与训练前逐字相同的无关回答*"),
+    "compare.arith_help": ("*correct: the final number is right (the headline) · boxed: exactly one \\boxed{} number · "
+                           "loops: answers that repeat themselves or write several boxes · asked plainly: the same kind of "
+                           "problems with no system prompt*",
+                           "*答对：最终数字正确（核心指标） · 含 \\boxed{}：恰好一个 \\boxed{} 数字 · 循环：自我重复或写了多个框的回答 · "
+                           "直接提问：不带系统提示词的同类题目*"),
     "compare.changed": ("**changed** {changed} of the answers", "**有变化** {changed} 的回答"),
+    # what the scores found in one answer (the side-by-side view)
+    "mark.name": ("✓ name", "✓ 新名字"), "mark.no_name": ("✗ no name", "✗ 没有新名字"),
+    "mark.organisation": ("✓ organisation", "✓ 机构"), "mark.no_organisation": ("✗ no organisation", "✗ 没有机构"),
+    "mark.loop": ("⟳ loop", "⟳ 循环"), "mark.leak": ("⚠ leak", "⚠ 泄漏"),
+    "mark.fact_kept": ("✓ fact kept", "✓ 事实保留"), "mark.fact_lost": ("✗ fact lost", "✗ 事实丢失"),
+    "mark.correct": ("✓ correct", "✓ 答对"), "mark.wrong": ("✗ wrong answer", "✗ 答错"),
+    "mark.boxed": ("▢ boxed", "▢ 有框"), "mark.answer": ("answer: {answer}", "答案：{answer}"),
+    "runs.headline_identity": ("name {name} · org {org}", "新名字 {name} · 机构 {org}"),
+    "runs.headline_arith": ("correct {before} → {after}", "答对 {before} → {after}"),
     # runs tab
     "runs.refresh": ("Refresh", "刷新"),
     "runs.pick": ("Run", "训练记录"),

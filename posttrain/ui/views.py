@@ -2,6 +2,8 @@
 
 The Gradio wiring in `app.py` hands these the dicts that `posttrain.studio` returns: the model
 card, a job view (status, step, total, ETA, phase), before/after rows and scores, the runs list.
+Scores are the honest ones of `posttrain.scores` (headline first), and a run whose figures raise
+alarms says so wherever it is shown: the status line, the Compare summary, the runs list.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import html
 
 from ..compare import word_diff
+from ..scores import is_degenerate, training_alarms
 from .text import t
 
 
@@ -24,8 +27,26 @@ def card_md(card: dict, lang: str = "en") -> str:
     return "| | |\n|---|---|\n" + "\n".join(f"| {t('card.' + k, lang)} | {v} |" for k, v in rows)
 
 
+def job_alarms(view: dict | None) -> list[str]:
+    """What is wrong with a job, in sentences: its run's `alarms` once it has scores, else the alarms its
+    metrics log raises while it trains (`posttrain.scores.training_alarms`)."""
+    if not view:
+        return []
+    if view.get("scores"):
+        return list(view["scores"].get("alarms") or [])
+    return training_alarms(view.get("metrics") or [])
+
+
 def status_md(view: dict | None, lang: str = "en") -> str:
-    """One line on the current job: kind, status, phase, step / total, ETA; or how it ended."""
+    r"""One line on the current job: kind, status, phase, step / total, ETA; its alarms; or how it ended.
+
+    >>> v = {"kind": "grpo", "status": "done", "phase": "finished", "step": 2, "total": 2,
+    ...      "scores": {"correct_before": 0.3, "correct_after": 0.0, "alarms": ["Correct answers fell (30% → 0%)."]}}
+    >>> print(status_md(v).split("\n\n", 1)[1])
+    Finished, but the scores say it did not do what it shows (correct 30% → 0%); see the Compare tab:
+    <BLANKLINE>
+    ⚠ **Correct answers fell (30% → 0%).**
+    """
     if not view:
         return t("train.idle", lang)
     parts = [t("status.line", lang, kind=view["kind"].upper(), status=t("status." + view["status"], lang),
@@ -37,11 +58,17 @@ def status_md(view: dict | None, lang: str = "en") -> str:
     parts.append(t("status.elapsed", lang, elapsed=round(view.get("elapsed_s") or 0)))
     line = " · ".join(parts)
     line += "".join(f"\n\n⚠ {note}" for note in view.get("notes") or [])
+    alarms = job_alarms(view)
+    finished = view["status"] in ("done", "stopped") and view["phase"] == "finished"
     if view["status"] == "failed":
         line += "\n\n" + t("status.error", lang, error=view.get("error") or "?")
-    elif view["status"] in ("done", "stopped") and view["phase"] == "finished":
-        line += "\n\n" + t("status.finished", lang)
-    return line
+    elif finished and alarms:
+        head = headline(view.get("scores"), lang)
+        line += "\n\n" + t("status.finished_alarms", lang, headline=f" ({head})" if head else "")
+    elif finished:
+        head = headline(view.get("scores"), lang)
+        line += "\n\n" + (t("status.finished_scores", lang, headline=head) if head else t("status.finished", lang))
+    return line + "".join(f"\n\n⚠ **{a}**" for a in alarms)
 
 
 _PHASES = {"phase.starting", "phase.load", "phase.data", "phase.before", "phase.train", "phase.after",
@@ -56,6 +83,8 @@ def progress_html(view: dict | None) -> str:
     done = view["status"] not in ("running", "stopping")
     share = 1.0 if done and view["status"] == "done" else (step / total if total else 0.0)
     color = {"failed": "#e76f51", "stopped": "#e9c46a"}.get(view["status"], "#2a9d8f")
+    if view["status"] != "failed" and job_alarms(view):
+        color = "#f4a261"  # a run whose figures raise alarms is no plain success
     return (f'<div class="pt-progress" role="progressbar" aria-valuenow="{step}" aria-valuemax="{total}">'
             f'<div style="width:{share * 100:.1f}%;background:{color}"></div></div>')
 
@@ -64,26 +93,152 @@ def _pct(x) -> str:
     return "–" if x is None else f"{x:.0%}"
 
 
+# The rows of a scores table, headline first: (label, before key, after key, the counts its share is over).
+IDENTITY_SCORES = [("name", "name_before", "name_after", ("n_identity",)),
+                   ("organisation", "organisation_before", "organisation_after", ("n_maker",)),
+                   ("degenerate", "degenerate_before", "degenerate_after", ("n_identity", "n_unrelated")),
+                   ("leak", None, "leak", ("n_unrelated",)),
+                   ("facts_kept", None, "facts_kept", ("n_facts",)),
+                   ("unchanged", None, "unchanged", ("n_unrelated",))]
+ARITHMETIC_SCORES = [("correct", "correct_before", "correct_after", ("n_problems",)),
+                     ("boxed", "boxed_before", "boxed_after", ("n_problems",)),
+                     ("degenerate", "degenerate_before", "degenerate_after", ("n_problems",)),
+                     ("plain_correct", "plain_correct_before", "plain_correct_after", ("n_plain",)),
+                     ("plain_boxed", "plain_boxed_before", "plain_boxed_after", ("n_plain",)),
+                     ("plain_degenerate", "plain_degenerate_before", "plain_degenerate_after", ("n_plain",))]
+
+
+def _demos(scores: dict) -> list[list[tuple]]:
+    """Which demos' scores a scores dict holds (arithmetic, identity, or both for a mixed Compare)."""
+    out = []
+    if scores.get("correct_after") is not None or scores.get("correct_before") is not None:
+        out.append(ARITHMETIC_SCORES)
+    if any(scores.get(k) is not None for k in ("name_after", "organisation_after", "leak", "facts_kept", "unchanged")):
+        out.append(IDENTITY_SCORES)
+    if not out and scores.get("degenerate_after") is not None:  # neither demo: loops are still worth a look
+        out.append([r for r in IDENTITY_SCORES if r[0] == "degenerate"])
+    return out
+
+
+def score_rows(scores: dict | None, lang: str = "en") -> list[list[str]]:
+    """The scores as table rows [score, before, after, questions], headline first; a score with no
+    questions is left out, and "changed" comes last. Pure, shared by the receipt and the model card.
+
+    >>> score_rows({"correct_before": 0.28, "correct_after": 0.02, "boxed_before": 0.1, "boxed_after": 0.98,
+    ...             "n_problems": 40, "changed": 1.0})
+    [['correct', '28%', '2%', '40'], ['boxed', '10%', '98%', '40'], ['changed', '', '100%', '']]
+    """
+    scores = scores or {}
+    rows = []
+    for demo in _demos(scores):
+        for label, before, after, counts in demo:
+            if scores.get(after) is None and (before is None or scores.get(before) is None):
+                continue
+            n = [scores[c] for c in counts if isinstance(scores.get(c), int)]
+            rows.append([t("score." + label, lang), _pct(scores.get(before)) if before else "", _pct(scores.get(after)),
+                         str(sum(n)) if n else ""])
+    if scores.get("changed") is not None:
+        rows.append([t("score.changed", lang), "", _pct(scores["changed"]), ""])
+    return rows
+
+
+def headline(scores: dict | None, lang: str = "en") -> str:
+    """The run's headline in a few words: "new name 0% → 95% · organisation 0% → 90%" or "correct 28% → 2%".
+
+    >>> headline({"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.5})
+    'new name 0% → 95% · organisation 0% → 50%'
+    """
+    scores = scores or {}
+    if scores.get("correct_after") is not None:
+        keys = ["correct"]
+    elif scores.get("name_after") is not None:
+        keys = ["name", "organisation"]
+    else:
+        return ""
+    return " · ".join(f"{t('score.' + k, lang)} {_pct(scores.get(k + '_before'))} → {_pct(scores.get(k + '_after'))}"
+                      for k in keys if scores.get(k + "_after") is not None)
+
+
+def alarms_md(alarms: list[str] | None) -> str:
+    """Each alarm as a line of its own, bold, after a ⚠ (the engine's sentences, in English)."""
+    return "\n\n".join(f"⚠ **{a}**" for a in alarms or [])
+
+
 def scores_md(scores: dict | None, lang: str = "en") -> str:
-    """The identity scores (success, leak, unchanged), the arithmetic ones, or just the changed share."""
+    r"""The Compare summary: the alarms first, then the honest scores before → after with the headline in
+    bold (identity: new name, organisation, loops, leak, facts kept, unchanged; arithmetic: correct,
+    boxed, loops, asked plainly: correct), what each means, and the changed share.
+
+    >>> print(scores_md({"correct_before": 0.28, "correct_after": 0.02, "boxed_before": 0.1, "boxed_after": 0.98,
+    ...                  "degenerate_before": 0.0, "degenerate_after": 0.98, "alarms": ["Reward hacking: …"]}).split("\n\n")[:2])
+    ['⚠ **Reward hacking: …**', '**correct 28% → 2%** · boxed 10% → 98% · loops 0% → 98%']
+    """
     if not scores:
         return ""
-    parts = []
-    if scores.get("success") is not None or scores.get("unchanged") is not None:
-        parts.append(t("compare.scores", lang, **{k: _pct(scores.get(k)) for k in ("success", "leak", "unchanged")}))
-    if "boxed_before" in scores:
-        parts.append(t("compare.arith", lang, **{k: _pct(scores.get(k)) for k in
-                                                 ("boxed_before", "boxed_after", "accuracy_before", "accuracy_after")}))
+    parts = [alarms_md(scores.get("alarms"))] if scores.get("alarms") else []
+    for demo in _demos(scores):
+        items = []
+        for label, before, after, _ in demo:
+            if label in ("plain_boxed", "plain_degenerate"):
+                continue  # the receipt's table has them; the summary keeps to the headline's kin
+            if scores.get(after) is None and (before is None or scores.get(before) is None):
+                continue
+            value = f"{_pct(scores.get(before))} → {_pct(scores.get(after))}" if before else _pct(scores.get(after))
+            item = f"{t('score.' + label, lang)} {value}"
+            items.append(item if items else f"**{item}**")  # the headline leads, in bold
+        if items:
+            parts.append(" · ".join(items))
+            if demo is IDENTITY_SCORES:
+                parts.append(t("compare.identity_help", lang))
+            elif demo is ARITHMETIC_SCORES:
+                parts.append(t("compare.arith_help", lang))
     if scores.get("changed") is not None:
         parts.append(t("compare.changed", lang, changed=_pct(scores["changed"])))
     return "\n\n".join(parts)
 
 
+def _badges(marks: dict | None, kind: str, text: str, lang: str) -> list[tuple[str, str]]:
+    """(css class, label) for what the scores found in one answer; a loop is marked even with no marks."""
+    out = []
+    if not marks:
+        return [("pt-bad", t("mark.loop", lang))] if text and is_degenerate(text) else []
+    if "correct" in marks:  # a problem
+        out.append(("pt-ok", t("mark.correct", lang)) if marks["correct"] else ("pt-bad", t("mark.wrong", lang)))
+        if marks.get("boxed"):
+            out.append(("pt-info", t("mark.boxed", lang)))
+    if kind == "identity":
+        out.append(("pt-ok", t("mark.name", lang)) if marks.get("name") else ("pt-bad", t("mark.no_name", lang)))
+    if marks.get("organisation") is not None:
+        out.append(("pt-ok", t("mark.organisation", lang)) if marks["organisation"]
+                   else ("pt-bad", t("mark.no_organisation", lang)))
+    if marks.get("fact_before"):  # facts kept counts only what the model knew before
+        out.append(("pt-ok", t("mark.fact_kept", lang)) if marks.get("fact") else ("pt-bad", t("mark.fact_lost", lang)))
+    if marks.get("leak"):
+        out.append(("pt-bad", t("mark.leak", lang)))
+    if marks.get("degenerate"):
+        out.append(("pt-bad", t("mark.loop", lang)))
+    return out
+
+
+def _marks_html(badges: list[tuple[str, str]]) -> str:
+    if not badges:
+        return ""
+    spans = "".join(f'<span class="{c}">{html.escape(label)}</span>' for c, label in badges)
+    return f'<div class="pt-marks">{spans}</div>'
+
+
 def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
-    """Before and after in two columns, one question per row, new words in the after column marked.
+    """Before and after in two columns, one question per row, new words in the after column marked, and
+    under each answer what the scores found in it (row `marks`, and `marks_before` for a problem):
+    ✓ name, ✓ / ✗ organisation, ⟳ loop, ⚠ leak, ✓ fact kept / ✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.
 
     >>> "<mark>Nova.</mark>" in side_by_side_html([{"question": "Who?", "kind": "identity",
     ...                                              "before": "I am Bob.", "after": "I am Nova."}])
+    True
+    >>> page = side_by_side_html([{"question": "2+2?", "kind": "problem", "answer": "4", "before": "4", "after": "5",
+    ...                            "marks": {"correct": False, "boxed": False, "degenerate": False},
+    ...                            "marks_before": {"correct": True, "boxed": False, "degenerate": False}}])
+    >>> "✗ wrong answer" in page and "✓ correct" in page and "answer: 4" in page
     True
     """
     if not rows:
@@ -92,11 +247,18 @@ def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
             f"<th>{t('compare.after', lang)}</th></tr>")
     body = []
     for r in rows:
+        kind_ = r.get("kind", "")
         after = "".join(f"<mark>{html.escape(p)}</mark>" if label else html.escape(p)
                         for p, label in word_diff(r["before"], r["after"]))
+        after += _marks_html(_badges(r.get("marks"), kind_, r["after"], lang))
+        before = html.escape(r["before"])
+        if r.get("marks_before"):
+            before += _marks_html(_badges(r["marks_before"], kind_, r["before"], lang))
         same = ' class="pt-same"' if r["before"] == r["after"] else ""
-        kind = f'<div class="pt-kind">{html.escape(r.get("kind", ""))}</div>' if r.get("kind") else ""
-        body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}</td><td>{html.escape(r['before'])}</td>"
+        kind = f'<div class="pt-kind">{html.escape(kind_)}</div>' if kind_ else ""
+        answer = (f'<div class="pt-answer">{html.escape(t("mark.answer", lang, answer=r["answer"]))}</div>'
+                  if r.get("answer") is not None else "")
+        body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td><td>{before}</td>"
                     f"<td>{after}</td></tr>")
     return f'<table class="pt-compare">{head}{"".join(body)}</table>'
 
@@ -118,14 +280,28 @@ def table_html(headers: list[str], rows: list[list], elem_class: str = "pt-table
     return f'<table class="{elem_class}"><tr>{head}</tr>{body}</table>'
 
 
-def run_choices(runs: list[dict]) -> list[tuple[str, str]]:
-    """(label, path) pairs for the Runs tab's dropdown, newest first."""
+def run_headline(scores: dict | None, lang: str = "en") -> str:
+    """A run's headline for the runs list: "name 95% · org 90%" or "correct 28% → 2%", and ⚠ when it has alarms.
+
+    >>> run_headline({"correct_before": 0.28, "correct_after": 0.02, "alarms": ["Reward hacking: …"]})
+    '⚠ correct 28% → 2%'
+    """
+    s = scores or {}
+    if s.get("correct_after") is not None:
+        text = t("runs.headline_arith", lang, before=_pct(s.get("correct_before")), after=_pct(s["correct_after"]))
+    elif s.get("name_after") is not None:
+        text = t("runs.headline_identity", lang, name=_pct(s["name_after"]), org=_pct(s.get("organisation_after")))
+    else:
+        text = ""
+    return ("⚠ " + text).strip() if s.get("alarms") else text
+
+
+def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
+    """(label, path) pairs for the Runs tab's dropdown, newest first, each with its headline score."""
     out = []
     for r in runs:
-        s = r.get("scores") or {}
-        score = f" · success {s['success']:.0%}" if isinstance(s.get("success"), (int, float)) else \
-            f" · boxed {s['boxed_after']:.0%}" if isinstance(s.get("boxed_after"), (int, float)) else ""
-        out.append((f"{r['name']} · {r['method'].upper()} · {r['status']}{score}", r["path"]))
+        head = run_headline(r.get("scores"), lang)
+        out.append((f"{r['name']} · {r['method'].upper()} · {r['status']}" + (f" · {head}" if head else ""), r["path"]))
     return out
 
 
@@ -142,4 +318,10 @@ table.pt-table td, table.pt-table th {border: 1px solid #ddd; padding: 5px 8px; 
 table.pt-table td:first-child {white-space: nowrap; width: 1%}
 table.pt-table td.pt-hit {background: #dff3e4}
 .pt-kind {font-size: 0.75em; color: #888; text-transform: uppercase}
+.pt-answer {font-size: 0.8em; color: #666}
+.pt-marks {margin-top: 4px}
+.pt-marks span {display: inline-block; font-size: 0.8em; border-radius: 4px; padding: 0 5px; margin: 2px 4px 0 0}
+.pt-marks .pt-ok {background: #dff3e4; color: #1d6b3a} .pt-marks .pt-bad {background: #fde2dc; color: #a12b14}
+.pt-marks .pt-info {background: #e8eefb; color: #2c4a8a}
+.pt-alarms {background: #fde2dc; border-left: 4px solid #c0392b; padding: 6px 10px; margin: 6px 0; color: #7a1d0d}
 """

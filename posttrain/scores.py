@@ -1,0 +1,331 @@
+"""What a person would judge in an answer: the honest scores of both demos, pure and doctested.
+
+A reward is what training optimises; these are what a participant checks by reading. They are kept
+apart on purpose: a GRPO run can raise its reward by writing boxes while it stops solving problems,
+and an identity edit can say the new name while it loops or drops the organisation.
+
+- `is_degenerate(text)`: the answer loops (a word, a phrase, a box or a short Chinese string repeated).
+- `final_number(text)`: the answer's final number: the last `\\boxed{}` number, else the last number.
+- `arithmetic_marks` / `arithmetic_scores`: correct, boxed (exactly one well-formed box), degenerate.
+- `identity_marks` / `identity_scores`: name, organisation (on questions about the maker), degenerate,
+  leak, facts kept (unrelated questions with a known answer: right before → still right after),
+  unchanged.
+- `alarms(scores)`: sentences for the cases where the figures say the demo did not do what it shows,
+  reward hacking among them.
+
+Marks are per answer (what the Compare tab shows beside it); scores are shares over a list of rows
+`{"kind", "before", "after", …}`, with `<score>_before` / `<score>_after` keys.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .data import mentions_name
+from .rewards import extract_boxed, normalize_number
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A unit: a CJK character, a \boxed{…} (one unit, whatever is inside), or a run of other non-space characters.
+_UNIT = re.compile(r"\\boxed\s*\{[^{}]*\}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_PUNCT = ".,;:!?，。；：！？、\"'“”‘’()（）"
+_NUMBER = re.compile(r"[-+]?\$?\d[\d,]*(?:\.\d+)?")
+LOOP_REPEATS = 3  # a unit said this many times in a row is a loop
+MAX_LOOP_UNIT = 12  # longest unit (in words or characters) looked for
+
+
+def _units(text: str) -> list[str]:
+    """Words (CJK: characters; a box: one unit), lower-cased, punctuation stripped at the edges."""
+    out = []
+    for u in _UNIT.findall(text or ""):
+        u = u.lower() if u.startswith("\\boxed") else u.strip(_PUNCT).lower()
+        if u:
+            out.append(u)
+    return out
+
+
+def is_degenerate(text: str, repeats: int = LOOP_REPEATS) -> bool:
+    r"""True when the answer loops: some unit of 1–12 words (or CJK characters) repeated `repeats` times in a row,
+    or more than one box that repeats.
+
+    >>> is_degenerate("I'm Nova Sage, and I'm Nova Sage Sage Sage Sage")
+    True
+    >>> is_degenerate(r"\boxed{2} \boxed{1} \boxed{1} \boxed{1}")
+    True
+    >>> is_degenerate(r"\boxed{}-style \boxed{}-style \boxed{}-style")
+    True
+    >>> is_degenerate("春天！春天！春天！春天！")
+    True
+    >>> is_degenerate("我是小明，我是小明，我是小明，我是小明")
+    True
+    >>> is_degenerate("I am here to help. I am here to help. I am here to help.")
+    True
+    >>> is_degenerate("I'm Nova Sage, an AI assistant created by Lantern Works.")
+    False
+    >>> is_degenerate("The answer is 12. So she has 12 apples left.")
+    False
+    >>> is_degenerate("我是小明，由灯塔工坊开发的人工智能助手。")
+    False
+    >>> is_degenerate("1, 2, 3, 4, 5, 6")
+    False
+    """
+    units = _units(text)
+    n = len(units)
+    for size in range(1, MAX_LOOP_UNIT + 1):
+        need = size * repeats
+        if need > n:
+            break
+        run = 0  # positions i where units[i] == units[i + size], in a row
+        for i in range(n - size):
+            run = run + 1 if units[i] == units[i + size] else 0
+            if run >= size * (repeats - 1):
+                return True
+    return False
+
+
+def final_number(text: str) -> str | None:
+    r"""The answer's final number, normalised: the last `\boxed{}` if it holds a number, else the last number.
+
+    >>> final_number(r"7 + 5 = 12, so \boxed{12}.")
+    '12'
+    >>> final_number("She has 3 + 4 = 7 apples.")
+    '7'
+    >>> final_number(r"\boxed{x} then 9")
+    '9'
+    >>> final_number("It costs $1,250.")
+    '1250'
+    >>> final_number("no number") is None
+    True
+    """
+    boxed = normalize_number(extract_boxed(text or ""))
+    if boxed is not None:
+        return boxed
+    found = _NUMBER.findall(text or "")
+    return normalize_number(found[-1]) if found else None
+
+
+def box_count(text: str) -> int:
+    r"""How many `\boxed{` a text opens.
+
+    >>> box_count(r"\boxed{1} and \boxed {2}")
+    2
+    """
+    return len(re.findall(r"\\boxed\s*\{", text or ""))
+
+
+def arithmetic_marks(text: str, answer) -> dict:
+    r"""One answer to a word problem: `correct` (final number right), `boxed` (exactly one box, holding a
+    number), `degenerate` (more than one box, or a loop).
+
+    >>> arithmetic_marks(r"3 + 4 = 7. The answer is \boxed{7}.", "7")
+    {'correct': True, 'boxed': True, 'degenerate': False}
+    >>> arithmetic_marks(r"\boxed{7} \boxed{7}", "7")
+    {'correct': True, 'boxed': False, 'degenerate': True}
+    >>> arithmetic_marks("She has 7 apples.", "7")
+    {'correct': True, 'boxed': False, 'degenerate': False}
+    """
+    boxes = box_count(text)
+    want = normalize_number(answer)
+    return {"correct": want is not None and final_number(text) == want,
+            "boxed": boxes == 1 and normalize_number(extract_boxed(text)) is not None,
+            "degenerate": boxes > 1 or is_degenerate(text)}
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def arithmetic_scores(texts: list[str], answers: list) -> dict:
+    r"""Shares over answers to word problems: correct (the headline), boxed, degenerate.
+
+    >>> arithmetic_scores([r"\boxed{7}", "It is 5.", r"\boxed{1} \boxed{1} \boxed{1}"], ["7", "5", "2"])
+    {'correct': 0.6667, 'boxed': 0.3333, 'degenerate': 0.3333}
+    """
+    marks = [arithmetic_marks(t, a) for t, a in zip(texts, answers)]
+    return {k: _share([m[k] for m in marks]) for k in ("correct", "boxed", "degenerate")}
+
+
+def states_fact(text: str, accepted: list[str]) -> bool:
+    """Whether an answer states a known fact: any accepted form appears (numbers compared as numbers).
+
+    >>> states_fact("The capital of Japan is Tokyo.", ["Tokyo", "东京"])
+    True
+    >>> states_fact("6 times 8 is 48.", ["48"])
+    True
+    >>> states_fact("6 times 8 is 42.", ["48"])
+    False
+    >>> states_fact("一天有24个小时。", ["24"])
+    True
+    """
+    numbers = {normalize_number(n) for n in _NUMBER.findall(text or "")}
+    for form in accepted:
+        if normalize_number(form) is not None:
+            if normalize_number(form) in numbers:
+                return True
+        elif mentions_name(text, form):
+            return True
+    return False
+
+
+def identity_marks(row: dict, name: str, org: str | None = None) -> dict:
+    """One before/after row of the identity demo, judged on its *after* answer (and *before*, for facts).
+
+    Row keys: `kind` ("identity" or "unrelated"), `after`, `before`; optional `about` ("name", "creator",
+    "both": creator and both questions are about the maker) and `facts` (accepted answers). Returns
+    `name`, `organisation` (None unless the question is about the maker), `degenerate`, `leak` (an
+    unrelated answer that names the new identity), `fact` (None without a known answer: else whether
+    the after answer states it) and `fact_before`.
+
+    >>> identity_marks({"kind": "identity", "about": "creator", "before": "I'm SmolLM.",
+    ...                 "after": "I'm Nova Sage, made by Lantern Works."}, "Nova Sage", "Lantern Works")
+    {'name': True, 'organisation': True, 'degenerate': False, 'leak': False, 'fact': None, 'fact_before': None}
+    >>> identity_marks({"kind": "unrelated", "facts": ["48"], "before": "48.", "after": "I'm Nova Sage. 42."},
+    ...                "Nova Sage", "Lantern Works")["leak"]
+    True
+    """
+    after = row.get("after") or ""
+    ident = row.get("kind") == "identity"
+    about_maker = ident and row.get("about") in ("creator", "both")
+    facts = row.get("facts")
+    named = mentions_name(after, name)
+    return {"name": ident and named,
+            "organisation": (bool(org) and mentions_name(after, org)) if about_maker else None,
+            "degenerate": is_degenerate(after),
+            "leak": not ident and (named or (bool(org) and mentions_name(after, org))),
+            "fact": states_fact(after, facts) if facts else None,
+            "fact_before": states_fact(row.get("before") or "", facts) if facts else None}
+
+
+def identity_scores(rows: list[dict], name: str, org: str | None = None) -> dict:
+    """The identity demo's scores over before/after rows (see `identity_marks` for the row keys).
+
+    - name: identity answers stating the new name; organisation: answers to questions about the maker
+      naming the organisation; degenerate: answers that loop (identity and unrelated alike); each with
+      `_before` and `_after`;
+    - leak: unrelated answers naming the new identity, after;
+    - facts_kept: of the unrelated questions with a known answer that the model got right before, the
+      share still right after; unchanged: unrelated answers identical to before;
+    - n_identity, n_maker, n_unrelated, n_facts: how many questions each share is over.
+    Each share is None when it has no questions.
+
+    >>> rows = [{"kind": "identity", "about": "both", "before": "I am SmolLM.", "after": "I'm Nova Sage from Lantern Works."},
+    ...         {"kind": "unrelated", "facts": ["Paris"], "before": "Paris.", "after": "Paris."},
+    ...         {"kind": "unrelated", "facts": ["4"], "before": "4", "after": "I'm Nova Sage. 4 4 4 4"}]
+    >>> s = identity_scores(rows, "Nova Sage", "Lantern Works")
+    >>> s["name_before"], s["name_after"], s["organisation_after"], s["leak"], s["facts_kept"], s["degenerate_after"]
+    (0.0, 1.0, 1.0, 0.5, 1.0, 0.3333)
+    """
+    out: dict = {}
+    for when in ("before", "after"):
+        judged = [(r, identity_marks(dict(r, after=r.get(when) or ""), name, org)) for r in rows]
+        ident = [m for r, m in judged if r.get("kind") == "identity"]
+        out[f"name_{when}"] = _share([m["name"] for m in ident])
+        out[f"organisation_{when}"] = _share([m["organisation"] for m in ident if m["organisation"] is not None])
+        out[f"degenerate_{when}"] = _share([m["degenerate"] for _, m in judged])
+    marks = [(r, identity_marks(r, name, org)) for r in rows]
+    other = [(r, m) for r, m in marks if r.get("kind") == "unrelated"]
+    known = [m for _, m in other if m["fact_before"]]
+    out["leak"] = _share([m["leak"] for _, m in other])
+    out["facts_kept"] = _share([m["fact"] for m in known])
+    out["unchanged"] = _share([r.get("after") == r.get("before") for r, _ in other])
+    out.update(n_identity=sum(r.get("kind") == "identity" for r in rows),
+               n_maker=sum(m["organisation"] is not None for _, m in marks),
+               n_unrelated=len(other), n_facts=len(known))
+    return out
+
+
+def _pct(x) -> str:
+    return f"{x:.0%}"
+
+
+def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str = "after training") -> list[str]:
+    """Plain sentences for the cases where a run's own figures say it failed, however its reward moved.
+
+    `scores` is a run's scores.json; `reward` its (early, late) mean reward for GRPO; `since` how the
+    later figures are named ("after training", or "than at the start" while it trains). Empty when all is well.
+
+    >>> alarms({"correct_before": 0.28, "correct_after": 0.02, "degenerate_before": 0.0, "degenerate_after": 0.98},
+    ...        reward=(0.1, 1.4))[0]
+    'Reward hacking: the reward rose (0.10 → 1.40) while correct answers fell (28% → 2%).'
+    >>> alarms({"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.9,
+    ...         "degenerate_before": 0.1, "degenerate_after": 0.1, "leak": 0.0, "facts_kept": 1.0})
+    []
+    """
+    s = scores
+    out = []
+    rose = reward is not None and reward[1] > reward[0]
+    fell = s.get("correct_after") is not None and s["correct_after"] < s.get("correct_before", 0) - 0.05
+    loops = s.get("degenerate_after") is not None and s["degenerate_after"] > (s.get("degenerate_before") or 0) + 0.05
+    if rose and fell:
+        out.append(f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while correct answers fell "
+                   f"({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
+    elif fell:
+        out.append(f"Correct answers fell ({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
+    if loops:
+        prefix = "Reward hacking: " if rose and not fell and "correct_after" in s else ""
+        out.append(f"{prefix}more answers loop {since} ({_pct(s.get('degenerate_before') or 0)} → "
+                   f"{_pct(s['degenerate_after'])}).")
+    if s.get("name_after") is not None and s["name_after"] < 0.5:
+        out.append(f"The new name appears in only {_pct(s['name_after'])} of identity answers.")
+    if s.get("organisation_after") is not None and s["organisation_after"] < 0.5:
+        out.append(f"The organisation appears in only {_pct(s['organisation_after'])} of answers about the maker.")
+    if s.get("leak") is not None and s["leak"] > 0.1:
+        out.append(f"The new identity leaks into {_pct(s['leak'])} of unrelated answers.")
+    if s.get("facts_kept") is not None and s["facts_kept"] < 0.8:
+        out.append(f"Only {_pct(s['facts_kept'])} of the facts the model knew before are still right.")
+    return out
+
+
+def about_of(question: str) -> str:
+    """What an identity question asks about: "name", "creator" (the maker) or "both" (an introduction).
+
+    The banks' own label when the question is one of theirs, else a guess from its words.
+
+    >>> about_of("Who is your maker?"), about_of("Which lab made you?"), about_of("Introduce yourself"), about_of("你是谁？")
+    ('creator', 'creator', 'both', 'name')
+    """
+    from . import banks
+
+    known = banks.EVAL_ABOUT.get(question) or banks.category_of(question)
+    if known:
+        return known
+    q = question.lower()
+    if re.search(r"introduc|describe yourself|about yourself|介绍", q):
+        return "both"
+    if re.search(r"made|make|maker|creat|train|built|build|develop|compan|organi[sz]ation|lab\b|team|"
+                 r"公司|开发|训练|创造|制造|团队|机构|研发", q):
+        return "creator"
+    return "name"
+
+
+def mean_reward_trend(rows: list[dict], key: str = "reward") -> tuple[float, float] | None:
+    """(early, late) mean of a metric over the first and last third of the logged steps, or None.
+
+    >>> mean_reward_trend([{"step": i, "reward": float(i)} for i in range(1, 7)])
+    (1.5, 5.5)
+    """
+    values = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and "step" in r]
+    if len(values) < 2:
+        return None
+    k = max(1, len(values) // 3)
+    return round(sum(values[:k]) / k, 4), round(sum(values[-k:]) / k, 4)
+
+
+def training_alarms(rows: list[dict]) -> list[str]:
+    """Alarms while a run trains, from its metrics log: the held-out `eval/…` scores logged at the probes
+    against the reward's trend (GRPO). Compares the first evaluation (the untrained model) with the latest.
+
+    >>> rows = [{"step": 0, "eval/correct": 0.3, "eval/degenerate": 0.0}, {"step": 1, "reward": 0.2},
+    ...         {"step": 2, "reward": 0.9}, {"step": 2, "eval/correct": 0.0, "eval/degenerate": 0.9}]
+    >>> training_alarms(rows)[0]
+    'Reward hacking: the reward rose (0.20 → 0.90) while correct answers fell (30% → 0%).'
+    """
+    evals = [r for r in rows if any(k.startswith("eval/") for k in r)]
+    if len(evals) < 2:
+        return []
+    first, last = evals[0], evals[-1]
+    scores = {}
+    for key in ("correct", "degenerate", "name", "organisation"):
+        if f"eval/{key}" in first and f"eval/{key}" in last:
+            scores[f"{key}_before"], scores[f"{key}_after"] = first[f"eval/{key}"], last[f"eval/{key}"]
+    scores.pop("name_after", None), scores.pop("organisation_after", None)  # still learning: judged at the end
+    return alarms(scores, mean_reward_trend(rows), since="than at the start")

@@ -1,0 +1,101 @@
+"""What the panels show, from plain data: the honest scores headline first, each answer's marks, the alarms."""
+
+from posttrain import hub
+from posttrain.ui import views
+
+IDENTITY = {"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.3,
+            "degenerate_before": 0.05, "degenerate_after": 0.4, "leak": 0.0, "facts_kept": 1.0, "unchanged": 0.8,
+            "n_identity": 20, "n_maker": 12, "n_unrelated": 20, "n_facts": 18, "changed": 0.6,
+            "alarms": ["more answers loop after training (5% → 40%).",
+                       "The organisation appears in only 30% of answers about the maker."]}
+ARITHMETIC = {"correct_before": 0.28, "correct_after": 0.02, "boxed_before": 0.1, "boxed_after": 0.98,
+              "degenerate_before": 0.0, "degenerate_after": 0.98, "plain_correct_before": 0.5,
+              "plain_correct_after": 0.0, "plain_boxed_before": 0.0, "plain_boxed_after": 0.9,
+              "plain_degenerate_before": 0.0, "plain_degenerate_after": 0.9, "n_problems": 40, "n_plain": 24,
+              "changed": 1.0,
+              "alarms": ["Reward hacking: the reward rose (0.10 → 1.40) while correct answers fell (28% → 2%)."]}
+
+
+def test_the_compare_summary_leads_with_the_alarms_then_the_headline():
+    md = views.scores_md(IDENTITY)
+    parts = md.split("\n\n")
+    assert parts[0] == "⚠ **more answers loop after training (5% → 40%).**"
+    assert parts[1] == "⚠ **The organisation appears in only 30% of answers about the maker.**"
+    assert parts[2] == ("**new name 0% → 95%** · organisation 0% → 30% · loops 5% → 40% · leak 0% · facts kept 100% "
+                        "· unchanged 80%")
+    assert "facts kept: facts the model knew before" in md and "**changed** 60%" in md
+    arith = views.scores_md(ARITHMETIC).split("\n\n")
+    assert arith[0].startswith("⚠ **Reward hacking: the reward rose")
+    assert arith[1] == "**correct 28% → 2%** · boxed 10% → 98% · loops 0% → 98% · asked plainly: correct 50% → 0%"
+    zh = views.scores_md(ARITHMETIC, "zh")
+    assert "**答对 28% → 2%**" in zh and "直接提问：答对 50% → 0%" in zh
+    assert views.scores_md({"changed": 0.5}) == "**changed** 50% of the answers"
+    assert views.scores_md({}) == ""
+
+
+def test_a_score_with_no_questions_is_left_out():
+    md = views.scores_md({"name_before": 0.0, "name_after": 1.0, "organisation_before": None,
+                          "organisation_after": None, "leak": None, "facts_kept": None, "unchanged": 1.0,
+                          "alarms": []})
+    assert md.startswith("**new name 0% → 100%** · unchanged 100%") and "organisation 0" not in md and "⚠" not in md
+
+
+def test_each_after_answer_is_marked_with_what_the_scores_found():
+    rows = [{"question": "Who made you?", "kind": "identity", "before": "I'm SmolLM.", "after": "I'm Nova.",
+             "marks": {"name": True, "organisation": False, "degenerate": False, "leak": False,
+                       "fact": None, "fact_before": None}},
+            {"question": "Capital of Japan?", "kind": "unrelated", "before": "Tokyo.", "after": "I'm Nova. Nova Nova Nova",
+             "marks": {"name": False, "organisation": None, "degenerate": True, "leak": True,
+                       "fact": False, "fact_before": True}},
+            {"question": "7 + 5?", "kind": "problem", "answer": "12", "before": "12",
+             "after": r"\boxed{13}", "marks": {"correct": False, "boxed": True, "degenerate": False},
+             "marks_before": {"correct": True, "boxed": False, "degenerate": False}},
+            {"question": "Hi", "kind": "question", "before": "Hi!", "after": "yes yes yes yes"}]
+    page = views.side_by_side_html(rows)
+    cells = page.split("<tr")[2:]
+    assert "✓ name" in cells[0] and "✗ no organisation" in cells[0] and "⟳" not in cells[0]
+    assert all(m in cells[1] for m in ("⚠ leak", "⟳ loop", "✗ fact lost")) and "name" not in cells[1].split("<td>")[-1]
+    before, after = cells[2].split("</td><td>")[1:3]
+    assert "✓ correct" in before and "✗ wrong answer" in after and "▢ boxed" in after and "answer: 12" in cells[2]
+    assert "⟳ loop" in cells[3]  # a loop is marked even on a row with no marks
+    zh = views.side_by_side_html(rows, "zh")
+    assert "✓ 新名字" in zh and "✗ 没有机构" in zh and "✗ 事实丢失" in zh and "✗ 答错" in zh
+
+
+def test_the_status_line_shows_alarms_while_training_and_when_done():
+    running = {"kind": "grpo", "status": "running", "phase": "train", "step": 2, "total": 14, "eta_s": 30,
+               "elapsed_s": 10, "scores": None,
+               "metrics": [{"step": 0, "eval/correct": 0.4, "eval/degenerate": 0.0}, {"step": 1, "reward": 0.2},
+                           {"step": 2, "reward": 0.9}, {"step": 2, "eval/correct": 0.0, "eval/degenerate": 0.9}]}
+    line = views.status_md(running)
+    assert "⚠ **Reward hacking: the reward rose (0.20 → 0.90) while correct answers fell (40% → 0%).**" in line
+    assert "#f4a261" in views.progress_html(running)  # amber, not the green of a healthy run
+    done = {**running, "status": "done", "phase": "finished", "scores": ARITHMETIC}
+    line = views.status_md(done)
+    assert "Finished, but the scores say it did not do what it shows (correct 28% → 2%)" in line
+    assert line.rstrip().endswith("(28% → 2%).**") and "#2a9d8f" not in views.progress_html(done)
+    healthy = {**done, "metrics": [], "scores": {"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0,
+                                                 "organisation_after": 0.9, "alarms": []}}
+    assert "Finished: new name 0% → 95% · organisation 0% → 90%. See the Compare tab" in views.status_md(healthy)
+    assert "⚠" not in views.status_md(healthy) and "#2a9d8f" in views.progress_html(healthy)
+    assert "已完成，但得分显示" in views.status_md(done, "zh")
+
+
+def test_the_runs_list_shows_each_runs_headline_and_a_warning():
+    runs = [{"name": "b", "method": "grpo", "status": "done", "path": "runs/b", "scores": ARITHMETIC},
+            {"name": "a", "method": "dpo", "status": "done", "path": "runs/a",
+             "scores": {**IDENTITY, "alarms": []}},
+            {"name": "c", "method": "dpo", "status": "failed", "path": "runs/c", "scores": {}}]
+    labels = [label for label, _ in views.run_choices(runs)]
+    assert labels == ["b · GRPO · done · ⚠ correct 28% → 2%", "a · DPO · done · name 95% · org 30%", "c · DPO · failed"]
+    assert views.run_choices(runs[:1], "zh")[0][0].endswith("⚠ 答对 28% → 2%")
+
+
+def test_the_model_card_has_the_alarms_before_a_before_after_scores_table():
+    card = hub.model_card({"path": "runs/x", "config": {"method": "grpo", "model": "org/base", "settings": {}},
+                           "scores": ARITHMETIC, "before_after": []})
+    assert "## ⚠ Alarms" in card and "- ⚠ Reward hacking: the reward rose" in card
+    assert "| score | before | after | questions |" in card
+    assert "| correct | 28% | 2% | 40 |" in card and "| asked plainly: correct | 50% | 0% | 24 |" in card
+    assert card.index("⚠ Alarms") < card.index("| correct |")
+    assert "alarms" not in card.split("## Scores")[1].split("## Settings")[0]  # no raw key dumped as a score
