@@ -29,7 +29,7 @@ IDENTITY_LORA = replace(IDENTITY, learning_rate=1e-3, max_steps=18, batch_size=8
 # Rewards: a right final answer (boxed or not) and, as much, exactly one numeric box ending an answer that
 # does not loop; extra boxes and loops earn nothing (posttrain.rewards). Sampling at 0.7 and a KL leash
 # (β 0.04) keep the answers the model's own. Judged on held-out problems by posttrain.scores, correct
-# answers first. Of nineteen variants measured (docs/benchmarks.md) this one kept correct answers
+# answers first. Of twenty-one variants measured (docs/benchmarks.md) this one kept correct answers
 # (28 % → 25 %, asked plainly 25 % → 25 %, no loops) but learned the box rarely (0 % → 2 %); the
 # variants that learned the box (up to 80 %) lost correct answers (28 % → 12 %).
 ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=14, batch_size=16, num_generations=8,
