@@ -199,11 +199,10 @@ def dpo_recipe(req: Request, lm: LoadedModel | None = None):
             raise ValueError(cb.nonfinite)
         _end_processes(job, settings)
 
-        score = None
-        if ident:
-            def score(rows, _model):
-                return judge.identity_scores(label_identity(rows, ident.name, ident.org), ident.name, ident.org)
-        return _finish(job, model_lm, model, questions, kinds, before, score=score)
+        def score(rows, _model):
+            return judge.identity_scores(label_identity(rows, ident.name, ident.org), ident.name, ident.org)
+
+        return _finish(job, model_lm, model, questions, kinds, before, score=score if ident else None)
 
     return recipe
 
