@@ -319,17 +319,12 @@ def grpo_recipe(req: Request, lm: LoadedModel | None = None):
         _end_processes(job, req.settings)
 
         def score(rows, trained):
-            for r, a in zip(rows, answers):
-                r["answer"] = a
-                r["marks"] = judge.arithmetic_marks(r["after"], a)
-                r["marks_before"] = judge.arithmetic_marks(r["before"], a)
-            out = {f"{k}_{when}": v for when in ("before", "after")
-                   for k, v in judge.arithmetic_scores([r[when] for r in rows], answers).items()}
+            out = judge.judge_problems(rows, answers)
             plain_after = _answers(model_lm, trained, [q for q, _ in plain])
             for when, texts in (("before", plain_before), ("after", plain_after)):
                 for k, v in judge.arithmetic_scores(texts, [a for _, a in plain]).items():
                     out[f"plain_{k}_{when}"] = v
-            out["n_problems"], out["n_plain"] = len(rows), len(plain)
+            out["n_plain"] = len(plain)
             return out
 
         return _finish(job, model_lm, model, questions, ["problem"] * len(questions), before,

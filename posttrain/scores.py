@@ -144,6 +144,24 @@ def arithmetic_scores(texts: list[str], answers: list) -> dict:
     return {k: _share([m[k] for m in marks]) for k in ("correct", "boxed", "degenerate")}
 
 
+def judge_problems(rows: list[dict], answers: list) -> dict:
+    r"""Mark before/after rows of word problems in place (`answer`, `marks`, `marks_before`) and return
+    their shares before and after: `correct_before`, `correct_after`, `boxed_…`, `degenerate_…`, `n_problems`.
+
+    >>> rows = [{"before": "It is 5.", "after": r"2 + 3 = 5, so \boxed{5}."}]
+    >>> judge_problems(rows, ["5"])["correct_before"], rows[0]["marks"]["boxed"]
+    (1.0, True)
+    """
+    for r, a in zip(rows, answers):
+        r["answer"] = a
+        r["marks"] = arithmetic_marks(r["after"], a)
+        r["marks_before"] = arithmetic_marks(r["before"], a)
+    out = {f"{k}_{when}": v for when in ("before", "after")
+           for k, v in arithmetic_scores([r[when] for r in rows], answers).items()}
+    out["n_problems"] = len(rows)
+    return out
+
+
 def states_fact(text: str, accepted: list[str]) -> bool:
     """Whether an answer states a known fact: any accepted form appears (numbers compared as numbers).
 

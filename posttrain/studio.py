@@ -339,16 +339,8 @@ class Studio:
         out: dict = {}
         problems = [(r, normalize_number(a)) for r, a in zip(rows, answers) if r["kind"] == "problem"]
         problems = [(r, a) for r, a in problems if a is not None]
-        for r, a in problems:
-            r["answer"] = a
-            r["marks"] = judge.arithmetic_marks(r["after"], a)
-            r["marks_before"] = judge.arithmetic_marks(r["before"], a)
         if problems:
-            for when in ("before", "after"):
-                texts = [r[when] for r, _ in problems]
-                found = judge.arithmetic_scores(texts, [a for _, a in problems])
-                out.update({f"{k}_{when}": v for k, v in found.items()})
-            out["n_problems"] = len(problems)
+            out.update(judge.judge_problems([r for r, _ in problems], [a for _, a in problems]))
         named = [r for r in rows if r["kind"] in ("identity", "unrelated")]
         for r, a in zip(rows, answers):
             accepted = [f.strip() for f in a.split(" / ") if f.strip()]
