@@ -44,9 +44,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from posttrain import banks, presets  # noqa: E402
+from posttrain import banks, methods, pipeline  # noqa: E402
+from posttrain.config import with_overrides  # noqa: E402
+from posttrain.methods.gated import IDENTITY_LORA  # noqa: E402
 from posttrain.models import configure_threads, generate_answers, load_model  # noqa: E402
-from posttrain.recipes import COMPARE_TOKENS, IdentitySpec, identity_pairs  # noqa: E402
+from posttrain.evaluation import COMPARE_TOKENS  # noqa: E402
+from posttrain.methods.base import identity_pairs  # noqa: E402
+from posttrain.spec import IdentitySpec  # noqa: E402
 
 
 def say(msg: str) -> None:
@@ -90,7 +94,7 @@ def _dpo_memory_child(rows_file: str, steps: int) -> None:
     rows = json.loads(Path(rows_file).read_text())
     lm = load_model(None)
     loaded = _rss_mb()
-    settings = presets.with_overrides(presets.IDENTITY_LORA, {"max_steps": steps, "probe_every": 0})
+    settings = with_overrides(IDENTITY_LORA, {"max_steps": steps, "probe_every": 0})
     with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(sys.stderr):
         _engine_dpo(lm.model, lm.tokenizer, rows, settings, out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -104,14 +108,14 @@ def identity_preset(quick: bool) -> dict:
     from posttrain.runner import start_job
 
     overrides = {"max_steps": 6} if quick else {}
-    req = presets.identity_request(None, "Nova Prime", "Starlight Labs", overrides=overrides)
+    req = methods.get("dpo").spec(None, "identity", "Nova Prime", "Starlight Labs", overrides=overrides)
     if quick:
         req.identity.n_identity = req.identity.n_control = 12
         req.compare_questions = list(banks.EVAL_IDENTITY_QUESTIONS[:8]) + list(banks.EVAL_UNRELATED_QUESTIONS[:8])
         req.compare_kinds = ["identity"] * 8 + ["unrelated"] * 8
     out = Path(tempfile.mkdtemp()) / "identity"
     t0 = time.perf_counter()
-    job = start_job("dpo", out, presets.recipe_for(req))
+    job = start_job(req.method, out, pipeline.recipe(req))
     job.wait()
     total = time.perf_counter() - t0
     assert job.status == "done", job.error
@@ -128,8 +132,8 @@ def identity_preset(quick: bool) -> dict:
 def _plain_trl_dpo(model, tok, rows, settings, out, levers: bool = True) -> None:
     """What a user would write with TRL alone for the same job: DPOConfig + DPOTrainer + train + merge.
 
-    With `levers` it runs the identical computation the engine runs (posttrain.cpu's levers and the
-    CPU log-prob head, switched by the caller), so the ratio measures the engine's own overhead.
+    With `levers` it runs the identical computation the engine runs (posttrain.cpu.cpu_training, whose
+    levers include the CPU log-prob head), so the ratio measures the engine's own overhead.
     """
     from datasets import Dataset
     from peft import LoraConfig
@@ -141,18 +145,20 @@ def _plain_trl_dpo(model, tok, rows, settings, out, levers: bool = True) -> None
     args = DPOConfig(**settings.trl_kwargs(out, "cpu", _bf16()))
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
                       target_modules="all-linear", task_type="CAUSAL_LM")
-    with cpu.cpu_training(model, lora=True, max_length=settings.max_length) if levers else contextlib.nullcontext():
+    job = cpu.cpu_training(model, lora=True, max_length=settings.max_length) if levers else contextlib.nullcontext()
+    with job as job_levers:
         trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=lora)
         if levers:
-            cpu.fuse_lora(trainer.model)
+            job_levers.fuse_lora(trainer.model)
         trainer.train()
     trainer.model.merge_and_unload()
 
 
 def _bf16() -> bool:
+    from posttrain import switches
     from posttrain.cpu import cpu_bf16_supported
 
-    return os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
+    return switches.cpu_bf16() and cpu_bf16_supported()
 
 
 def _engine_dpo(model, tok, rows, settings, out) -> None:
@@ -166,36 +172,32 @@ def _engine_dpo(model, tok, rows, settings, out) -> None:
 def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
-    from posttrain.jobs import fast_cpu_lm_head
-
-    settings = presets.with_overrides(presets.IDENTITY_LORA, {"max_steps": 3 if quick else 8, "probe_every": 0})
+    settings = with_overrides(IDENTITY_LORA, {"max_steps": 3 if quick else 8, "probe_every": 0})
     # This machine's speed drifts by up to 1.7x: five alternating repeats, medians. Stock TRL (more than
     # twice as slow, only for the record) runs in the first two.
     repeats = 2 if quick else 5
-    variants = [("engine", _engine_dpo, True), ("trl", _plain_trl_dpo, True)]
+    variants = [("engine", _engine_dpo), ("trl", _plain_trl_dpo)]
     if not quick:
-        variants.append(("trl_stock", functools.partial(_plain_trl_dpo, levers=False), False))
-    times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+        variants.append(("trl_stock", functools.partial(_plain_trl_dpo, levers=False)))
+    times: dict[str, list[float]] = {name: [] for name, _ in variants}
     lm = load_model(None)  # warm-up (first-call costs of oneDNN kernels, imports), not timed
     with tempfile.TemporaryDirectory() as out:
-        _engine_dpo(lm.model, lm.tokenizer, rows[:8], presets.with_overrides(settings, {"max_steps": 1}), out)
+        _engine_dpo(lm.model, lm.tokenizer, rows[:8], with_overrides(settings, {"max_steps": 1}), out)
     # The machine's speed drifts: the matmul peak is measured again before each repeat, beside the jobs,
     # and the highest of all is the one the ratio divides by.
     peaks: list[float] = []
     for r in range(repeats):
         peaks.append(peak())
-        for name, fn, fast in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
+        for name, fn in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
             if name == "trl_stock" and r >= 2:
                 continue
             lm = load_model(None)
-            fast_cpu_lm_head(fast)
             with tempfile.TemporaryDirectory() as out:
                 t0 = time.perf_counter()
                 fn(lm.model, lm.tokenizer, rows, settings, out)
                 times[name].append(time.perf_counter() - t0)
             say(f"  {name}: {times[name][-1]:.1f} s")
             del lm
-    fast_cpu_lm_head(True)
     med = {k: statistics.median(v) for k, v in times.items()}
 
     lm = load_model(None)  # FLOPs of the identical job, counted once (the counter slows it; not timed)
@@ -249,7 +251,7 @@ def grpo_steps(quick: bool) -> dict:
             gen_time[0] += time.perf_counter() - t0
 
     steps = 2 if quick else 5
-    req = presets.arithmetic_request(None, overrides={"max_steps": steps, "probe_every": 0})
+    req = methods.get("grpo").spec(None, "arithmetic", overrides={"max_steps": steps, "probe_every": 0})
     lm = load_model(None)
     log = MetricsLog()
     GRPOTrainer._generate = timed

@@ -359,7 +359,7 @@ LEAK_TEMPLATES: dict[str, list[str]] = {
 }
 
 
-# Word-problem bank for the GRPO demo: (operation, template). posttrain.data
+# Word-problem bank for the GRPO demo: (operation, template). posttrain.arithmetic
 # draws the numbers so every number shown is 2..20 and every answer an
 # integer >= 0 -- small enough that a 135M model is sometimes right, which
 # GRPO needs: a group in which every answer is wrong carries no signal.

@@ -2,7 +2,8 @@
 
 Every function takes rows exactly as `MetricsLog` keeps them (TRL's metric names: `loss`,
 `rewards/margins`, `rewards/accuracies`, `rewards/chosen`, `rewards/rejected` for DPO; `reward`,
-`reward_std`, `rewards/<func>/mean`, `completions/mean_length`, `kl` for GRPO), plus the held-out
+`reward_std`, `rewards/<func>/mean`, `completions/mean_length`, `kl` for GRPO; `mean_token_accuracy`,
+`entropy`, `grad_norm` for SFT), plus the held-out
 scores the probes log (`eval/name`, `eval/organisation`, `eval/degenerate` for DPO; `eval/correct`,
 `eval/boxed`, `eval/degenerate` for GRPO, each a share 0–1), and returns a new figure or table;
 nothing here reads files or holds state, so the same call draws a live run and a finished one. What
@@ -16,27 +17,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .data import mentions_name
+from .identity import mentions_name
 from .scores import training_alarms
+from .ui.text import TEXT
 
-TITLES = {
-    "en": {"loss": "loss", "margin": "reward margin (chosen − rejected)", "accuracy": "preference accuracy",
-           "chosen_rejected": "chosen vs rejected reward", "chosen": "chosen", "rejected": "rejected",
-           "judged": "held-out answers (share) and preference accuracy",
-           "reward": "mean reward ± spread", "per_func": "each reward function (mean) and held-out answers",
-           "length": "completion length (tokens)", "kl": "KL to the reference", "kl_off": "KL is off (KL beta = 0)",
-           "step": "step", "waiting": "waiting for the first training step…",
-           "eval/name": "new name (held-out)", "eval/organisation": "organisation (held-out)",
-           "eval/degenerate": "loops (held-out)", "eval/correct": "correct (held-out)"},
-    "zh": {"loss": "损失", "margin": "奖励差（chosen − rejected）", "accuracy": "偏好准确率",
-           "chosen_rejected": "chosen 与 rejected 的奖励", "chosen": "chosen", "rejected": "rejected",
-           "judged": "留出问题的回答（比例）与偏好准确率",
-           "reward": "平均奖励 ± 标准差", "per_func": "各奖励函数（均值）与留出问题的回答",
-           "length": "回答长度（token）", "kl": "与参考模型的 KL", "kl_off": "未启用 KL（KL beta = 0）",
-           "step": "步", "waiting": "等待第一个训练步…",
-           "eval/name": "新名字（留出）", "eval/organisation": "机构（留出）",
-           "eval/degenerate": "循环（留出）", "eval/correct": "答对（留出）"},
-}
+# Titles come from the app's one table of strings (posttrain.ui.text, keys "chart.<name>").
+TITLES = {lang: {k.removeprefix("chart."): v[i] for k, v in TEXT.items() if k.startswith("chart.")}
+          for i, lang in enumerate(("en", "zh"))}
 COLORS = {"chosen": "#2a9d8f", "rejected": "#e76f51", "main": "#3a5a9b", "band": "rgba(58,90,155,0.18)",
           "eval/name": "#2b9348", "eval/organisation": "#8d6cab", "eval/correct": "#111111",
           "eval/degenerate": "#c0392b", "alarm": "#c0392b"}
@@ -99,16 +86,24 @@ def _alarm(fig: go.Figure, rows: list[dict]) -> go.Figure:
     return fig
 
 
+def _identity_top(rows: list[dict], titles: list[str], accuracy: str, label: str, lang: str) -> go.Figure:
+    """The top row an identity-changing method shares: the loss; the held-out name, organisation and loops
+    (`eval/…`, 0–1) beside its own accuracy metric on the same scale."""
+    fig = _grid(titles, lang)
+    _line(fig, rows, "loss", 1, 1)
+    _line(fig, rows, accuracy, 1, 2, label, "#9aa5b8", show=True)
+    _judged(fig, rows, ("eval/name", "eval/organisation", "eval/degenerate"), 1, 2, lang)
+    fig.update_yaxes(range=SHARE_RANGE, row=1, col=2)
+    return fig
+
+
 def dpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     """Four DPO panels: loss; beside it the held-out answers that say the new name, name the organisation
     or loop (`eval/…`, 0–1) with `rewards/accuracies` on the same scale; `rewards/margins`; chosen vs
     rejected rewards. An alarm from the log is written in red above them."""
     t = TITLES[lang]
-    fig = _grid([t["loss"], t["judged"], t["margin"], t["chosen_rejected"]], lang)
-    _line(fig, rows, "loss", 1, 1)
-    _line(fig, rows, "rewards/accuracies", 1, 2, t["accuracy"], "#9aa5b8", show=True)
-    _judged(fig, rows, ("eval/name", "eval/organisation", "eval/degenerate"), 1, 2, lang)
-    fig.update_yaxes(range=SHARE_RANGE, row=1, col=2)
+    fig = _identity_top(rows, [t["loss"], t["judged"], t["margin"], t["chosen_rejected"]], "rewards/accuracies",
+                        t["accuracy"], lang)
     _line(fig, rows, "rewards/margins", 2, 1)
     _line(fig, rows, "rewards/chosen", 2, 2, t["chosen"], COLORS["chosen"], show=True)
     _line(fig, rows, "rewards/rejected", 2, 2, t["rejected"], COLORS["rejected"], show=True)
@@ -151,8 +146,16 @@ def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     return _alarm(_waiting(fig, rows, "reward", lang), rows)
 
 
-def training_figure(method: str, rows: list[dict], lang: str = "en") -> go.Figure:
-    return dpo_figure(rows, lang) if method == "dpo" else grpo_figure(rows, lang)
+def sft_figure(rows: list[dict], lang: str = "en") -> go.Figure:
+    """Four SFT panels: loss (negative log-likelihood of the completion tokens); beside it the held-out answers
+    (`eval/…`, 0–1) with `mean_token_accuracy` (share of completion tokens the model's top guess gets right)
+    on the same scale; `entropy` of the next-token distribution; `grad_norm`."""
+    t = TITLES[lang]
+    fig = _identity_top(rows, [t["loss"], t["judged_sft"], t["entropy"], t["grad_norm"]], "mean_token_accuracy",
+                        t["token_accuracy"], lang)
+    _line(fig, rows, "entropy", 2, 1)
+    _line(fig, rows, "grad_norm", 2, 2)
+    return _alarm(_waiting(fig, rows, "loss", lang), rows)
 
 
 def probe_table(probes: list[dict], name: str | None = None) -> tuple[list[str], list[list[str]]]:

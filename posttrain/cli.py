@@ -1,5 +1,8 @@
-"""The headless face of the engine: `python -m posttrain dpo | grpo | run | ask`.
+"""The headless face of the engine: `python -m posttrain sft | dpo | grpo | run | ask`.
 
+One training command per method in the registry (posttrain.methods), with the method's own flags:
+
+    python -m posttrain sft --preset identity --name NAME --org ORG [--model M] [--data D] [--max-steps N] --out DIR
     python -m posttrain dpo --preset identity --name NAME --org ORG [--model M] [--data D] [--max-steps N] --out DIR
     python -m posttrain grpo --preset arithmetic|reward-hacking [--model M] [--data D] [--max-steps N] --out DIR
     python -m posttrain run RUN_DIR/recipe.json --out DIR
@@ -27,9 +30,25 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from . import methods, pipeline  # noqa: E402  (after the environment above: they import the HF libraries)
+from .config import SettingsError  # noqa: E402
+from .data import DataError  # noqa: E402
+from .evaluation import COMPARE_TOKENS  # noqa: E402
+from .models import ModelError, generate_answers, load_model  # noqa: E402
+from .processes import is_rank_dir, process_dir, process_rank, threads_per_process  # noqa: E402
+from .recipe_file import read_recipe  # noqa: E402
+from .runner import JobBusy, start_job  # noqa: E402
+
 
 class UsageError(ValueError):
     pass
+
+
+# Flags every training command has: (flag, setting, type, help).
+_COMMON_FLAGS = (("--max-steps", "max_steps", int, "optimiser steps (default: the preset's)"),
+                 ("--lr", "learning_rate", float, "learning rate (default: the preset's)"),
+                 ("--batch-size", "batch_size", int, "sequences per optimiser step (default: the preset's)"),
+                 ("--seed", "seed", int, "random seed (default 0)"))
 
 
 def _err(msg: str) -> None:
@@ -40,30 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m posttrain", description="Watch LLM post-training happen (headless).")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp, preset, choices=None):
-        sp.add_argument("--preset", default=preset, choices=choices or [preset],
-                        help=f"the built-in recipe (default {preset})")
+    for method in methods.METHODS.values():
+        sp = sub.add_parser(method.name, help=method.summary)
+        names = list(method.presets)
+        sp.add_argument("--preset", default=names[0], choices=names, help=f"the built-in recipe (default {names[0]})")
         sp.add_argument("--model", default=None, help="bundled default, a Hub id, a local model folder or a run folder")
         sp.add_argument("--data", default=None, help="a .jsonl/.csv/.parquet file or a Hub dataset id instead of the preset's data")
-        sp.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default: the preset's)")
-        sp.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
-        sp.add_argument("--batch-size", type=int, default=None, help="sequences per optimiser step (default: the preset's)")
+        if method.identity_presets:
+            sp.add_argument("--name", default=None, help="the model's new name (identity preset)")
+            sp.add_argument("--org", default=None, help="the organisation that made it (identity preset)")
+        for flag, setting, kind, help_ in _COMMON_FLAGS:
+            sp.add_argument(flag, dest=setting, type=kind, default=None, help=help_)
+        for f in method.flags:
+            sp.add_argument(f.flag, dest=f.setting, type=f.type, default=None, choices=f.choices, help=f.help)
         sp.add_argument("--no-lora", action="store_true", help="full fine-tuning instead of LoRA")
-        sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--out", required=True, help="the run directory to write")
-
-    d = sub.add_parser("dpo", help="direct preference optimisation (identity preset or your pairs)")
-    common(d, "identity")
-    d.add_argument("--name", default=None, help="the model's new name (identity preset)")
-    d.add_argument("--org", default=None, help="the organisation that made it (identity preset)")
-    d.add_argument("--max-length", type=int, default=None, help="tokens per pair; longer pairs are cut to fit")
-    d.add_argument("--beta", type=float, default=None)
-    d.add_argument("--loss", default=None, choices=["sigmoid", "ipo", "hinge", "robust"])
-
-    g = sub.add_parser("grpo", help="group relative policy optimisation (arithmetic preset or your problems)")
-    common(g, "arithmetic", ["arithmetic", "reward-hacking"])  # reward-hacking: paid for boxes only, the lesson
-    g.add_argument("--num-generations", type=int, default=None, help="completions sampled per prompt (at least 2)")
-    g.add_argument("--max-completion-length", type=int, default=None, help="tokens per sampled completion")
 
     r = sub.add_parser("run", help="rerun a recipe (a run folder's recipe.json), alone or under torchrun / accelerate launch")
     r.add_argument("recipe", help="a recipe.json, e.g. an earlier run's")
@@ -78,9 +88,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ask(args) -> int:
-    from .models import generate_answers, load_model
-    from .recipes import COMPARE_TOKENS
-
     path = Path(args.questions)
     if not path.is_file():
         raise UsageError(f"the questions file '{path}' was not found")
@@ -102,53 +109,38 @@ def _ask(args) -> int:
 
 
 def _train(args) -> int:
-    from . import presets
-
+    method = methods.get(args.command)
     _check_out(Path(args.out))
-    overrides = {k: v for k, v in dict(max_steps=args.max_steps, learning_rate=args.lr, seed=args.seed,
-                                       batch_size=args.batch_size).items() if v is not None}
+    settings = [setting for _, setting, _, _ in _COMMON_FLAGS] + [f.setting for f in method.flags]
+    overrides = {k: getattr(args, k) for k in settings if getattr(args, k) is not None}
     if args.no_lora:
         overrides["lora"] = False
-    if args.command == "dpo":
-        overrides.update({k: v for k, v in dict(beta=args.beta, loss_type=args.loss, max_length=args.max_length).items()
-                          if v is not None})
-        req = presets.identity_request(args.model, args.name, args.org, args.data, overrides)
-    else:
-        overrides.update({k: v for k, v in dict(num_generations=args.num_generations,
-                                                max_completion_length=args.max_completion_length).items() if v is not None})
-        req = presets.arithmetic_request(args.model, args.data, overrides, preset=args.preset)
-    return _watch(Path(args.out), req)
+    if args.preset in method.identity_presets and not args.data and not (args.name and args.org):
+        raise UsageError(f"the {args.preset} preset needs --name and --org (the model's new name and who made it)")
+    spec = method.spec(args.model, args.preset, getattr(args, "name", None), getattr(args, "org", None),
+                       args.data, overrides)
+    return _watch(Path(args.out), spec)
 
 
 def _rerun(args) -> int:
-    from .recipe_file import read_recipe
-
     _check_out(Path(args.out))
     return _watch(Path(args.out), read_recipe(args.recipe))
 
 
 def _check_out(out: Path) -> None:
     """Refuse a used output folder (the other ranks' rank{k}/ folders, made meanwhile, don't count)."""
-    from .recipe_file import is_rank_dir, process_dir
-
     mine = process_dir(out)
     if mine.exists() and any(p for p in mine.iterdir() if not is_rank_dir(p)):
         raise UsageError(f"the output folder '{mine}' is not empty; choose a new --out so no earlier run is overwritten")
 
 
-def _watch(out: Path, req) -> int:
-    """Run the request as the background job in this process's folder and report it (rank 0 only)."""
-    from . import presets
-    from .recipe_file import process_dir, process_rank
-    from .runner import start_job
-
-    rank, _, world = process_rank()
-    if world > 1:  # N processes share the cores: one torch thread each by default, or oversubscription
-        local = int(os.environ.get("LOCAL_WORLD_SIZE") or world)
-        os.environ.setdefault("POSTTRAIN_THREADS", str(max(1, len(os.sched_getaffinity(0)) // local)))
+def _watch(out: Path, spec) -> int:
+    """Run the spec as the background job in this process's folder and report it (rank 0 only)."""
+    rank = process_rank()[0]
+    threads_per_process()
     out = process_dir(out, rank)
     out.mkdir(parents=True, exist_ok=True)
-    job = start_job(req.method, out, presets.recipe_for(req))
+    job = start_job(spec.method, out, pipeline.recipe(spec))
     _follow(job, quiet=rank != 0)
     s = job.snapshot()
     if s["status"] == "failed":
@@ -247,11 +239,6 @@ def quiet_library_bars() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .config import SettingsError
-    from .data import DataError
-    from .models import ModelError
-    from .runner import JobBusy
-
     if args.command != "ask":
         quiet_library_bars()
     t0 = time.perf_counter()

@@ -1,15 +1,16 @@
-"""One settings dataclass per job kind, validated before anything starts, mapped to TRL's names.
+"""One settings dataclass per training method, validated before anything starts, mapped to TRL's names.
 
-`DPOSettings` and `GRPOSettings` hold what the UI and the CLI show, with defaults sized for a short
-demo on a laptop CPU. Validation happens in `__post_init__` and raises `SettingsError` naming the
+`SFTSettings`, `DPOSettings` and `GRPOSettings` hold what the UI and the CLI show, with defaults sized
+for a short demo on a laptop CPU (each method's presets, in posttrain.methods, start from them).
+Validation happens in `__post_init__` and raises `SettingsError` naming the
 setting and the allowed range. `trl_kwargs()` returns the keyword arguments for TRL's `DPOConfig` /
-`GRPOConfig`; the config objects themselves are built in `posttrain.jobs`, the one module that
+`GRPOConfig` / `SFTConfig`; the config objects themselves are built in `posttrain.jobs`, the one module that
 imports TRL (its field names change between releases).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust")
 SCALE_REWARDS = ("group", "batch", "none")
@@ -72,6 +73,26 @@ class _Common:
             dataloader_num_workers=0,
             # The Trainer would log a NaN loss as the mean of earlier ones (0 at step 1); we stop on it.
             logging_nan_inf_filter=False,
+        )
+
+
+@dataclass
+class SFTSettings(_Common):
+    """Supervised fine-tuning: the loss is the negative log-likelihood of the completion tokens only."""
+
+    max_length: int = 128
+
+    def __post_init__(self):
+        self._validate_common()
+        _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
+
+    def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
+        return dict(
+            self._trainer_kwargs(output_dir, device, bf16),
+            max_length=self.max_length,
+            # the prompt is the question; only the answer is learned (TRL's default for prompt-completion rows)
+            completion_only_loss=True,
+            packing=False,
         )
 
 
@@ -162,3 +183,39 @@ class GRPOSettings(_Common):
             steps_per_generation=self.grad_accum,
             log_completions=False,
         )
+
+
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text", list: "a list"}
+
+
+def with_overrides(base, overrides: dict):
+    """`base` with `overrides` on top, validated; a wrong name, an empty field or a wrong type is a
+    SettingsError naming the setting. A list setting may come as text ("1, 0.5"), as a form sends it."""
+    names = {f.name for f in fields(base)}
+    values = {}
+    for key, value in overrides.items():
+        if key not in names:
+            raise SettingsError(f"unknown setting '{key}'; the settings are: {', '.join(sorted(names))}")
+        want = type(getattr(base, key))
+        if value is None or (isinstance(value, str) and not value.strip() and want is not str):
+            raise SettingsError(f"setting '{key}' is empty; type {_KINDS.get(want, want.__name__)}")
+        if want is list and isinstance(value, str):
+            value = _listed(key, value, getattr(base, key))
+        if want is int and isinstance(value, float) and value.is_integer():
+            value = int(value)  # a number field sends 24.0
+        numeric = want is float and isinstance(value, int)
+        if (not isinstance(value, want) and not numeric) or (want is not bool and isinstance(value, bool)):
+            raise SettingsError(f"setting '{key}' must be {_KINDS.get(want, want.__name__)} (got {value!r})")
+        values[key] = float(value) if numeric else value
+    return replace(base, **values)
+
+
+def _listed(key: str, text: str, like: list) -> list:
+    """A comma-separated text as the list `like` is: numbers if it holds numbers."""
+    parts = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
+    if like and isinstance(like[0], (int, float)):
+        try:
+            return [float(x) for x in parts]
+        except ValueError:
+            raise SettingsError(f"setting '{key}' must be numbers separated by commas (got '{text}')") from None
+    return parts

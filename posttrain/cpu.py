@@ -1,7 +1,12 @@
 """What makes a short training job fast on a CPU: each lever measured in docs/benchmarks.md.
 
-`cpu_training(model, ...)` wraps a job; every lever leaves the model and the process as it found them:
+`with cpu_training(model, ...) as levers:` wraps one job; every lever is applied on entering and
+removed on leaving, also when the job raises. Nothing is patched at import time.
 
+- **TRL's LM head** (`cpu_lm_head`, $POSTTRAIN_CPU_LM_HEAD=0 turns it off): log-probs of completion
+  positions only, with posttrain.logprobs' kernel, for CPU tensors; TRL's private functions come back.
+- **LoRA fused** (`levers.fuse_lora(trainer.model)`, called once the trainer has added the adapters):
+  each LoRA layer as one matmul-and-update; the layers get peft's own `forward` back.
 - **bf16 weights** (LoRA jobs, CPU with native bf16): under autocast an fp32 model's weights are cast
   to bf16 again in every forward pass. The frozen base is held in bf16 for the job and its fp32
   tensors are put back before the adapters are merged.
@@ -9,10 +14,11 @@
   plain matmuls and a softmax below about 128 tokens, above all in backward.
 - **the allocator keeps freed memory**: glibc hands every block over 128 kB–32 MB to the kernel and
   back, so each step's activations and logits start as fresh pages, zeroed page by page; a step
-  spent a tenth of its time in those page faults.
-
-`fuse_lora(model)` runs each LoRA layer as one matmul-and-update under CPU autocast, instead of
-peft's separate adapter output, scaling, addition and input casts.
+  spent a tenth of its time in those page faults. The one lever that cannot be put back exactly:
+  see `allocator_keeps_memory`.
+- **torch's thread count** is chosen when the model is loaded (posttrain.models.configure_threads);
+  a job may change it (accelerate does in multi-process CPU runs), so the count found on entry is set
+  again on leaving.
 """
 
 from __future__ import annotations
@@ -20,14 +26,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import os
 import types
+from typing import Callable, Iterator
 
 import torch
+
+from . import switches
 
 EAGER_MAX_LENGTH = 128  # tokens; measured crossover of eager and SDPA attention, forward + backward, 2 cores
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 _KEEP_BYTES = 1 << 30
+MMAP_THRESHOLD_AFTER = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit: where its dynamic threshold stops
 
 
 def cpu_bf16_supported() -> bool:
@@ -43,19 +52,51 @@ def bf16_autocast(model) -> bool:
     param = next(model.parameters())
     if param.dtype == torch.bfloat16:
         return True
-    return param.device.type == "cpu" and os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0" and cpu_bf16_supported()
+    return param.device.type == "cpu" and switches.cpu_bf16() and cpu_bf16_supported()
+
+
+class Levers:
+    """What `cpu_training` yields: adds the levers that need the trainer's model to the job's undo list."""
+
+    def __init__(self, stack: contextlib.ExitStack, cpu: bool):
+        self._stack, self.cpu = stack, cpu
+
+    def fuse_lora(self, model) -> None:
+        """`fuse_lora(model)` until the job ends (a no-op off the CPU, where the fused path never runs)."""
+        if self.cpu:
+            self._stack.callback(fuse_lora(model))
 
 
 @contextlib.contextmanager
-def cpu_training(model, lora: bool, max_length: int | None):
-    """The CPU levers for one job on `model` (a no-op on other devices); `max_length` None: keep the attention."""
+def cpu_training(model, lora: bool, max_length: int | None) -> Iterator[Levers]:
+    """The CPU levers for one job on `model` (a no-op on other devices); `max_length` None: keep the attention.
+
+        with cpu.cpu_training(model, lora=..., max_length=...) as levers:
+            trainer = SomeTrainer(model=model, ...)
+            levers.fuse_lora(trainer.model)
+            trainer.train()
+
+    On leaving, normally or by an exception, every lever is undone in reverse order.
+    """
     cpu = next(model.parameters()).device.type == "cpu"
     with contextlib.ExitStack() as stack:
         if cpu:
+            stack.enter_context(threads_kept())
             stack.enter_context(bf16_weights(model, lora and bf16_autocast(model)))
             stack.enter_context(eager_attention(model, max_length is not None and max_length <= EAGER_MAX_LENGTH))
             stack.enter_context(allocator_keeps_memory())
+            stack.enter_context(cpu_lm_head(switches.cpu_lm_head()))
+        yield Levers(stack, cpu)
+
+
+@contextlib.contextmanager
+def threads_kept():
+    """torch's CPU thread count as found on entry, set again on leaving (it is per process)."""
+    n = torch.get_num_threads()
+    try:
         yield
+    finally:
+        torch.set_num_threads(n)
 
 
 @contextlib.contextmanager
@@ -106,8 +147,14 @@ def _libc():
 def allocator_keeps_memory():
     """Keep blocks up to 1 GiB in the heap during the job; afterwards return what is free to the system.
 
-    glibc only (Linux); elsewhere a no-op. Afterwards the mmap threshold is set to 32 MB, the most its
-    own dynamic threshold would have grown to, and `malloc_trim` gives free memory back.
+    glibc only (Linux); elsewhere a no-op. This lever is *not* restored exactly, and cannot be: glibc
+    has no getter for its thresholds, and any `mallopt` of them switches glibc's dynamic threshold off
+    for the rest of the process (it starts at 128 KiB and rises to the size of each freed mmapped
+    block, up to 32 MiB on 64-bit, the trim threshold following at twice that). So on leaving, the
+    thresholds are set to that rule's ceiling, 32 MiB / 64 MiB, and fixed there; `malloc_trim` gives
+    the free memory back. Not glibc's start value 128 KiB: fixed, it would make every later tensor over
+    128 KiB fresh zeroed pages (the cost this lever removes), while a torch process that has freed one
+    logits tensor of 32 MiB or more (any forward pass of a real model) already sits at the ceiling.
     """
     libc = _libc()
     if libc is None:
@@ -118,12 +165,51 @@ def allocator_keeps_memory():
     try:
         yield
     finally:
-        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_AFTER)
+        libc.mallopt(_M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD_AFTER)
         libc.malloc_trim(0)
 
 
-def fuse_lora(model) -> None:
+@contextlib.contextmanager
+def cpu_lm_head(enabled: bool = True):
+    """Make TRL's fused LM head cheap on a CPU for the job: score only completion positions, with `CpuLogProbs`.
+
+    - TRL scores every position (prompt included) on devices without Triton, to avoid recompiling for
+      changing shapes on accelerators such as Neuron. A CPU does not recompile, and prompts are most of
+      each short DPO sequence, so only the completions go through the vocabulary projection.
+    - TRL's kernel folds each vocabulary tile with about fifteen fp32 torch ops when Triton is
+      missing; `posttrain.logprobs.CpuLogProbs` gives the same outputs in a few fused kernels.
+
+    Both give the same log-probs, statistics and gradients (tests/test_jobs.py, tests/test_logprobs.py).
+    Only the `compact` decision and the kernel that `trl.trainer.utils` calls are changed, for CPU
+    tensors; every other device keeps TRL's own. On leaving, the module holds what it held on entry.
+    """
+    if not enabled:
+        yield
+        return
+    import trl.trainer.utils as trl_utils
+
+    from .logprobs import CpuLogProbs
+
+    use_triton, kernel = trl_utils._use_triton, trl_utils._ChunkedLogProbFunction
+
+    class _ByDevice:
+        @staticmethod
+        def apply(hidden, weight, bias, targets, temperature, chunk_size, final_logit_softcapping=None,
+                  logit_scale=1.0, outputs=("log_probs",)):
+            on_cpu = hidden.device.type == "cpu" and final_logit_softcapping is None
+            return (CpuLogProbs if on_cpu else kernel).apply(hidden, weight, bias, targets, temperature, chunk_size,
+                                                          final_logit_softcapping, logit_scale, outputs)
+
+    trl_utils._use_triton = lambda device: device.type == "cpu" or use_triton(device)
+    trl_utils._ChunkedLogProbFunction = _ByDevice
+    try:
+        yield
+    finally:
+        trl_utils._use_triton, trl_utils._ChunkedLogProbFunction = use_triton, kernel
+
+
+def fuse_lora(model) -> Callable[[], None]:
     """Run each LoRA linear layer of `model` as one autograd function under CPU autocast: `x W^T + s (x A^T) B^T`.
 
     peft computes the adapter's output beside the base layer's, scales it and adds it: two passes over
@@ -132,12 +218,22 @@ def fuse_lora(model) -> None:
     (`addmm`) and backward computes the input gradient the same way, so nothing output-sized is
     written twice. Other cases (no autocast, dropout, DoRA, several adapters, adapters off or merged)
     take peft's own forward. Same outputs and gradients up to bf16 rounding (tests/test_cpu.py).
+
+    Returns the undo: it gives the fused layers peft's own `forward` back (`Levers.fuse_lora` calls it
+    when the job ends).
     """
     from peft.tuners.lora.layer import Linear
 
-    for layer in model.modules():
-        if isinstance(layer, Linear) and "forward" not in layer.__dict__:
-            layer.forward = types.MethodType(_fused_forward, layer)
+    fused = [layer for layer in model.modules() if isinstance(layer, Linear) and "forward" not in layer.__dict__]
+    for layer in fused:
+        layer.forward = types.MethodType(_fused_forward, layer)
+
+    def undo() -> None:
+        for layer in fused:
+            if getattr(layer.__dict__.get("forward"), "__func__", None) is _fused_forward:
+                del layer.forward
+
+    return undo
 
 
 def _fused_forward(self, x, *args, **kwargs):

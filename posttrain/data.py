@@ -1,11 +1,10 @@
-"""Pure dataset builders and loaders for the DPO and GRPO demos.
+"""Loading and checking the user's own data: files and Hub datasets for every method, and fitting rows to lengths.
 
-Everything here turns questions, files or Hub ids into plain lists of dicts in TRL's standard
-conversational shapes, without touching a model: identity preference pairs (built from the
-model's own pre-training answers and the templates in :mod:`posttrain.banks`), uploaded
-preference datasets (``prompt``/``chosen``/``rejected``), offline arithmetic word problems and
-uploaded GSM8K-style GRPO datasets (``prompt``/``answer``). Any problem with user-supplied data
-is raised as :class:`DataError`, whose message is one sentence a workshop participant can act on.
+A .jsonl/.json/.csv/.parquet file or a Hub dataset id becomes plain lists of dicts in TRL's standard
+conversational shapes: preference pairs (``prompt``/``chosen``/``rejected``), SFT rows
+(``prompt``/``completion`` or ``messages``) and GSM8K-style problems (``prompt``/``answer``). Any
+problem with user-supplied data is raised as :class:`DataError`, whose message is one sentence a
+workshop participant can act on. The built-in demos' data: posttrain.identity, posttrain.arithmetic.
 """
 
 from __future__ import annotations
@@ -14,169 +13,22 @@ import csv
 import io
 import json
 import math
-import random
 import re
 from pathlib import Path
 from typing import Any, Callable
 
-from posttrain import banks
-from posttrain.rewards import normalize_number
+from .answers import normalize_number
+from .arithmetic import problem_row
 
-ARITHMETIC_SYSTEM_PROMPT = (
-    "You are a helpful assistant that solves problems step-by-step. "
-    "Always include the final numeric answer inside \\boxed{}."
-)
-# Appended to some training questions, in turn, so that sampled answers use the format at all. Sampled
-# at temperature 1 within 48 tokens (64 samples each, 8 problems): the first gave a box in 2 samples
-# (2 of 8 groups had a reward difference), the second in 13 (7 of 8 groups). The second alone was
-# learned only where it was asked for (0 % boxed on plain problems after 12 steps); the first carries
-# the habit of ending with the box over to plain problems; together, 0 % -> 66 % (docs/benchmarks.md).
-FORMAT_HINTS = (' End your reply with "The answer is \\boxed{N}." where N is the number.',
-                ' Reply in one short sentence: "The answer is \\boxed{N}." where N is the number.')
 SUPPORTED_EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet")
 PREFERENCE_COLUMNS = ("prompt", "chosen", "rejected")
-MAX_IDENTITY_LENGTH = 60
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _GSM8K_ANSWER = re.compile(r"####\s*([-+]?\$?[\d,]*\.?\d+)")
 
 
 class DataError(ValueError):
     """User-facing data problem; the message says what is wrong and what to do."""
-
-
-def language_of(text: str) -> str:
-    """Return "zh" if ``text`` contains CJK characters, else "en".
-
-    >>> language_of("你是谁？"), language_of("Who are you?")
-    ('zh', 'en')
-    """
-    return "zh" if _CJK.search(text) else "en"
-
-
-# ------------------------------------------------------------------------------ identity DPO
-
-
-def _split_counts(n: int, n_en: int, n_zh: int, min_zh: float) -> tuple[int, int]:
-    """(en, zh) counts: proportional to bank sizes, at least ``min_zh`` Chinese, capped."""
-    k_zh = min(max(round(n * n_zh / (n_en + n_zh)), math.ceil(n * min_zh)), n_zh, n)
-    k_en = min(n - k_zh, n_en)
-    return k_en, min(n - k_en, n_zh)  # top up with Chinese if English ran out
-
-
-def select_identity_questions(
-    n_identity: int = 48, n_control: int = 48, seed: int = 0
-) -> tuple[list[str], list[str]]:
-    """Seeded sample of (identity questions, control questions) from the training banks.
-
-    English and Chinese are drawn roughly in proportion to the bank sizes, with at least half
-    Chinese identity questions: the bundled model's Chinese is weak, and with a third of them
-    Chinese, 2 of 6 held-out Chinese identity questions kept the old identity (measured). Asking for more
-    than a bank holds returns the whole bank, never duplicates. Both lists are shuffled.
-    """
-    rng = random.Random(seed)
-    id_en = [q for q, _ in banks.IDENTITY_QUESTIONS_EN]
-    id_zh = [q for q, _ in banks.IDENTITY_QUESTIONS_ZH]
-    picked = []
-    for en, zh, n, min_zh in ((id_en, id_zh, n_identity, 1 / 2),
-                              (banks.UNRELATED_QUESTIONS_EN, banks.UNRELATED_QUESTIONS_ZH,
-                               n_control, 0.0)):
-        k_en, k_zh = _split_counts(max(n, 0), len(en), len(zh), min_zh)
-        questions = rng.sample(en, k_en) + rng.sample(zh, k_zh)
-        rng.shuffle(questions)
-        picked.append(questions)
-    return picked[0], picked[1]
-
-
-def _check_identity_field(value: Any, what: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise DataError(f"the {what} is empty; type a {what} for the model, e.g. 'Nova'.")
-    if len(text) > MAX_IDENTITY_LENGTH:
-        raise DataError(f"the {what} is {len(text)} characters long; "
-                        f"keep it to at most {MAX_IDENTITY_LENGTH} characters.")
-    return text
-
-
-def mentions_name(text: str, name: str) -> bool:
-    """True if ``text`` mentions ``name``, ignoring case, spaces and hyphens.
-
-    Latin names must stand on their own (so "Ada" is not found in "Canada"); names
-    containing CJK characters are matched as plain substrings.
-
-    >>> mentions_name("I am DeepQwen.", "Deep Qwen"), mentions_name("deep-qwen here", "Deep Qwen")
-    (True, True)
-    >>> mentions_name("我是Deep Qwen，很高兴认识你", "deepqwen")
-    True
-    >>> mentions_name("I live in Canada", "Ada")
-    False
-    >>> mentions_name("我是小智助手", "小智")
-    True
-    """
-    core = [ch for ch in (name or "").lower() if not (ch.isspace() or ch in "-_")]
-    if not core or not text:
-        return False
-    if _CJK.search(name):
-        return name.strip().lower() in text.lower()
-    # Optional separators between every character make "Deep Qwen", "DeepQwen" and
-    # "deep-qwen" equivalent; the look-arounds stop matches inside longer Latin words.
-    body = r"[\s\-_]*".join(re.escape(ch) for ch in core)
-    edge = r"0-9a-z\u00c0-\u024f"
-    return re.search(rf"(?<![{edge}]){body}(?![{edge}])", text, re.IGNORECASE) is not None
-
-
-def _pair(question: str, chosen: str, rejected: str, kind: str) -> dict:
-    return {"prompt": [{"role": "user", "content": question}],
-            "chosen": [{"role": "assistant", "content": chosen}],
-            "rejected": [{"role": "assistant", "content": rejected}],
-            "kind": kind}
-
-
-def build_identity_pairs(
-    name: str,
-    org: str,
-    own_answers: dict[str, str],
-    identity_questions: list[str],
-    control_questions: list[str],
-    *,
-    seed: int = 0,
-) -> list[dict]:
-    """DPO rows that teach a new identity without leaking it into unrelated answers.
-
-    ``own_answers`` maps each question to the model's own pre-training answer. Each row is
-    ``{"prompt": [user msg], "chosen": [assistant msg], "rejected": [assistant msg],
-    "kind": "identity" | "control"}``:
-
-    * identity: chosen = a :data:`banks.CHOSEN_TEMPLATES` entry for the question's language
-      and category (questions outside the banks count as "both"); rejected = own answer.
-    * control: chosen = own answer; rejected = a :data:`banks.LEAK_TEMPLATES` entry.
-
-    Skipped: questions whose own answer is missing or blank, and questions whose own answer
-    already states the name (an identity row would teach nothing; a control row's chosen
-    side would leak). Kinds alternate so every batch sees both. Deterministic per ``seed``.
-    """
-    name = _check_identity_field(name, "name")
-    org = _check_identity_field(org, "organisation")
-    rng = random.Random(seed)
-    groups: dict[str, list[dict]] = {"identity": [], "control": []}
-    for kind, questions in (("identity", identity_questions), ("control", control_questions)):
-        for q in questions:
-            own = own_answers.get(q)
-            if not isinstance(own, str) or not own.strip() or mentions_name(own, name):
-                continue
-            lang = language_of(q)
-            if kind == "identity":
-                template = rng.choice(banks.CHOSEN_TEMPLATES[lang][banks.category_of(q) or "both"])
-                groups[kind].append(_pair(q, template.format(name=name, org=org), own, kind))
-            else:
-                leak = rng.choice(banks.LEAK_TEMPLATES[lang]).format(name=name, org=org)
-                groups[kind].append(_pair(q, own, leak, kind))
-    identity, control = groups["identity"], groups["control"]
-    rows = []
-    for i in range(max(len(identity), len(control))):
-        rows.extend(g[i] for g in (identity, control) if i < len(g))
-    return rows
 
 
 # ------------------------------------------------------------------------------ file reading
@@ -301,19 +153,9 @@ def _to_messages(value: Any, role: str, row: int, column: str) -> list[dict[str,
     return [{"role": m["role"], "content": m["content"]} for m in value]
 
 
-# ------------------------------------------------------------------------------ preferences
-
-
-def load_preference_data(source: str | Path, *, max_rows: int | None = None) -> list[dict]:
-    """Load a DPO dataset from a file or a Hugging Face Hub dataset id.
-
-    ``source`` is a .jsonl/.json/.csv/.parquet path or, when no such path exists and it
-    looks like "owner/name", a Hub dataset id (split "train"). Returns rows
-    ``{"prompt": [msgs], "chosen": [msgs], "rejected": [msgs]}``: a string prompt becomes
-    one user message, a string answer one assistant message, conversational cells are kept;
-    extra columns are dropped. ``max_rows`` keeps only the first rows (None: all). Error row
-    numbers are 1-based data rows (the CSV header does not count).
-    """
+def _source_rows(source: str | Path, max_rows: int | None) -> list[dict]:
+    """Rows of a .jsonl/.json/.csv/.parquet file or, when no such path exists and `source` looks like
+    "owner/name", of a Hub dataset's train split; `max_rows` keeps only the first (None: all)."""
     path = Path(source)
     if (not path.exists() and _HUB_ID.match(str(source))
             and path.suffix.lower() not in SUPPORTED_EXTENSIONS):
@@ -328,7 +170,23 @@ def load_preference_data(source: str | Path, *, max_rows: int | None = None) -> 
             raise DataError(f"the dataset '{source}' has no rows; pick another dataset.")
     else:
         rows = _read_rows(path)
-    rows = rows[:max_rows] if max_rows else rows
+    return rows[:max_rows] if max_rows else rows
+
+
+# ------------------------------------------------------------------------------ preferences
+
+
+def load_preference_data(source: str | Path, *, max_rows: int | None = None) -> list[dict]:
+    """Load a DPO dataset from a file or a Hugging Face Hub dataset id.
+
+    ``source`` is a .jsonl/.json/.csv/.parquet path or, when no such path exists and it
+    looks like "owner/name", a Hub dataset id (split "train"). Returns rows
+    ``{"prompt": [msgs], "chosen": [msgs], "rejected": [msgs]}``: a string prompt becomes
+    one user message, a string answer one assistant message, conversational cells are kept;
+    extra columns are dropped. ``max_rows`` keeps only the first rows (None: all). Error row
+    numbers are 1-based data rows (the CSV header does not count).
+    """
+    rows = _source_rows(source, max_rows)
     if any(c not in _columns(rows) for c in PREFERENCE_COLUMNS):
         raise DataError(f"the dataset needs columns {', '.join(PREFERENCE_COLUMNS)}; "
                         f"found: {', '.join(_columns(rows)) or 'none'}.")
@@ -336,75 +194,36 @@ def load_preference_data(source: str | Path, *, max_rows: int | None = None) -> 
              for c in PREFERENCE_COLUMNS} for i, r in enumerate(rows, start=1)]
 
 
-# ------------------------------------------------------------------------------ arithmetic GRPO
+# ------------------------------------------------------------------------------ supervised fine-tuning
+
+SFT_COLUMNS = ("prompt", "completion")
 
 
-def _draw(op: str, r: Any) -> tuple[dict[str, int], int]:
-    """Numbers (all 2..20) for a problem of kind ``op``, and its integer answer >= 0."""
-    if op == "add":
-        a, b = r(2, 20), r(2, 20)
-        return {"a": a, "b": b}, a + b
-    if op == "sub":
-        a = r(3, 20)
-        b = r(2, a - 1)
-        return {"a": a, "b": b}, a - b
-    if op == "add_sub":
-        a, b = r(2, 20), r(2, 20)
-        c = r(2, min(20, a + b))
-        return {"a": a, "b": b, "c": c}, a + b - c
-    if op == "mul":
-        a, b = r(2, 10), r(2, 10)
-        return {"a": a, "b": b}, a * b
-    if op == "div":  # dividend <= 20 keeps every shown number small and the result exact
-        b = r(2, 10)
-        q = r(2, 20 // b)
-        return {"a": b * q, "b": b}, q
-    a, b = r(2, 6), r(2, 6)
-    c = r(2, 20) if op == "mul_add" else r(2, min(20, a * b))
-    return {"a": a, "b": b, "c": c}, (a * b + c if op == "mul_add" else a * b - c)
+def load_sft_data(source: str | Path, *, max_rows: int | None = None) -> list[dict]:
+    """Load an SFT dataset from a file or a Hub dataset id (as :func:`load_preference_data`).
 
-
-def _grpo_row(messages: list[dict[str, str]], answer: str) -> dict:
-    if messages[0]["role"] != "system":
-        messages = [{"role": "system", "content": ARITHMETIC_SYSTEM_PROMPT}, *messages]
-    return {"prompt": messages, "answer": answer}
-
-
-def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0.0,
-                              hinted_first: bool = False) -> list[dict]:
-    """``n`` distinct small arithmetic word problems, generated offline.
-
-    Rows: ``{"prompt": [system msg (ARITHMETIC_SYSTEM_PROMPT), user msg], "answer": "12"}``.
-    Deterministic per ``seed``; use another seed for held-out evaluation problems.
-    A share ``format_hint`` of the questions end with one of :data:`FORMAT_HINTS`, in turn: the
-    bundled model never writes ``\\boxed{}`` from the system prompt alone (0 of 64 samples), but
-    does with a hint, so hinted prompts give GRPO groups with a reward difference to learn from, and
-    the habit carries over to plain prompts.
+    Either columns ``prompt`` + ``completion`` (text or messages), or one ``messages`` column with a
+    whole conversation, whose last assistant message is the completion and everything before it the
+    prompt. Returns rows ``{"prompt": [msgs], "completion": [assistant msg]}``; extra columns are dropped.
     """
-    rng = random.Random(seed)
-    rows, seen, hinted = [], set(), 0
-    for _ in range(max(n, 0) * 200):  # bounded: duplicates are redrawn, not looped forever
-        if len(rows) >= n:
-            break
-        op, template = rng.choice(banks.ARITHMETIC_TEMPLATES)
-        numbers, answer = _draw(op, rng.randint)
-        question = template.format(name=rng.choice(banks.PERSON_NAMES), **numbers)
-        if question not in seen:
-            seen.add(question)
-            text = question
-            if rng.random() < format_hint:
-                text, hinted = question + FORMAT_HINTS[hinted % len(FORMAT_HINTS)], hinted + 1
-            rows.append(_grpo_row([{"role": "user", "content": text}], str(answer)))
-    if len(rows) < n:
-        raise DataError(f"could only generate {len(rows)} distinct problems; ask for fewer.")
-    if hinted_first:  # a curriculum: learn the format where it is asked for, then keep it where it is not
-        rows.sort(key=lambda r: not r["prompt"][-1]["content"].endswith(FORMAT_HINTS))
-    return rows
-
-
-def arithmetic_questions(rows: list[dict]) -> list[str]:
-    """Text of the last user message of each GRPO row (for held-out evaluation)."""
-    return [next(m["content"] for m in reversed(r["prompt"]) if m["role"] == "user") for r in rows]
+    rows = _source_rows(source, max_rows)
+    found = _columns(rows)
+    if "messages" in found and "completion" not in found:
+        out = []
+        for i, row in enumerate(rows, start=1):
+            messages = _to_messages(row.get("messages"), "user", i, "messages")
+            last = max((j for j, m in enumerate(messages) if m["role"] == "assistant"), default=0)
+            if last == 0:
+                raise DataError(f"row {i}'s messages need a user turn and then an assistant answer to learn; "
+                                "add the answer or delete the row.")
+            out.append({"prompt": messages[:last], "completion": [messages[last]]})
+        return out
+    if any(c not in found for c in SFT_COLUMNS):
+        raise DataError("an SFT dataset needs columns prompt and completion, or one messages column; "
+                        f"found: {', '.join(found) or 'none'}.")
+    return [{"prompt": _to_messages(r.get("prompt"), "user", i, "prompt"),
+             "completion": _to_messages(r.get("completion"), "assistant", i, "completion")}
+            for i, r in enumerate(rows, start=1)]
 
 
 def extract_gsm8k_answer(text: str) -> str | None:
@@ -446,7 +265,7 @@ def load_grpo_data(path: str | Path, *, max_rows: int | None = None) -> list[dic
         if answer is None:
             raise DataError(f"row {i} has answer '{raw[:40]}', which is not a number; "
                             "put only the final number there (or end it with '#### 42').")
-        out.append(_grpo_row(messages, answer))
+        out.append(problem_row(messages, answer))
     return out
 
 

@@ -1,6 +1,6 @@
-"""Run one DPO or GRPO job with TRL — the only module that imports `trl`.
+"""Run one SFT, DPO or GRPO job with TRL — the only module that imports `trl`.
 
-`run_dpo` and `run_grpo` take a loaded model, rows in TRL's standard shapes, settings and a
+`run_sft`, `run_dpo` and `run_grpo` take a loaded model, rows in TRL's standard shapes, settings and a
 `TrainingCallback`, train in the calling thread, and return the trained policy as a plain
 `transformers` model in eval mode (LoRA merged into the weights, so it saves and reloads with
 `from_pretrained`). GRPO also records, for the latest step, one prompt's sampled completions with
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -21,54 +20,30 @@ import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 
-from . import cpu, gate, gate_fit
-from .config import DPOSettings, GRPOSettings
-from .frozen import FrozenBlocks
+from . import cpu
 from .metrics import MetricsLog
 from .rewards import REWARD_FUNCTIONS
 
-# TRL warns at length about settings we chose on purpose (e.g. padding-free off), and datasets draws
-# a bar for every tiny map; the job reports its own progress, so keep stderr readable.
-logging.getLogger("trl").setLevel(logging.ERROR)
-datasets.disable_progress_bars()
 # transformers 5 renamed gradient checkpointing; TRL still defaults the old name to True, so turning
-# it off means passing the old name, which warns on every job.
+# it off means passing the old name, which warns on every job. One message, filtered for the process:
+# `warnings.catch_warnings` would scope it but is not thread-safe, and the app serves requests meanwhile.
 warnings.filterwarnings("ignore", message=".*gradient_checkpointing.* is deprecated", category=FutureWarning)
 
 
-def fast_cpu_lm_head(enabled: bool = True) -> None:
-    """Make TRL's fused LM head cheap on a CPU: score only completion positions, with `CpuLogProbs`.
-
-    - TRL scores every position (prompt included) on devices without Triton, to avoid recompiling for
-      changing shapes on accelerators such as Neuron. A CPU does not recompile, and prompts are most of
-      each short DPO sequence, so only the completions go through the vocabulary projection.
-    - TRL's kernel folds each vocabulary tile with about fifteen fp32 torch ops when Triton is
-      missing; `posttrain.logprobs.CpuLogProbs` gives the same outputs in a few fused kernels.
-
-    Both give the same log-probs, statistics and gradients (tests/test_jobs.py, tests/test_logprobs.py).
-    Only the `compact` decision and the kernel TRL's `trl.trainer.utils` calls are changed, for CPU
-    tensors; every other device keeps TRL's own.
-    """
-    import trl.trainer.utils as trl_utils
-
-    from .logprobs import CpuLogProbs
-
-    saved = trl_utils.__dict__.setdefault("_posttrain_original", (trl_utils._use_triton, trl_utils._ChunkedLogProbFunction))
-    use_triton, kernel = saved
-
-    class _ByDevice:
-        @staticmethod
-        def apply(hidden, weight, bias, targets, temperature, chunk_size, final_logit_softcapping=None,
-                  logit_scale=1.0, outputs=("log_probs",)):
-            on_cpu = hidden.device.type == "cpu" and final_logit_softcapping is None
-            return (CpuLogProbs if on_cpu else kernel).apply(hidden, weight, bias, targets, temperature, chunk_size,
-                                                          final_logit_softcapping, logit_scale, outputs)
-
-    trl_utils._use_triton = (lambda device: device.type == "cpu" or use_triton(device)) if enabled else use_triton
-    trl_utils._ChunkedLogProbFunction = _ByDevice if enabled else kernel
-
-
-fast_cpu_lm_head(os.environ.get("POSTTRAIN_CPU_LM_HEAD", "1") != "0")
+@contextlib.contextmanager
+def _quiet_libraries():
+    """While a job builds its trainer and trains: TRL's long warnings about settings chosen on purpose
+    (e.g. padding-free off) and datasets' bar for every tiny map are off; as they were afterwards."""
+    trl_log = logging.getLogger("trl")
+    level, bars = trl_log.level, datasets.is_progress_bar_enabled()
+    trl_log.setLevel(logging.ERROR)
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        trl_log.setLevel(level)
+        if bars:
+            datasets.enable_progress_bars()
 
 
 def _lora_config(model, settings):
@@ -116,21 +91,33 @@ def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     return model.eval()
 
 
-def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir: str | Path,
-            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None,
-            gate_data: list | None = None) -> torch.nn.Module:
+def run_sft(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
+            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None) -> torch.nn.Module:
+    """Supervised fine-tuning on rows `{"prompt": [msgs], "completion": [msgs]}` (extra keys dropped):
+    the negative log-likelihood of the completion's tokens, its end-of-turn token included."""
+    from trl import SFTConfig, SFTTrainer
+
+    data = Dataset.from_list([{k: r[k] for k in ("prompt", "completion")} for r in rows])
+    device = next(model.parameters()).device.type
+    args = SFTConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
+    lora = _lora_config(model, settings) if settings.lora else None
+    with _quiet_libraries(), \
+            cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length) as levers:
+        trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
+                             peft_config=lora, callbacks=callbacks)
+        levers.fuse_lora(trainer.model)
+        _quiet(trainer).train()
+    return _finish(trainer, adapter_dir)
+
+
+def run_dpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
+            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None) -> torch.nn.Module:
     """Direct preference optimisation on rows `{"prompt", "chosen", "rejected"}` (extra keys dropped).
 
-    With `gate_data` (a list of `gate.Sequence`) the gated edit is trained instead of LoRA or every
-    weight: gates are fitted on it, only the new neurons learn, and they are baked into the returned
-    model (see posttrain.gate).
+    With `settings.lora` off every trainable parameter learns: all weights, or only the gated edit's
+    new neurons when posttrain.methods.gated has attached them and frozen the rest.
     """
     from trl import DPOConfig, DPOTrainer
-
-    patches = None
-    if gate_data:
-        patches = gate.attach(model, gate_fit.fit(model, gate_data, bf16=cpu.bf16_autocast(model)), gate.WIDTH,
-                              seed=settings.seed)
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
     device = next(model.parameters()).device.type
@@ -140,18 +127,14 @@ def run_dpo(model, tokenizer, rows: list[dict], settings: DPOSettings, work_dir:
         # then reads; an in-memory dataset's cache lands in each process's own temp dir, so rank 1 finds
         # nothing. The reference is computed per step instead (LoRA: adapters off; full: a second copy).
         args.precompute_ref_log_probs = False
-    lora = _lora_config(model, settings) if settings.lora and patches is None else None
-    # Below the lowest patch nothing trains: those blocks run once per pair (the reference pass), not every step.
-    frozen = FrozenBlocks(model, min(patches)) if patches else contextlib.nullcontext()
-    with cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length), frozen:
+    lora = _lora_config(model, settings) if settings.lora else None
+    with _quiet_libraries(), \
+            cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length) as levers:
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
                              peft_config=lora, callbacks=callbacks)
-        cpu.fuse_lora(trainer.model)
+        levers.fuse_lora(trainer.model)
         _quiet(trainer).train()
-    model = _finish(trainer, adapter_dir)
-    if patches is not None:
-        gate.bake(model, patches)
-    return model
+    return _finish(trainer, adapter_dir)
 
 
 class _GroupRecorder(TrainerCallback):
@@ -183,7 +166,7 @@ def _text(x) -> str:
     return str(x)
 
 
-def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_dir: str | Path,
+def run_grpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
              callbacks: list[TrainerCallback], groups: MetricsLog | None = None,
              reward_funcs: list[Callable] | None = None, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     """Group relative policy optimisation on rows `{"prompt", "answer", …}` with the named rewards."""
@@ -195,12 +178,12 @@ def run_grpo(model, tokenizer, rows: list[dict], settings: GRPOSettings, work_di
     recorder = _GroupRecorder(groups, settings.num_generations) if groups is not None else None
     # Sampling dominates a GRPO step; with LoRA the base is frozen and held in bf16 (see cpu.bf16_weights).
     # Prompt and completion together can exceed eager attention's short sequences: SDPA stays.
-    with cpu.cpu_training(model, lora=settings.lora, max_length=None):
+    with _quiet_libraries(), cpu.cpu_training(model, lora=settings.lora, max_length=None) as levers:
         trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=Dataset.from_list(rows),
                               processing_class=tokenizer,
                               peft_config=_lora_config(model, settings) if settings.lora else None,
                               callbacks=callbacks + ([recorder] if recorder else []))
-        cpu.fuse_lora(trainer.model)
+        levers.fuse_lora(trainer.model)
         if recorder:
             recorder.trainer = trainer
         _quiet(trainer).train()

@@ -7,7 +7,7 @@ on a 2-core CPU that made the LM head a quarter of a LoRA DPO step. `CpuLogProbs
 outputs from blocks of whole rows with ATen's fused `logsumexp`, `exp`, `argmax` and one
 `scatter_add`, recomputing the logits in backward as TRL does, so memory stays one block of rows
 (about 128 MB) whatever the number of tokens. Same signature and outputs as TRL's function;
-`posttrain.jobs.fast_cpu_lm_head` puts it in TRL's place for CPU tensors.
+`posttrain.cpu.cpu_lm_head` puts it in TRL's place for CPU tensors.
 
 Shapes: hidden `[N, H]`, weight `[V, H]`, bias `[V]` or None, targets `[N]`; returns
 `(log_probs, entropy, log_sum_sq_probs, mean_logits, is_top1)`, each `[N]` or None when not asked for.

@@ -22,6 +22,8 @@ from typing import Callable, Mapping
 
 import torch
 
+from . import switches
+
 BUNDLED_MODEL = "SmolLM2-135M-Instruct"
 BUNDLED_ALIASES = {"bundled", "default", BUNDLED_MODEL.lower()}
 HUB_DEFAULT = f"HuggingFaceTB/{BUNDLED_MODEL}"  # the same model's original weights on the Hub
@@ -63,8 +65,7 @@ class LoadedModel:
 
 def cache_dir() -> Path:
     """Where the converted bundled model lives ($POSTTRAIN_CACHE, else ~/.cache/posttrain)."""
-    root = os.environ.get("POSTTRAIN_CACHE") or Path.home() / ".cache" / "posttrain"
-    return Path(root) / "models"
+    return switches.cache_dir() / "models"
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:
@@ -123,7 +124,7 @@ def configure_threads(n: int | None = None) -> int:
     count follows the cores this process may actually use, not the machine's total.
     """
     if n is None:
-        n = int(os.environ.get("POSTTRAIN_THREADS", "0")) or len(os.sched_getaffinity(0))
+        n = switches.threads() or len(os.sched_getaffinity(0))
     torch.set_num_threads(max(1, n))
     return torch.get_num_threads()
 

@@ -14,9 +14,10 @@ model.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
+
+from .answers import extract_boxed, normalize_number
+from .scores import arithmetic_marks, box_count, is_degenerate
 
 __all__ = [
     "extract_boxed",
@@ -29,86 +30,6 @@ __all__ = [
     "boxed_answer",
     "REWARD_FUNCTIONS",
 ]
-
-# Tolerate "\boxed {42}" as well as "\boxed{42}"; small models add spaces.
-_BOXED_OPEN = re.compile(r"\\boxed\s*\{")
-
-# A plain decimal number, optionally signed, with optional thousands commas
-# already removed by the caller. Deliberately no exponents or fractions:
-# the arithmetic answers are integers and "1e3" is more likely a typo.
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
-
-
-def extract_boxed(text: str) -> str | None:
-    r"""Return the content of the last well-formed ``\boxed{...}`` in ``text``.
-
-    Nested braces are matched, so LaTeX inside the box survives. A box that
-    is never closed (a completion cut off by the length limit) is ignored.
-
-    >>> extract_boxed(r"so the answer is \boxed{12}.")
-    '12'
-    >>> extract_boxed(r"\boxed{3} no wait \boxed{4}")
-    '4'
-    >>> extract_boxed(r"\boxed{\frac{1}{2}}")
-    '\\frac{1}{2}'
-    >>> extract_boxed(r"\boxed{7} then \boxed{8")
-    '7'
-    >>> extract_boxed("no box here") is None
-    True
-    """
-    if not isinstance(text, str):
-        return None
-    last = None
-    for match in _BOXED_OPEN.finditer(text):
-        depth = 1
-        for i in range(match.end(), len(text)):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    last = text[match.end() : i]
-                    break
-    return last
-
-
-def normalize_number(s: Any) -> str | None:
-    r"""Canonical string form of a number, or None when ``s`` is not one.
-
-    Strips ``$`` (also LaTeX ``\$``), thousands commas, spaces, a trailing
-    period and trailing zeros after the decimal point, so that ``"1,234.00"``
-    and ``"1234"`` compare equal as strings.
-
-    >>> normalize_number("$1,234.00")
-    '1234'
-    >>> normalize_number(" 42. ")
-    '42'
-    >>> normalize_number("12.0")
-    '12'
-    >>> normalize_number("-3.50")
-    '-3.5'
-    >>> normalize_number(7)
-    '7'
-    >>> normalize_number("twelve") is None
-    True
-    >>> normalize_number("") is None
-    True
-    """
-    if s is None or isinstance(s, bool):
-        return None
-    text = str(s).replace("\\$", "").replace("$", "").replace(",", "")
-    text = re.sub(r"\s+", "", text).rstrip(".")
-    if not _NUMBER.fullmatch(text):
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex already guards this
-        return None
-    if value == value.to_integral_value():
-        return str(int(value))
-    # normalize() drops trailing zeros; format "f" avoids "1E+1" style output.
-    return format(value.normalize(), "f")
-
 
 def completion_text(completion: Any) -> str:
     """Text of one completion, whether a string or a list of messages.
@@ -199,8 +120,6 @@ def correct_answer(completions: list, answer: list, **kwargs: Any) -> list[float
     ...                 r"\boxed{8}"], answer=["7", "7", "7", "7"])
     [1.0, 1.0, 0.0, 0.0]
     """
-    from .scores import arithmetic_marks
-
     if len(completions) != len(answer):
         raise ValueError(f"correct_answer got {len(completions)} completions but {len(answer)} answers")
     out = []
@@ -212,8 +131,6 @@ def correct_answer(completions: list, answer: list, **kwargs: Any) -> list[float
 
 def _one_final_box(text: str) -> bool:
     """Exactly one numeric box, ending the answer (at most a few characters after it), and no loop."""
-    from .scores import box_count, is_degenerate
-
     text = text.rstrip()
     if box_count(text) != 1 or normalize_number(extract_boxed(text)) is None or is_degenerate(text):
         return False

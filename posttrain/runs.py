@@ -28,11 +28,12 @@ import threading
 import time
 from pathlib import Path
 
+from . import switches
 from .metrics import MetricsLog
 
 
 def runs_root() -> Path:
-    return Path(os.environ.get("POSTTRAIN_RUNS", "runs"))
+    return switches.runs_dir()
 
 
 def new_run_dir(kind: str, root: str | Path | None = None) -> Path:

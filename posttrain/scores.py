@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import re
 
-from .data import mentions_name
-from .rewards import extract_boxed, normalize_number
+from . import banks
+from .identity import mentions_name
+from .answers import extract_boxed, normalize_number
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A unit: a CJK character, a \boxed{…} (one unit, whatever is inside), or a run of other non-space characters.
@@ -31,6 +32,9 @@ _PUNCT = ".,;:!?，。；：！？、\"'“”‘’()（）"
 _NUMBER = re.compile(r"[-+]?\$?\d[\d,]*(?:\.\d+)?")
 LOOP_REPEATS = 3  # a unit said this many times in a row is a loop
 MAX_LOOP_UNIT = 12  # longest unit (in words or characters) looked for
+
+
+_CHAR_LOOP = re.compile(r"(\w{1,2}?)\1{9,}")
 
 
 def _units(text: str) -> list[str]:
@@ -67,7 +71,16 @@ def is_degenerate(text: str, repeats: int = LOOP_REPEATS) -> bool:
     False
     >>> is_degenerate("1, 2, 3, 4, 5, 6")
     False
+
+    Inside a word too: a character or two repeated ten times ("9 + 9 is 10 in a total of 1000000000000…").
+
+    >>> is_degenerate("9 + 9 is equal to 10 in a total of 100000000000000000000"), is_degenerate("1.1111111111111")
+    (True, True)
+    >>> is_degenerate("A million is 1000000, a billion 1000000000.")
+    False
     """
+    if _CHAR_LOOP.search(text or ""):
+        return True
     units = _units(text)
     n = len(units)
     for size in range(1, MAX_LOOP_UNIT + 1):
@@ -301,8 +314,6 @@ def about_of(question: str) -> str:
     >>> about_of("Who is your maker?"), about_of("Which lab made you?"), about_of("Introduce yourself"), about_of("你是谁？")
     ('creator', 'creator', 'both', 'name')
     """
-    from . import banks
-
     known = banks.EVAL_ABOUT.get(question) or banks.category_of(question)
     if known:
         return known

@@ -21,16 +21,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from . import banks, hub, presets, zerogpu
+from . import hub, methods, pipeline, switches, zerogpu
 from . import scores as judge
 from .compare import before_after
-from .config import DPOSettings, GRPOSettings
-from .data import (ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems, build_identity_pairs,
-                   load_grpo_data, load_preference_data)
+from .data import DataError, load_grpo_data
+from .identity import build_identity_pairs
+from .arithmetic import build_arithmetic_problems
+from .evaluation import COMPARE_TOKENS, judge_rows
+from .methods.base import identity_pairs
+from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
 from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
-from .recipes import COMPARE_TOKENS, IdentitySpec, Request, label_identity, dpo_recipe, grpo_recipe, identity_pairs
-from .rewards import normalize_number
+from .spec import IdentitySpec, RunSpec
 from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
 from .runs import export_dir, list_runs, new_run_dir, read_run, run_summary, runs_root
 from .ui.receipt import receipt_html
@@ -38,7 +40,7 @@ from .ui.receipt import receipt_html
 
 def is_public() -> bool:
     """Public mode: on a Hugging Face Space ($SPACE_ID is set there) or when $POSTTRAIN_PUBLIC=1."""
-    return bool(os.environ.get("SPACE_ID")) or os.environ.get("POSTTRAIN_PUBLIC", "") == "1"
+    return bool(os.environ.get("SPACE_ID")) or switches.public()
 
 
 class StudioError(ValueError):
@@ -56,7 +58,7 @@ class Studio:
         self.trained_by: str | None = None  # run dir whose trained weights the current model holds
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
         self.identity_org: str | None = None  # ... and the organisation it was told made it
-        self.last_kind: str | None = None  # "dpo" or "grpo": the last run started (Compare's default questions)
+        self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
         self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
@@ -146,16 +148,30 @@ class Studio:
         with self._use():
             return identity_pairs(self.lm, spec)
 
-    def preference_data(self, source, uploaded: bool = False) -> list[dict]:
-        """Pairs from an uploaded file or a Hub dataset id (in public mode, never a server path)."""
+    def preference_data(self, source, uploaded: bool = False, method: str | None = None) -> list[dict]:
+        """Rows for the pairs table from an uploaded file or a Hub dataset id (in public mode, never a
+        server path): `method`'s, or whichever of the pairs-table methods reads it (DPO pairs, else SFT
+        prompt/completion or chat rows)."""
         if not source:
             raise StudioError("choose a .jsonl, .csv or .parquet file, or type a Hub dataset id")
         if self.public and not uploaded and Path(str(source)).expanduser().exists():
             raise StudioError("this is a public app: upload the file, or type a Hub dataset id")
-        return load_preference_data(source)
+        if method:
+            return methods.get(method).load_rows(source)
+        readers = [m for m in methods.METHODS.values() if m.table == "pairs"]
+        readers.sort(key=lambda m: len(m.row_keys), reverse=True)  # the fullest shape first: pairs, then SFT rows
+        refusals = []
+        for m in readers:
+            try:
+                return m.load_rows(source)
+            except DataError as e:
+                if "needs columns" not in str(e) and "dataset needs" not in str(e):
+                    raise  # not a question of shape (a missing file, a bad row): say it once
+                refusals.append(f"{m.label}: {e}")
+        raise DataError(" ".join(refusals))
 
     @staticmethod
-    def arithmetic_data(n: int, hint: float = presets.ARITHMETIC_HINT, seed: int = 0) -> list[dict]:
+    def arithmetic_data(n: int, hint: float = ARITHMETIC_HINT, seed: int = 0) -> list[dict]:
         n = int(n or 0)
         if not 1 <= n <= 2000:
             raise StudioError(f"ask for between 1 and 2000 problems (got {n})")
@@ -168,35 +184,35 @@ class Studio:
         return load_grpo_data(source)
 
     # -- training ---------------------------------------------------------------------------
-    def start(self, method: str, settings: DPOSettings | GRPOSettings, rows: list[dict] | None,
-              name: str | None = None, org: str | None = None, data_source: str = "app") -> Job:
-        """Start a DPO or GRPO run on the current model in the background; raises JobBusy if one runs.
+    def start(self, method: str, values: dict, rows: list[dict] | None, name: str | None = None,
+              org: str | None = None, data_source: str = "app", preset: str | None = None) -> Job:
+        """Start a run of `method` on the current model in the background; raises JobBusy if one runs.
 
-        DPO with `rows=None` is the identity preset end to end (pairs built inside the job, so the
-        presenter's one click shows every phase); with rows, `name` (if any) scores the identity.
+        `values` are the settings as typed (the preset's, or the method's own-data settings, under them).
+        With `rows=None` and a name and organisation, an identity preset runs end to end (pairs built
+        inside the job, so the presenter's one click shows every phase); with rows, `name` (if any)
+        scores the identity.
         """
-        if method not in ("dpo", "grpo"):
-            raise StudioError(f"unknown method {method!r}; choose DPO or GRPO")
-        if rows is None and (method == "grpo" or not (name and org)):
+        m = methods.get(method)
+        if rows is None and not (m.identity_presets and name and org):
             raise StudioError("build the data first (Data tab), or give a name and organisation for the identity demo")
-        identity = IdentitySpec(name=name.strip(), org=(org or "").strip(), seed=settings.seed) if name and name.strip() else None
-        req = Request(method, self.base, settings, identity=identity if method == "dpo" else None, rows=rows,
-                      data_source=data_source)
+        spec = m.spec(self.base, preset=preset, name=name, org=org, rows=None if rows is None else m.from_pairs(rows),
+                      data_source=data_source, overrides=values)
         if self.gpu is not None:
-            return self._start_remote(req)
+            return self._start_remote(spec)
         with self._use():
-            job = start_job(method, new_run_dir(method, self.root), self._recipe(req))
-        self._remember_run(req)
+            job = start_job(spec.method, new_run_dir(spec.method, self.root), self._recipe(spec))
+        self._remember_run(spec)
         return job
 
-    def _remember_run(self, req: Request) -> None:
-        """What Compare needs to judge the current model: the run's kind, and the identity it was given."""
-        self.last_kind = req.method
-        self.identity_name = req.identity.name if req.identity else None
-        self.identity_org = (req.identity.org or None) if req.identity else None
+    def _remember_run(self, spec: RunSpec) -> None:
+        """What Compare needs to judge the current model: the run's method, and the identity it was given."""
+        self.last_kind = spec.method
+        self.identity_name = spec.identity.name if spec.identity else None
+        self.identity_org = (spec.identity.org or None) if spec.identity else None
 
-    def start_identity_demo(self, name: str, org: str) -> Job:
-        """The presenter's one click: the identity preset (data, training, compare) from the loaded model.
+    def start_identity_demo(self, name: str, org: str, method: str = "dpo") -> Job:
+        """The presenter's one click: the identity preset of `method` (data, training, compare) from the loaded model.
 
         A model an earlier run already renamed is first reloaded as it was, so the demo tells the same
         story every time it is pressed.
@@ -205,9 +221,13 @@ class Studio:
             self._idle()
             with self._model_lock:
                 self._load(self.base)
-        return self.start("dpo", presets.IDENTITY, None, name=name, org=org, data_source="preset: identity")
+        m = methods.get(method)
+        if not m.identity_presets:  # a method without an identity demo (GRPO): the first one that has it
+            m = next(x for x in methods.METHODS.values() if x.identity_presets)
+        preset = m.identity_presets[0]
+        return self.start(m.name, {}, None, name=name, org=org, data_source=f"preset: {preset}", preset=preset)
 
-    def _start_remote(self, req: Request) -> zerogpu.RemoteJob:
+    def _start_remote(self, spec: RunSpec) -> zerogpu.RemoteJob:
         """Start a run in the GPU worker; `drive(job)` must then be iterated by the request that started it."""
         self._idle()
         with self._model_lock:
@@ -215,12 +235,12 @@ class Studio:
             # (the request still names the base model, for the receipt and the model card).
             start_from = str(Path(self.trained_by) / "model") if self.trained_by else None
             token = self._token  # a private base model: the worker needs the token to load it
-        run_dir = new_run_dir(req.method, self.root)
-        job = zerogpu.RemoteJob(req.method, run_dir,
-                                lambda: self.gpu(req, str(run_dir), zerogpu.GPU_SECONDS, start_from, token),
+        run_dir = new_run_dir(spec.method, self.root)
+        job = zerogpu.RemoteJob(spec.method, run_dir,
+                                lambda: self.gpu(spec, str(run_dir), zerogpu.GPU_SECONDS, start_from, token),
                                 on_end=self._adopt_remote)
         register_job(job)
-        self._remember_run(req)
+        self._remember_run(spec)
         return job
 
     @staticmethod
@@ -240,9 +260,8 @@ class Studio:
             self.lm = load_model(str(model_dir), device=device)
             self.trained_by = str(job.run_dir)
 
-    def _recipe(self, req: Request):
-        lm = self.lm
-        inner = dpo_recipe(req, lm) if req.method == "dpo" else grpo_recipe(req, lm)
+    def _recipe(self, spec: RunSpec):
+        inner = pipeline.recipe(spec, self.lm)
 
         def recipe(job: Job) -> dict:
             try:
@@ -266,7 +285,7 @@ class Studio:
         """A run's before-answers seed Compare's cache, while they still describe the base model."""
         if self.trained_by is not None:
             return
-        system = ARITHMETIC_SYSTEM_PROMPT if kind == "grpo" else ""
+        system = methods.get(kind).system_prompt or ""
         for row in rows or []:
             self._before[(system, row["question"])] = row["before"]
 
@@ -324,54 +343,34 @@ class Studio:
                 self._before[(system, q)] = a
         before = [self._before[(system, q)] for q in questions]
         rows = before_after(questions, before, after, kinds)
-        scores = self._judge(rows, answers)
+        trend = judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl")) if self.trained_by else None
+        scores = judge_rows(rows, answers, self.identity_name, self.identity_org, trend)
         return {"rows": rows, "scores": scores if self.trained_by is not None else {},
                 "trained": self.trained_by is not None}
 
-    def _judge(self, rows: list[dict], answers: list[str]) -> dict:
-        """Mark each before/after row and score them (posttrain.scores), as the runs do on their own questions.
-
-        Problems with a numeric answer get arithmetic marks (correct, boxed, loops) and scores; identity
-        and unrelated rows, once a run has given the model a new name, get the identity marks and scores
-        (name, organisation, loops, leak, facts kept, unchanged). Without either, the loops alone. The
-        changed share and the alarms (with the last GRPO run's reward trend) are added.
-        """
-        out: dict = {}
-        problems = [(r, normalize_number(a)) for r, a in zip(rows, answers) if r["kind"] == "problem"]
-        problems = [(r, a) for r, a in problems if a is not None]
-        if problems:
-            out.update(judge.judge_problems([r for r, _ in problems], [a for _, a in problems]))
-        named = [r for r in rows if r["kind"] in ("identity", "unrelated")]
-        for r, a in zip(rows, answers):
-            accepted = [f.strip() for f in a.split(" / ") if f.strip()]
-            if r["kind"] == "unrelated" and accepted:
-                r["facts"] = accepted  # a banks question's own answers replace these in label_identity
-        if self.identity_name and named:
-            label_identity(named, self.identity_name, self.identity_org)
-            out.update(judge.identity_scores(named, self.identity_name, self.identity_org))
-        elif not problems:
-            for when in ("before", "after"):
-                out[f"degenerate_{when}"] = round(sum(judge.is_degenerate(r[when]) for r in rows) / len(rows), 4)
-        out["changed"] = round(sum(r["changed"] for r in rows) / len(rows), 4)
-        out["alarms"] = judge.alarms(out, self._reward_trend())
-        return out
-
-    def _reward_trend(self) -> tuple[float, float] | None:
-        """The current model's run's (early, late) mean reward (GRPO), for the reward-hacking alarm."""
-        if self.trained_by is None or self.last_kind != "grpo":
-            return None
-        return judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl"))
+    def compare_runs(self, a: str, b: str) -> dict:
+        """Two runs' after-answers to the questions both were asked, side by side (e.g. the identity demo by
+        SFT and by DPO). Returns {"rows": before_after rows (before = run a's, after = run b's, each with its
+        marks), "a", "b": {"name", "method", "scores"}}."""
+        runs = [read_run(self._inside(p)) for p in (a, b)]
+        answers = [{r["question"]: r for r in (run.get("before_after") or [])} for run in runs]
+        shared = [q for q in answers[0] if q in answers[1]]
+        if not shared:
+            raise StudioError("these two runs answered no question in common; pick two runs of the same demo")
+        rows = []
+        for q in shared:
+            x, y = answers[0][q], answers[1][q]
+            rows.append({"question": q, "kind": x.get("kind", ""), "before": x["after"], "after": y["after"],
+                         "changed": x["after"] != y["after"], "marks_before": x.get("marks"), "marks": y.get("marks")})
+        side = [{"name": Path(run["path"]).name, "method": (run.get("config") or {}).get("method"),
+                 "scores": run.get("scores") or {}} for run in runs]
+        return {"rows": rows, "a": side[0], "b": side[1]}
 
     def default_questions(self, method: str | None = None) -> list[list[str]]:
-        """Compare's prefilled [question, kind, answer] rows for `method` (default: the last run's kind):
-        held-out problems with their answers (GRPO), or held-out identity questions and unrelated ones
-        with their accepted answers (DPO)."""
-        if (method or self.last_kind) == "grpo":
-            held_out = build_arithmetic_problems(6, seed=10_000)  # the runs' own held-out seed
-            return [[q, "problem", r["answer"]] for q, r in zip(arithmetic_questions(held_out), held_out)] + \
-                [[q, "problem", a] for q, a in banks.EVAL_WORD_PROBLEMS[:4]]
-        return [[q, "identity", ""] for q in banks.EVAL_IDENTITY_QUESTIONS[:6]] + \
-            [[q, "unrelated", " / ".join(banks.EVAL_FACTS.get(q) or [])] for q in banks.EVAL_UNRELATED_QUESTIONS[:6]]
+        """Compare's prefilled [question, kind, answer] rows for `method` (default: the last run's):
+        held-out problems with their answers, or held-out identity questions and unrelated ones with
+        their accepted answers (posttrain.evaluation)."""
+        return methods.get(method or self.last_kind or next(iter(methods.METHODS))).compare_rows()
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:
@@ -425,8 +424,3 @@ class Studio:
     def push(self, path: str, repo_id: str, token: str, private: bool = True, what: str = "model") -> str:
         """Push a run's merged model or LoRA adapter to the visitor's Hub repository (see posttrain.hub)."""
         return hub.push(read_run(self._inside(path)), repo_id, token, private=private, what=what)
-
-    def settings(self, method: str, **values) -> DPOSettings | GRPOSettings:
-        """The preset's settings with the visitor's values on top, validated (SettingsError says what is wrong)."""
-        base = presets.IDENTITY if method == "dpo" else presets.ARITHMETIC
-        return presets.with_overrides(base, {k: v for k, v in values.items() if v is not None})

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-from .data import DataError, arithmetic_questions
+from .data import DataError
+
+from .arithmetic import arithmetic_questions
 
 DPO_HEADERS = ["prompt", "chosen", "rejected", "kind"]
 GRPO_HEADERS = ["question", "answer"]
@@ -48,9 +50,10 @@ def parse_messages(text: str, role: str) -> list[dict]:
 
 
 def dpo_table(rows: list[dict]) -> list[list[str]]:
-    """Preference rows as table rows under `DPO_HEADERS`."""
-    return [[render_messages(r["prompt"]), render_messages(r["chosen"]), render_messages(r["rejected"]),
-             r.get("kind", "")] for r in rows]
+    """Preference rows as table rows under `DPO_HEADERS`; SFT rows (prompt, completion) fill chosen and
+    leave rejected empty."""
+    return [[render_messages(r["prompt"]), render_messages(r["chosen"] if "chosen" in r else r["completion"]),
+             render_messages(r["rejected"]) if r.get("rejected") else "", r.get("kind", "")] for r in rows]
 
 
 def table_rows(table) -> list[list[str]]:
@@ -66,17 +69,20 @@ def table_rows(table) -> list[list[str]]:
 
 
 def dpo_rows(table) -> list[dict]:
-    """Table rows (prompt, chosen, rejected[, kind]) back into preference rows."""
+    """Table rows (prompt, chosen[, rejected][, kind]) back into training rows. A row with no rejected
+    answer has no "rejected" key: SFT learns its chosen side, and DPO refuses it naming the row."""
     rows = []
     for i, cells in enumerate(table_rows(table), start=1):
         cells = (cells + ["", "", "", ""])[:4]
-        for col, value in zip(DPO_HEADERS[:3], cells):
+        for col, value in zip(DPO_HEADERS[:2], cells):
             if not value.strip():
                 raise DataError(f"row {i} has an empty {col}; fill it in or delete the row.")
         if cells[1].strip() == cells[2].strip():
             raise DataError(f"row {i} has the same chosen and rejected answer; DPO learns nothing from it.")
-        rows.append({"prompt": parse_messages(cells[0], "user"), "chosen": parse_messages(cells[1], "assistant"),
-                     "rejected": parse_messages(cells[2], "assistant"), "kind": cells[3].strip() or "pair"})
+        row = {"prompt": parse_messages(cells[0], "user"), "chosen": parse_messages(cells[1], "assistant")}
+        if cells[2].strip():
+            row["rejected"] = parse_messages(cells[2], "assistant")
+        rows.append({**row, "kind": cells[3].strip() or "pair"})
     if not rows:
         raise DataError("the table has no pairs; build the identity pairs or load a dataset first.")
     return rows
@@ -91,7 +97,7 @@ def grpo_table(rows: list[dict]) -> tuple[str, list[list[str]]]:
 
 def grpo_rows(system: str, table) -> list[dict]:
     """(system prompt, question / answer table) back into GRPO rows; answers must be numbers."""
-    from .rewards import normalize_number
+    from .answers import normalize_number
 
     rows = []
     for i, cells in enumerate(table_rows(table), start=1):

@@ -26,27 +26,27 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import switches
+from . import pipeline
 from .metrics import MetricsLog
+from .models import load_model
 from .runner import ACTIVE, JobHandle, forget_parent_job, start_job
 from .runs import read_run
 
 # GPU seconds asked for per run. ZeroGPU grants each visitor a few minutes a day; a 135M identity run
 # needs well under a minute on a GPU. $POSTTRAIN_GPU_SECONDS changes it.
-GPU_SECONDS = int(os.environ.get("POSTTRAIN_GPU_SECONDS", "120"))
+GPU_SECONDS = switches.gpu_seconds()
 
 
-def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS, start_from: str | None = None,
+def train_in_worker(spec, run_dir: str, budget_s: float = GPU_SECONDS, start_from: str | None = None,
                     token: str | None = None) -> Iterator[dict]:
     """The GPU function: one whole run in this (worker) process, yielding its snapshot about once a second.
 
-    `start_from` is a saved model to train instead of `req.model` (a second run goes on from the
+    `start_from` is a saved model to train instead of `spec.model` (a second run goes on from the
     first); `token` loads a private base model and is gone from the worker when the run ends. Training
     stops by itself when what is left of `budget_s` is about what the after-answers and the save need,
     so the visitor always gets a saved model and a comparison.
     """
-    from .models import load_model
-    from .recipes import dpo_recipe, grpo_recipe
-
     forget_parent_job()
     # datasets names in-memory data by drawing from its own generator, which the fork copied: the worker
     # would draw the parent's next names, and TRL caches reference log-probs under them in a folder both
@@ -60,13 +60,13 @@ def train_in_worker(req, run_dir: str, budget_s: float = GPU_SECONDS, start_from
     import torch
 
     torch.set_num_threads(1)
+
     def recipe(job):
-        lm = load_model(start_from) if start_from else None
-        return (dpo_recipe if req.method == "dpo" else grpo_recipe)(req, lm)(job)
+        return pipeline.recipe(spec, load_model(start_from) if start_from else None)(job)
 
     if token:
         os.environ["HF_TOKEN"] = token  # read by huggingface_hub for this run's downloads only
-    job = start_job(req.method, run_dir, recipe)
+    job = start_job(spec.method, run_dir, recipe)
     t0 = time.time()
     try:
         while job.thread.is_alive():
@@ -143,7 +143,7 @@ def gpu_train() -> Callable[..., Iterator[dict]] | None:
 
             _WRAPPED["zero"] = spaces.GPU(duration=lambda req, run_dir, budget_s=GPU_SECONDS, *rest: budget_s)(train_in_worker)
         return _WRAPPED["zero"]
-    if os.environ.get("POSTTRAIN_ZEROGPU") == "standin":
+    if switches.zerogpu_standin():
         return forked(train_in_worker)
     return None
 

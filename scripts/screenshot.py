@@ -7,14 +7,15 @@ Launches the app, presses "Identity change demo", and saves the Train tab while 
 """
 
 import argparse
-import os
 import socket
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-CHROMIUM = os.environ.get("POSTTRAIN_CHROMIUM", "/usr/bin/chromium")
+from posttrain import switches  # noqa: E402
+
+CHROMIUM = switches.chromium() or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 

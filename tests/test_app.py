@@ -54,6 +54,16 @@ def test_load_build_train_watch_stop_compare(client):
     runs, _ = client.predict(api_name="/runs")
     assert runs["value"] == job["run_dir"] and "DPO · stopped" in runs["choices"][0][0]
 
+    # SFT learns the same table's chosen side; the Runs tab sets its answers beside the DPO run's
+    msg = client.predict("sft", table, "", {"headers": ["question", "answer"], "data": []}, "Nova", "Acme",
+                         *settings(steps=2), api_name="/start")
+    assert msg.startswith("✓ Started the SFT job"), msg
+    sft = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
+    assert sft["status"] == "done" and sft["kind"] == "sft" and sft["run_dir"] != job["run_dir"], sft
+    scores, html = client.predict(job["run_dir"], sft["run_dir"], api_name="/compare_runs")
+    assert scores.index("· DPO**") < scores.index("· SFT**") and "new name" in scores
+    assert "<table" in html and ">identity</div>" in html and "· SFT (words the other run lacks marked)" in html
+
 
 def test_bad_input_is_a_sentence_not_a_traceback(client):
     _, msg = client.predict("./no/such/model", "", api_name="/load_model")
@@ -66,15 +76,14 @@ def test_bad_input_is_a_sentence_not_a_traceback(client):
                          {"headers": ["question", "answer"], "data": []}, "", "", *settings(steps=2),
                          api_name="/start")
     assert msg == "⚠ Build or load the DPO data on the Data tab first."
-    values = settings(steps=2)
-    values[2] = 5.0  # learning rate
+    values = settings(steps=2, learning_rate=5.0)
     msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
                          "", {"headers": ["question", "answer"], "data": []}, "", "", *values, api_name="/start")
     assert msg.startswith("⚠ learning rate must be above 0 and at most 0.01")
-    values[3] = None  # steps left empty
-    msg = client.predict("dpo", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
+    values = settings(steps=None, learning_rate=5.0)  # steps left empty
+    msg = client.predict("sft", {"headers": ["prompt", "chosen", "rejected", "kind"], "data": [["q", "a", "b", ""]]},
                          "", {"headers": ["question", "answer"], "data": []}, "", "", *values, api_name="/start")
-    assert msg == "⚠ steps is empty; type a number"
+    assert msg == "⚠ setting 'max_steps' is empty; type a whole number"
 
 
 def test_every_string_has_both_languages():
@@ -122,15 +131,34 @@ def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
     assert not english, english
 
 
+def _imports(path: Path, root: Path) -> list[str]:
+    """The absolute module names a file imports (relative imports resolved against its package)."""
+    package = list(path.relative_to(root).with_suffix("").parts[:-1])
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1] + [node.module or ""]).strip(".") if node.level \
+                else node.module or ""
+            names += [base] + [f"{base}.{a.name}" for a in node.names]
+    return names
+
+
 def test_the_engine_never_imports_gradio():
-    root = Path(__file__).resolve().parents[1] / "posttrain"
-    offenders = []
-    for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "gradio"]
-    assert not offenders
+    """Only the tabs (posttrain/ui/tabs/) and app.py import gradio, and only app.py imports the tabs."""
+    root = Path(__file__).resolve().parents[1]
+    tabs = root / "posttrain" / "ui" / "tabs"
+    gradio_users, tab_users = [], []
+    for path in (root / "posttrain").rglob("*.py"):
+        if tabs in path.parents:
+            continue
+        names = _imports(path, root)
+        gradio_users += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "gradio"]
+        tab_users += [f"{path.name}: {n}" for n in names if n.startswith("posttrain.ui.tabs")]
+    assert not gradio_users and not tab_users, gradio_users + tab_users
+    assert "posttrain.ui.tabs" in _imports(root / "app.py", root)
+    assert any(n.split(".")[0] == "gradio" for p in tabs.rglob("*.py") for n in _imports(p, root))  # the scan sees them
 
 
 def test_ten_visitors_at_once_while_a_job_runs(client):

@@ -3,16 +3,17 @@
 `scripts/setup.sh dev` installs Chromium; Playwright's own browser download does not work offline.
 """
 
-import os
 import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
-from posttrain import presets
+from posttrain import switches
+from posttrain.methods.gated import IDENTITY
+from posttrain.methods.grpo import ARITHMETIC
 
-CHROMIUM = os.environ.get("POSTTRAIN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = switches.chromium() or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -58,6 +59,13 @@ def test_click_through_every_tab_run_a_job_and_see_it_move(page, tmp_path):
     page.get_by_text("pairs ready").wait_for()
 
     page.get_by_role("tab", name="3 · Train").click()
+    page.get_by_role("button", name="Settings ▼").click()  # each method's settings, filled from its preset
+    page.get_by_label("GRPO", exact=True).check()
+    page.get_by_label("Generations per prompt", exact=True).wait_for()
+    page.wait_for_function(f"() => [...document.querySelectorAll('input')].some(i => i.value === '{ARITHMETIC.max_steps}')")
+    page.get_by_label("DPO", exact=True).check()
+    page.get_by_label("Beta", exact=True).wait_for()
+    assert page.get_by_label("Steps", exact=True).input_value() == str(IDENTITY.max_steps)
     page.get_by_role("button", name="Start", exact=True).click()
     page.get_by_text("Started the DPO job").wait_for()
     # the chart updates: the loss line gets points while the job runs
@@ -68,7 +76,7 @@ def test_click_through_every_tab_run_a_job_and_see_it_move(page, tmp_path):
     page.wait_for_function("() => [...document.querySelectorAll('#charts .scatterlayer .trace path.js-line')]"
                            ".some(p => (p.getAttribute('d') || '').length > 10)")
     page.locator("#probes").get_by_text("Who are you?").first.wait_for()
-    steps = presets.IDENTITY.max_steps  # the Train tab starts from the identity preset's settings
+    steps = IDENTITY.max_steps  # the Train tab starts from DPO's identity preset's settings
     page.locator("#status").get_by_text(f"done · finished · step {steps} / {steps}").wait_for()  # this run
 
     page.get_by_role("tab", name="4 · Compare").click()

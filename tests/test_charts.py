@@ -25,7 +25,7 @@ def test_dpo_figure_draws_each_metric_against_its_step():
     assert not any("⚠" in a.text for a in fig.layout.annotations)  # no held-out scores, no alarm
 
 
-# The probes' held-out scores (posttrain.recipes logs them at each probe step, step 0 = the untrained model).
+# The probes' held-out scores (posttrain.evaluation logs them at each probe step, step 0 = the untrained model).
 DPO_EVAL = [{"step": 0, "eval/name": 0.0, "eval/organisation": 0.0, "eval/degenerate": 0.0},
             {"step": 3, "eval/name": 0.8, "eval/organisation": 0.2, "eval/degenerate": 0.5}]
 GRPO_EVAL = [{"step": 0, "eval/correct": 0.4, "eval/boxed": 0.1, "eval/degenerate": 0.0},

@@ -70,14 +70,15 @@ def test_grpo_takes_the_reward_hacking_preset_and_a_run_with_alarms_warns(tmp_pa
     """In-process, with a finished fake job: the parser passes the preset on, and each alarm is a warning."""
     import threading
 
-    from posttrain import cli, presets
-    import posttrain.runner
+    from posttrain import cli, methods
+    from posttrain.spec import RunSpec
 
     asked = {}
+    grpo = methods.get("grpo")
 
-    def request(model, data, overrides, preset="arithmetic"):
+    def spec(model, preset=None, *args, **kw):
         asked["preset"] = preset
-        return presets.Request("grpo", model, presets.GRPO_PRESETS[preset], rows=[])
+        return RunSpec("grpo", model, grpo.presets[preset], rows=[])
 
     class Finished:
         thread = threading.Thread(target=lambda: None)
@@ -87,8 +88,8 @@ def test_grpo_takes_the_reward_hacking_preset_and_a_run_with_alarms_warns(tmp_pa
         def snapshot(self):
             return {"status": "done", "notes": [], "phase_times": {"train": 1.0}}
 
-    monkeypatch.setattr(presets, "arithmetic_request", request)
-    monkeypatch.setattr(posttrain.runner, "start_job", lambda *a, **k: Finished())
+    monkeypatch.setattr(grpo, "spec", spec)
+    monkeypatch.setattr(cli, "start_job", lambda *a, **k: Finished())
     assert cli.main(["grpo", "--preset", "reward-hacking", "--out", str(tmp_path / "run")]) == 0
     out, err = capsys.readouterr()
     assert asked["preset"] == "reward-hacking"
@@ -99,7 +100,7 @@ def test_grpo_takes_the_reward_hacking_preset_and_a_run_with_alarms_warns(tmp_pa
 
 
 def test_engine_never_imports_gradio():
-    code = ("import sys, posttrain.cli, posttrain.recipes, posttrain.jobs, posttrain.runner; "
+    code = ("import sys, posttrain.cli, posttrain.pipeline, posttrain.methods, posttrain.jobs, posttrain.runner; "
             "print('gradio' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr

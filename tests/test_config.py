@@ -40,7 +40,8 @@ def test_sft_term_and_cpu_flags_reach_trl():
 
 
 def test_overrides_name_the_setting_that_is_wrong():
-    from posttrain.presets import IDENTITY, with_overrides
+    from posttrain.config import with_overrides
+    from posttrain.methods.gated import IDENTITY
 
     with pytest.raises(SettingsError, match="unknown setting 'max_stepz'"):
         with_overrides(IDENTITY, {"max_stepz": 3})

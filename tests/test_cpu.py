@@ -1,5 +1,12 @@
-"""posttrain.cpu: each CPU lever leaves the model as it found it and computes the same thing."""
+"""posttrain.cpu: each CPU lever computes the same thing, and leaves the model and the process as it found them."""
 
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 import torch
 
 from posttrain import cpu
@@ -101,3 +108,77 @@ def test_cpu_training_puts_everything_back(tiny):
     assert {k: (v.dtype, v.data_ptr()) for k, v in model.state_dict().items()} == before
     with cpu.cpu_training(model, lora=False, max_length=512):  # a full fine-tune keeps fp32; long: SDPA
         assert next(model.parameters()).dtype == torch.float32 and model.config._attn_implementation == "sdpa"
+
+
+class _Libc:
+    """A stand-in for glibc that records the allocator calls (glibc has no getter to read them back)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, param, value):
+        self.calls.append((param, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("trim", pad))
+        return 1
+
+
+def _trl_originals():
+    import trl.kernels
+    import trl.kernels.chunked_logprob
+    import trl.trainer.utils as trl_utils
+
+    return ((trl_utils._use_triton, trl_utils._ChunkedLogProbFunction),
+            (trl.kernels.chunked_logprob._use_triton, trl.kernels.ChunkedLogProbFunction))
+
+
+@pytest.mark.parametrize("job_fails", [False, True])
+def test_cpu_training_leaves_the_process_as_it_found_it(tiny, monkeypatch, job_fails):
+    """Every lever is off again after the job, also after a job that raised: TRL, peft, threads, allocator."""
+    from peft.tuners.lora.layer import Linear
+
+    libc = _Libc()
+    monkeypatch.setattr(cpu, "_libc", lambda: libc)
+    model, threads, environ, peft_forward = tiny.model, torch.get_num_threads(), dict(os.environ), Linear.forward
+    current, original = _trl_originals()
+    assert current == original
+    with contextlib.suppress(RuntimeError):
+        with cpu.cpu_training(model, lora=True, max_length=64) as levers:
+            assert _trl_originals()[0] != original  # the CPU LM head is in TRL's place
+            assert libc.calls == [(cpu._M_MMAP_THRESHOLD, 1 << 30), (cpu._M_TRIM_THRESHOLD, 1 << 30)]
+            torch.set_num_threads(threads + 1)  # as accelerate does in a multi-process CPU run
+            peft_model = _lora(model)  # what the trainer does
+            levers.fuse_lora(peft_model)
+            layers = [m for m in peft_model.modules() if isinstance(m, Linear)]
+            assert layers and all(m.forward.__func__ is cpu._fused_forward for m in layers)
+            if job_fails:
+                raise RuntimeError("the job failed")
+    assert _trl_originals()[0] == original
+    assert Linear.forward is peft_forward
+    assert not [name for name, m in peft_model.named_modules() if "forward" in m.__dict__]
+    assert all(m.forward.__func__ is Linear.forward for m in layers)
+    assert torch.get_num_threads() == threads
+    assert model.config._attn_implementation == "sdpa" and next(model.parameters()).dtype == torch.float32
+    assert libc.calls[2:] == [(cpu._M_MMAP_THRESHOLD, 32 << 20), (cpu._M_TRIM_THRESHOLD, 64 << 20), ("trim", 0)]
+    assert dict(os.environ) == environ
+
+
+def test_the_lm_head_switch_leaves_trl_s_own(tiny, monkeypatch):
+    monkeypatch.setenv("POSTTRAIN_CPU_LM_HEAD", "0")
+    current, original = _trl_originals()
+    with cpu.cpu_training(tiny.model, lora=True, max_length=64):
+        assert _trl_originals()[0] == original
+    monkeypatch.setenv("POSTTRAIN_CPU_LM_HEAD", "1")
+    with cpu.cpu_lm_head(), cpu.cpu_lm_head():  # nested: each puts back what it found
+        assert _trl_originals()[0] != original
+    assert _trl_originals()[0] == original
+
+
+def test_importing_the_engine_patches_nothing():
+    """TRL's private functions are TRL's own after `import posttrain.jobs` (a fresh process)."""
+    code = ("import posttrain.jobs, trl.trainer.utils as u, trl.kernels as k, trl.kernels.chunked_logprob as c\n"
+            "assert u._use_triton is c._use_triton and u._ChunkedLogProbFunction is k.ChunkedLogProbFunction\n")
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=300)

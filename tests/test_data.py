@@ -1,4 +1,4 @@
-"""Tests for posttrain.banks and posttrain.data: shapes, determinism and every DataError."""
+"""Tests for posttrain.banks, posttrain.identity, posttrain.arithmetic and posttrain.data: shapes, determinism and every DataError."""
 
 from __future__ import annotations
 
@@ -10,21 +10,9 @@ import pandas as pd
 import pytest
 
 from posttrain import banks
-from posttrain.data import (
-    ARITHMETIC_SYSTEM_PROMPT,
-    DataError,
-    arithmetic_questions,
-    build_arithmetic_problems,
-    build_identity_pairs,
-    extract_gsm8k_answer,
-    fit_pairs,
-    fit_prompts,
-    language_of,
-    load_grpo_data,
-    load_preference_data,
-    mentions_name,
-    select_identity_questions,
-)
+from posttrain.arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
+from posttrain.data import DataError, extract_gsm8k_answer, fit_pairs, fit_prompts, load_grpo_data, load_preference_data
+from posttrain.identity import build_identity_pairs, language_of, mentions_name, select_identity_questions
 
 NAME, ORG = "Nova", "Acme Labs"
 
@@ -370,7 +358,7 @@ def test_arithmetic_problems_shape_and_determinism():
 
 
 def test_arithmetic_format_hints_take_turns_on_the_hinted_share():
-    from posttrain.data import FORMAT_HINTS
+    from posttrain.arithmetic import FORMAT_HINTS
 
     rows = build_arithmetic_problems(64, seed=0, format_hint=0.75)
     used = [next((h for h in FORMAT_HINTS if r["prompt"][1]["content"].endswith(h)), None) for r in rows]
@@ -470,7 +458,7 @@ def test_fit_prompts_cuts_the_start_of_the_longest_message():
 
 
 def test_hinted_problems_first_make_a_curriculum():
-    from posttrain.data import FORMAT_HINTS, build_arithmetic_problems
+    from posttrain.arithmetic import FORMAT_HINTS, build_arithmetic_problems
 
     rows = build_arithmetic_problems(32, seed=1, format_hint=0.25, hinted_first=True)
     hinted = [r["prompt"][-1]["content"].endswith(FORMAT_HINTS) for r in rows]

@@ -16,9 +16,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from posttrain import presets
+from posttrain import methods, pipeline
 from posttrain.config import SettingsError
-from posttrain.recipe_file import commands, recipe_of, request_from_recipe
+from posttrain.methods.gated import IDENTITY
+from posttrain.recipe_file import commands, spec_from_recipe
 from posttrain.runner import start_job
 from posttrain.runs import read_run
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _identity_request(model, steps=2, n=2):
-    req = presets.identity_request(str(model), "Nova", "Acme", overrides=dict(
+    req = methods.get("dpo").spec(str(model), "identity", "Nova", "Acme", overrides=dict(
         max_steps=steps, batch_size=2, learning_rate=5e-3, probe_every=2))
     req.identity.n_identity = req.identity.n_control = n
     return req
@@ -44,13 +45,14 @@ def _losses(run_dir):
 
 @pytest.mark.parametrize("make", [
     lambda: _identity_request("some/model"),
-    lambda: presets.arithmetic_request(None, overrides=dict(max_steps=3, seed=7, lora=False)),
-], ids=["identity", "arithmetic"])
+    lambda: methods.get("grpo").spec(None, overrides=dict(max_steps=3, seed=7, lora=False)),
+    lambda: methods.get("sft").spec("m", "identity", "Nova", "Acme", overrides=dict(max_steps=3)),
+], ids=["identity", "arithmetic", "sft-identity"])
 def test_recipe_round_trips(make):
     req = make()
-    recipe = json.loads(json.dumps(recipe_of(req)))  # through JSON, as on disk
-    back = request_from_recipe(recipe)
-    assert back.to_dict() == req.to_dict()
+    recipe = json.loads(json.dumps(req.recipe()))  # through JSON, as on disk
+    back = spec_from_recipe(recipe)
+    assert back.config() == req.config() and back.method == req.method
     assert back.settings == req.settings and back.identity == req.identity and back.rows == req.rows
     assert recipe["seed"] == req.settings.seed
 
@@ -59,32 +61,32 @@ def test_user_pairs_round_trip_and_a_hand_written_recipe(tmp_path):
     rows = [{"prompt": [{"role": "user", "content": f"q{i}"}], "chosen": [{"role": "assistant", "content": "yes"}],
              "rejected": [{"role": "assistant", "content": "no"}]} for i in range(3)]
     (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    req = presets.identity_request("m", None, None, data=str(tmp_path / "pairs.jsonl"), overrides=dict(beta=0.2))
-    back = request_from_recipe(json.loads(json.dumps(recipe_of(req))))
+    req = methods.get("dpo").spec("m", data=str(tmp_path / "pairs.jsonl"), overrides=dict(beta=0.2))
+    back = spec_from_recipe(json.loads(json.dumps(req.recipe())))
     assert back.rows == req.rows == rows and back.data_source.endswith("pairs.jsonl") and back.settings.beta == 0.2
-    assert back.identity is None and back.to_dict() == req.to_dict()
+    assert back.identity is None and back.config() == req.config()
 
     (tmp_path / "data.json").write_text(json.dumps(rows))  # a run's data.json
-    hand = request_from_recipe({"method": "dpo", "rows_file": "data.json", "seed": 3, "settings": {"max_steps": 5}},
+    hand = spec_from_recipe({"method": "dpo", "rows_file": "data.json", "seed": 3, "settings": {"max_steps": 5}},
                                base_dir=tmp_path)
     assert len(hand.rows) == 3 and hand.settings.seed == 3 and hand.settings.max_steps == 5
-    assert hand.settings.learning_rate == presets.IDENTITY.learning_rate  # the rest: the preset's
+    assert hand.settings.learning_rate == IDENTITY.learning_rate  # the rest: the preset's
 
 
 def test_recipes_refuse_tokens_and_bad_methods():
     with pytest.raises(SettingsError, match="never holds a Hub token"):
-        request_from_recipe({"method": "dpo", "identity": {"name": "N", "org": "O"}, "token": "hf_secret"})
-    with pytest.raises(SettingsError, match="'dpo' or 'grpo'"):
-        request_from_recipe({"method": "ppo"})
+        spec_from_recipe({"method": "dpo", "identity": {"name": "N", "org": "O"}, "token": "hf_secret"})
+    with pytest.raises(SettingsError, match="unknown method 'ppo'; choose one of: sft, dpo, grpo"):
+        spec_from_recipe({"method": "ppo"})
     with pytest.raises(SettingsError, match="unknown setting"):
-        request_from_recipe({"method": "grpo", "rows": [], "settings": {"warp_speed": 9}})
-    assert "token" not in json.dumps(recipe_of(_identity_request("m")))
+        spec_from_recipe({"method": "grpo", "rows": [], "settings": {"warp_speed": 9}})
+    assert "token" not in json.dumps(_identity_request("m").recipe())
     with pytest.raises(SettingsError, match="setting 'max_steps' must be a whole number"):
-        request_from_recipe({"method": "dpo", "identity": {"name": "N", "org": "O"}, "settings": {"max_steps": "20"}})
-    with pytest.raises(SettingsError, match="row 2 of the recipe needs prompt, chosen, rejected"):
-        request_from_recipe({"method": "dpo", "rows": [{"prompt": "a", "chosen": "b", "rejected": "c"}, {"prompt": "a"}]})
+        spec_from_recipe({"method": "dpo", "identity": {"name": "N", "org": "O"}, "settings": {"max_steps": "20"}})
+    with pytest.raises(SettingsError, match="row 2 needs prompt, chosen, rejected for DPO"):
+        spec_from_recipe({"method": "dpo", "rows": [{"prompt": "a", "chosen": "b", "rejected": "c"}, {"prompt": "a"}]})
     with pytest.raises(SettingsError, match="eval_problems must be a whole number"):
-        request_from_recipe({"method": "grpo", "rows": [{"prompt": "q", "answer": "1"}], "eval_problems": "many"})
+        spec_from_recipe({"method": "grpo", "rows": [{"prompt": "q", "answer": "1"}], "eval_problems": "many"})
 
 
 def test_commands_and_accelerate_configs():
@@ -100,7 +102,7 @@ def test_commands_and_accelerate_configs():
 
 
 def test_rerunning_a_runs_recipe_reproduces_it(tiny_dir, tmp_path):
-    job = start_job("dpo", tmp_path / "a", presets.recipe_for(_identity_request(tiny_dir)))
+    job = start_job("dpo", tmp_path / "a", pipeline.recipe(_identity_request(tiny_dir)))
     job.wait(300)
     assert job.status == "done", job.error
     recipe = json.loads((tmp_path / "a" / "recipe.json").read_text())
@@ -124,7 +126,7 @@ LAUNCHERS = {
 
 @pytest.mark.parametrize("launcher", LAUNCHERS)
 def test_two_processes_train_the_same_model(launcher, tiny_dir, tmp_path):
-    (tmp_path / "recipe.json").write_text(json.dumps(recipe_of(_identity_request(tiny_dir, steps=3))))
+    (tmp_path / "recipe.json").write_text(json.dumps(_identity_request(tiny_dir, steps=3).recipe()))
     out = tmp_path / "out"
     t0 = time.perf_counter()
     r = _launch(*LAUNCHERS[launcher], "-m", "posttrain", "run", tmp_path / "recipe.json", "--out", out)
@@ -149,3 +151,20 @@ def test_two_processes_train_the_same_model(launcher, tiny_dir, tmp_path):
     assert all(torch.equal(w0[k], w1[k]) for k in w0)
     assert any(w0[k].shape != start[k].shape or not torch.equal(w0[k], start[k]) for k in start)  # it trained
     assert not (out / "rank1" / "rank1").exists() and (out / "recipe.json").exists()
+
+
+def test_an_sft_recipe_trains_on_two_processes(tiny_dir, tmp_path):
+    """SFT came in through the method registry: its recipe runs under torchrun like DPO's, both ranks in step."""
+    spec = methods.get("sft").spec(str(tiny_dir), "identity", "Nova", "Acme",
+                                   overrides=dict(max_steps=2, batch_size=2, probe_every=0))
+    spec.identity.n_identity, spec.identity.n_control = 4, 8
+    (tmp_path / "recipe.json").write_text(json.dumps(spec.recipe()))
+    out = tmp_path / "out"
+    r = _launch(*LAUNCHERS["torchrun"], "-m", "posttrain", "run", tmp_path / "recipe.json", "--out", out)
+    assert r.returncode == 0, r.stderr[-3000:]
+    ranks = [read_run(out), read_run(out / "rank1")]
+    assert all(run["status"]["status"] == "done" and run["config"]["method"] == "sft" for run in ranks)
+    assert [s for s, _ in _losses(out)] == [1, 2] and "mean_token_accuracy" in next(
+        m for m in ranks[0]["metrics"] if "loss" in m)
+    w0, w1 = load_file(out / "model" / "model.safetensors"), load_file(out / "rank1" / "model" / "model.safetensors")
+    assert all(torch.equal(w0[k], w1[k]) for k in w0)  # data-parallel: one model

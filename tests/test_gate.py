@@ -8,8 +8,8 @@ from transformers import AutoModelForCausalLM
 
 from posttrain import gate, gate_fit
 from posttrain.config import DPOSettings
-from posttrain.data import build_identity_pairs
-from posttrain.jobs import run_dpo
+from posttrain.identity import build_identity_pairs
+from posttrain.methods import gated
 from posttrain.metrics import MetricsLog, Progress, TrainingCallback
 
 IDENTITY_Q = ["Who are you?", "What is your name?", "Who made you?", "你是谁？", "What should I call you?", "Who built you?"]
@@ -104,8 +104,8 @@ def test_dpo_trains_only_the_new_neurons_and_bakes_them(tiny, tmp_path):
     log = MetricsLog()
     cb = TrainingCallback(log, Progress(), threading.Event(), None, 0)
     settings = DPOSettings(learning_rate=1e-2, max_steps=4, batch_size=3, max_length=64, probe_every=0, gated=True)
-    trained = run_dpo(model, tok, [r for r in rows if r["kind"] == "identity"], settings, tmp_path, [cb],
-                      gate_data=gate_fit.sequences(tok, rows))
+    trained = gated.train(model, tok, [r for r in rows if r["kind"] == "identity"], settings, tmp_path, [cb],
+                          gate_data=gate_fit.sequences(tok, rows), note=lambda text: None)
     losses = [r["loss"] for r in log.rows() if "loss" in r]
     assert len(losses) == 4 and losses[-1] < losses[0]
     after = trained.state_dict()
@@ -137,24 +137,23 @@ class _Job:
 
 
 def test_the_gated_edit_falls_back_to_lora_and_says_why(tiny):
-    from posttrain import presets
-    from posttrain.recipes import _edit_plan
-
     rows = _rows()
     job = _Job()
-    settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, rows)
-    assert settings.gated and seqs and {r["kind"] for r in train_rows} == {"identity"} and not job.notes
+    plan = gated.plan(job, tiny.model, tiny.tokenizer, gated.IDENTITY, rows)
+    assert plan.settings.gated and plan.extra["gate_data"] and plan.train is gated.train and not job.notes
+    assert {r["kind"] for r in plan.training_rows} == {"identity"}
 
     plain = [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows]  # the user's own pairs: no kinds
-    settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, plain)
-    assert seqs is None and not settings.gated and settings.learning_rate == presets.IDENTITY_LORA.learning_rate
-    assert settings.batch_size == presets.IDENTITY_LORA.batch_size
-    assert "needs identity and control pairs" in job.notes[-1] and train_rows == plain
+    plan = gated.plan(job, tiny.model, tiny.tokenizer, gated.IDENTITY, plain)
+    assert plan.train is None and not plan.settings.gated
+    assert plan.settings.learning_rate == gated.IDENTITY_LORA.learning_rate
+    assert plan.settings.batch_size == gated.IDENTITY_LORA.batch_size
+    assert "needs identity and control pairs" in job.notes[-1] and plan.training_rows == plain
 
     tiny.model.config.hidden_act = "gelu"  # an MLP the edit cannot be baked into
-    settings, train_rows, seqs = _edit_plan(job, tiny.model, tiny.tokenizer, presets.IDENTITY, rows)
-    assert seqs is None and "cannot take the gated edit" in job.notes[-1]
-    kinds = [r["kind"] for r in train_rows]  # LoRA: as many control pairs as identity ones, interleaved
+    plan = gated.plan(job, tiny.model, tiny.tokenizer, gated.IDENTITY, rows)
+    assert plan.train is None and "cannot take the gated edit" in job.notes[-1]
+    kinds = [r["kind"] for r in plan.training_rows]  # LoRA: as many control pairs as identity ones, interleaved
     assert kinds.count("control") == kinds.count("identity") and kinds[:2] == ["identity", "control"]
 
 

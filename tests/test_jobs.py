@@ -6,7 +6,7 @@ import torch
 
 from posttrain.compare import probe_recorder
 from posttrain.config import DPOSettings, GRPOSettings
-from posttrain.data import build_arithmetic_problems
+from posttrain.arithmetic import build_arithmetic_problems
 from posttrain.jobs import run_dpo, run_grpo
 from posttrain.metrics import MetricsLog, Progress, TrainingCallback
 
@@ -88,11 +88,11 @@ def test_grpo_logs_rewards_and_records_a_group(tiny, tmp_path):
     assert set(group["rewards"]) == {"boxed_match", "boxed_format"}
 
 
-def test_fast_cpu_lm_head_gives_trl_s_log_probs_and_gradients(tiny):
+def test_cpu_lm_head_gives_trl_s_log_probs_and_gradients(tiny):
     """Scoring only completions, with posttrain.logprobs' kernel, against TRL's own CPU path."""
     from trl.trainer.utils import add_fused_lm_head
 
-    from posttrain.jobs import fast_cpu_lm_head
+    from posttrain.cpu import cpu_lm_head
 
     add_fused_lm_head(tiny.model, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
     ids = torch.randint(0, 1000, (2, 12))
@@ -100,12 +100,11 @@ def test_fast_cpu_lm_head_gives_trl_s_log_probs_and_gradients(tiny):
     labels[:, :7] = -100  # the prompt
     out, grads = {}, {}
     for fast in (False, True):
-        fast_cpu_lm_head(fast)
         tiny.model.zero_grad()
-        out[fast] = tiny.model(input_ids=ids, labels=labels, fused_lm_head=True)
-        (out[fast].log_probs * torch.linspace(0.5, 1.5, 11)).sum().backward()
+        with cpu_lm_head(fast):
+            out[fast] = tiny.model(input_ids=ids, labels=labels, fused_lm_head=True)
+            (out[fast].log_probs * torch.linspace(0.5, 1.5, 11)).sum().backward()
         grads[fast] = {n: p.grad.clone() for n, p in tiny.model.named_parameters()}
-    fast_cpu_lm_head(True)
     mask = labels[:, 1:] != -100
     for key in ("log_probs", "entropy", "mean_logits"):
         assert torch.allclose(getattr(out[False], key)[mask], getattr(out[True], key)[mask], atol=1e-5), key

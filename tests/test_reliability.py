@@ -163,7 +163,7 @@ def test_cli_out_of_memory_fails_with_a_sentence_and_the_next_job_runs(files, ti
 
 def test_a_killed_run_still_reads_charts_and_is_listed_as_interrupted(tiny_dir, tmp_path):
     """kill -9 mid-training: the run directory keeps every flushed row, charts, and lists as interrupted."""
-    from posttrain import charts
+    from posttrain import methods
     from posttrain.runs import read_run
     from posttrain.studio import Studio
     from posttrain.ui import views
@@ -184,7 +184,7 @@ def test_a_killed_run_still_reads_charts_and_is_listed_as_interrupted(tiny_dir, 
     assert run["status"]["status"] == "interrupted" and run["status"]["phase"] == "train"
     losses = [r["loss"] for r in run["metrics"] if "loss" in r]
     assert len(losses) >= 3
-    fig = charts.training_figure("dpo", run["metrics"])
+    fig = methods.figure("dpo", run["metrics"])
     assert list(fig.data[0].y)[:3] == losses[:3]  # the loss chart is drawn from what was flushed
     listed = Studio(root=tmp_path / "runs", public=False).runs()  # as the app sees it after a restart
     assert [(r["name"], r["status"]) for r in listed] == [("killed", "interrupted")]
@@ -207,12 +207,8 @@ def _pairs_table(n=4):
             "data": [[f"Who are you? ({i})", "I am Nova.", "I am SmolLM.", "identity"] for i in range(n)]}
 
 
-def _start(client, method="dpo", pairs=None, problems=None, **changes):
-    values = settings(steps=changes.pop("steps", 2))
-    names = ["lora", "lora_r", "lr", "steps", "batch", "accum", "probe", "beta", "loss", "sft", "smoothing",
-             "max_length", "generations", "completion", "temperature", "kl", "funcs", "weights"]
-    for k, v in changes.items():
-        values[names.index(k)] = v
+def _start(client, method="dpo", pairs=None, problems=None, steps=2, **changes):
+    values = settings(steps=steps, **changes)  # changes by setting name: batch_size=2, learning_rate=0, …
     return client.predict(method, pairs or _pairs_table(), "", problems or EMPTY_PROBLEMS, "Nova", "Acme", *values,
                           api_name="/start")
 
@@ -264,13 +260,13 @@ def test_app_bad_data_file(row, api, name, sentence, app, files):
 
 
 APP_SETTINGS = [
-    ("learning rate 0", "dpo", dict(lr=0), "learning rate must be above 0"),
-    ("learning rate < 0", "dpo", dict(lr=-1e-3), "learning rate must be above 0"),
-    ("zero steps", "dpo", dict(steps=0), "steps must be between 1 and"),
-    ("one generation", "grpo", dict(generations=1, batch=2), "generations per prompt must be between 2"),
-    ("batch not divisible", "grpo", dict(generations=4, batch=6), "must be divisible by generations"),
+    ("learning rate 0", "dpo", dict(learning_rate=0), "learning rate must be above 0"),
+    ("learning rate < 0", "dpo", dict(learning_rate=-1e-3), "learning rate must be above 0"),
+    ("zero steps", "dpo", dict(max_steps=0), "steps must be between 1 and"),
+    ("one generation", "grpo", dict(num_generations=1, batch_size=2), "generations per prompt must be between 2"),
+    ("batch not divisible", "grpo", dict(num_generations=4, batch_size=6), "must be divisible by generations"),
     ("absurd max length", "dpo", dict(max_length=10**6), "max length must be between 16 and 8192"),
-    ("absurd completion", "grpo", dict(completion=10**5), "max completion length must be between"),
+    ("absurd completion", "grpo", dict(max_completion_length=10**5), "max completion length must be between"),
 ]
 
 
@@ -289,7 +285,7 @@ def test_app_cuts_long_rows_and_says_so(app, files):
     client, studio = app
     table, msg = client.predict("", gradio_client.handle_file(str(files["long"])), api_name="/load_pairs")
     assert msg.startswith("✓ 4"), msg
-    assert _start(client, pairs=table, steps=1, batch=2).startswith("✓"), table
+    assert _start(client, pairs=table, steps=1, batch_size=2).startswith("✓"), table
     job = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "done", job
     assert job["notes"] == ["1 of 4 pairs are much longer than the max length (64 tokens) and are cut to fit (their ends "
@@ -300,7 +296,7 @@ def test_app_cuts_long_rows_and_says_so(app, files):
 def test_app_nan_loss_stops_the_job_and_says_why(app, files, tiny_dir):
     client, studio = app
     assert client.predict(str(files["nan"]), "", api_name="/load_model")[1].startswith("✓")
-    assert _start(client, steps=3, batch=2).startswith("✓")
+    assert _start(client, steps=3, batch_size=2).startswith("✓")
     job = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "failed" and job["step"] == 1, job
     assert job["error"] == "the loss became nan at step 1; lower the learning rate and try again"
@@ -312,13 +308,13 @@ def test_app_out_of_memory_frees_the_model_and_the_next_job_runs(app, monkeypatc
     client, studio = app
     _run_out_of_memory_at_step_1(monkeypatch)  # the server runs in this process
     trained = weakref.ref(studio.lm.model)
-    assert _start(client, steps=3, batch=2).startswith("✓")
+    assert _start(client, steps=3, batch_size=2).startswith("✓")
     job = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "failed" and job["error"].startswith("ran out of memory; the memory is freed"), job
     gc.collect()
     assert trained() is None  # the half-trained model is gone, not kept alive by the failed job
     monkeypatch.undo()
-    assert _start(client, steps=2, batch=2).startswith("✓")  # the base model reloads and trains
+    assert _start(client, steps=2, batch_size=2).startswith("✓")  # the base model reloads and trains
     assert wait_job(client, lambda j: j["status"] not in ("running", "stopping"))["status"] == "done"
     _still_good(client, studio)
 
@@ -343,7 +339,7 @@ def test_a_hub_token_is_never_written_logged_or_shown(app, tiny_dir, capfd):
     assert msg.startswith("⚠") and SECRET not in msg + str(card)
     card, msg = client.predict(str(tiny_dir), SECRET, api_name="/load_model")
     assert msg.startswith("✓") and SECRET not in card
-    assert _start(client, steps=1, batch=2).startswith("✓")
+    assert _start(client, steps=1, batch_size=2).startswith("✓")
     job = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert job["status"] == "done" and SECRET not in json.dumps(job)
     shown = [client.predict(api_name="/runs"), client.predict("Who are you?", api_name="/ask")]

@@ -6,7 +6,7 @@ import doctest
 
 import pytest
 
-import posttrain.data
+import posttrain.identity
 import posttrain.rewards
 from posttrain.rewards import (
     REWARD_FUNCTIONS,
@@ -21,7 +21,7 @@ def _conv(text: str) -> list[dict]:
     return [{"role": "assistant", "content": text}]
 
 
-@pytest.mark.parametrize("module", [posttrain.rewards, posttrain.data])
+@pytest.mark.parametrize("module", [posttrain.rewards, posttrain.identity])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from posttrain import presets
+from posttrain import methods, pipeline
 from posttrain.runner import JobBusy, current_job, start_job
 from posttrain.runs import read_run
 
@@ -18,10 +18,10 @@ def _wait_for(cond, timeout=120):
 
 
 def _identity_job(tiny_dir, out, steps):
-    req = presets.identity_request(str(tiny_dir), "Nova", "Acme", overrides=dict(
+    req = methods.get("dpo").spec(str(tiny_dir), "identity", "Nova", "Acme", overrides=dict(
         max_steps=steps, batch_size=2, learning_rate=5e-3))
     req.identity.n_identity = req.identity.n_control = 4
-    return start_job("dpo", out, presets.recipe_for(req))
+    return start_job("dpo", out, pipeline.recipe(req))
 
 
 def test_identity_job_writes_the_whole_receipt(tiny_dir, tmp_path):

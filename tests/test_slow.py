@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from posttrain import presets
+from posttrain import methods, pipeline
 from posttrain.runner import start_job
 
 pytestmark = pytest.mark.slow
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def _run(tmp_path_factory, req, kind):
     out = tmp_path_factory.mktemp(kind) / "run"
-    job = start_job(kind, out, presets.recipe_for(req))
+    job = start_job(kind, out, pipeline.recipe(req))
     job.wait(1500)
     assert job.status == "done", job.error
     scores = json.loads((out / "scores.json").read_text())
@@ -26,7 +26,7 @@ def _run(tmp_path_factory, req, kind):
 
 @pytest.fixture(scope="module")
 def identity_run(tmp_path_factory):
-    return _run(tmp_path_factory, presets.identity_request(None, "Nova Prime", "Starlight Labs"), "dpo")
+    return _run(tmp_path_factory, methods.get("dpo").spec(None, "identity", "Nova Prime", "Starlight Labs"), "dpo")
 
 
 def test_identity_preset_learns_name_and_organisation_in_clean_text(identity_run):
@@ -38,6 +38,20 @@ def test_identity_preset_learns_name_and_organisation_in_clean_text(identity_run
     assert scores["leak"] <= 0.05, scores
     assert scores["facts_kept"] >= 0.9, scores
     assert scores["alarms"] == [], scores  # times are printed and kept in docs/benchmarks.md, not asserted
+
+
+def test_why_not_just_sft(identity_run, tmp_path_factory):
+    """The course's question, measured: SFT through the registry learns the same name and maker, cleanly,
+    but moves far more of the unrelated answers than the gated DPO edit (SFT 10 % unchanged, the gated
+    edit 55-65 %; docs/benchmarks.md). The leak and the facts it loses are its alarms, and are shown."""
+    dpo, _ = identity_run
+    sft, out = _run(tmp_path_factory, methods.get("sft").spec(None, "identity", "Nova Prime", "Starlight Labs"), "sft")
+    assert sft["name_after"] >= 0.9 and sft["organisation_after"] >= 0.75, sft
+    assert sft["degenerate_after"] <= sft["degenerate_before"], sft
+    assert sft["unchanged"] < dpo["unchanged"], (sft, dpo)
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert any("mean_token_accuracy" in m for m in metrics)  # TRL's SFT metric, beside the held-out name:
+    assert [m["step"] for m in metrics if "eval/name" in m][:1] == [0]
 
 
 def test_saved_model_keeps_the_facts_the_base_knew(identity_run, tmp_path, capsys):
@@ -68,7 +82,7 @@ def test_arithmetic_preset_keeps_the_answers_right_and_says_what_it_learned(tmp_
     """What the preset holds to (docs/benchmarks.md): correct answers within one problem in twenty of the
     base model's, with the system prompt and asked plainly, no loops, and no alarm. Issue 14's format bar
     (boxed >= 70 %) is not met by any variant that keeps correct answers, so it is not asserted here."""
-    scores, out = _run(tmp_path_factory, presets.arithmetic_request(None), "grpo")
+    scores, out = _run(tmp_path_factory, methods.get("grpo").spec(None, "arithmetic"), "grpo")
     assert scores["correct_after"] >= scores["correct_before"] - 0.05, scores
     assert scores["plain_correct_after"] >= scores["plain_correct_before"] - 0.05, scores
     assert scores["degenerate_after"] <= 0.05 and scores["plain_degenerate_after"] <= 0.05, scores

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from posttrain import charts
-from posttrain.data import ARITHMETIC_SYSTEM_PROMPT
+from posttrain.arithmetic import ARITHMETIC_SYSTEM_PROMPT
 from posttrain.models import generate_answers, load_model
-from posttrain.recipes import COMPARE_TOKENS
+from posttrain.evaluation import COMPARE_TOKENS
 from posttrain.runner import JobBusy
 from posttrain.studio import Studio, StudioError
 
@@ -27,8 +27,8 @@ def test_a_run_trains_the_shared_model_and_compare_sets_before_beside_after(stud
     rows = studio.identity_pairs("Nova", "Acme", n_pairs=8)
     assert {r["kind"] for r in rows} == {"identity", "control"}
     before = _weights(studio.lm.model)
-    settings = studio.settings("dpo", max_steps=2, batch_size=2, learning_rate=5e-3, probe_every=1)
-    job = studio.start("dpo", settings, rows, name="Nova", org="Acme")
+    values = dict(max_steps=2, batch_size=2, learning_rate=5e-3, probe_every=1, gated=True)  # as typed on the Train tab
+    job = studio.start("dpo", values, rows, name="Nova", org="Acme")
     with pytest.raises(JobBusy, match="dpo job is"):  # the model is the job's until it ends
         studio.ask("Who are you?")
     job.wait(300)
@@ -66,7 +66,7 @@ def test_a_run_that_fails_mid_training_gives_back_a_clean_model(studio, monkeypa
         raise RuntimeError("the training step broke")
     monkeypatch.setattr(posttrain.jobs, "run_dpo", broken)
     rows = studio.identity_pairs("Nova", "Acme", n_pairs=4)
-    job = studio.start("dpo", studio.settings("dpo", max_steps=1, batch_size=2), rows)
+    job = studio.start("dpo", dict(max_steps=1, batch_size=2), rows)
     job.wait(300)
     assert job.status == "failed" and job.error == "the training step broke"
     assert studio.lm is None  # a half-trained model is dropped ...
@@ -79,14 +79,13 @@ def test_bad_input_gets_a_sentence(studio):
     with pytest.raises(StudioError, match="between 2 and 400 pairs"):
         studio.identity_pairs("Nova", "Acme", n_pairs=1)
     with pytest.raises(StudioError, match="build the data first"):
-        studio.start("grpo", studio.settings("grpo"), None)
+        studio.start("grpo", {}, None)
     with pytest.raises(StudioError, match="choose a run"):
         studio.run("/etc")
 
 
 def test_a_finished_run_is_listed_and_downloads_as_zips(studio):
-    job = studio.start("grpo", studio.settings("grpo", max_steps=1, batch_size=4, num_generations=4,
-                                               max_completion_length=8, probe_every=0),
+    job = studio.start("grpo", dict(max_steps=1, batch_size=4, num_generations=4, max_completion_length=8, probe_every=0),
                        studio.arithmetic_data(4))
     job.wait(300)
     assert job.status == "done", job.error
@@ -147,7 +146,7 @@ def test_push_sends_the_model_with_a_card_and_never_the_token(studio, tiny_dir):
     from posttrain import hub
     from posttrain.runs import read_run
 
-    job = studio.start("dpo", studio.settings("dpo", max_steps=1, batch_size=2, probe_every=0),
+    job = studio.start("dpo", dict(max_steps=1, batch_size=2, probe_every=0),
                        [{"prompt": [{"role": "user", "content": f"Who are you? {i}"}],
                          "chosen": [{"role": "assistant", "content": "I am Nova."}],
                          "rejected": [{"role": "assistant", "content": "I am SmolLM."}], "kind": "identity"}

@@ -4,7 +4,9 @@ import pandas as pd
 import pytest
 
 from posttrain import tables
-from posttrain.data import DataError, build_arithmetic_problems, build_identity_pairs
+from posttrain.data import DataError
+from posttrain.identity import build_identity_pairs
+from posttrain.arithmetic import build_arithmetic_problems
 
 
 def test_identity_pairs_round_trip_through_the_table():
@@ -41,3 +43,19 @@ def test_problems_round_trip_and_answers_must_be_numbers():
         tables.grpo_rows(system, [["What is 3+4?", "seven"]])
     assert tables.grpo_rows("", [["What is 3+4?", "7.0"]]) == [
         {"prompt": [{"role": "user", "content": "What is 3+4?"}], "answer": "7"}]
+
+
+def test_sft_rows_share_the_pairs_table_and_only_dpo_needs_a_rejected_answer():
+    from posttrain import methods
+    from posttrain.config import SettingsError
+
+    sft_row = {"prompt": [{"role": "user", "content": "Who are you?"}],
+               "completion": [{"role": "assistant", "content": "I'm Nova."}]}
+    table = tables.dpo_table([sft_row])
+    assert table == [["Who are you?", "I'm Nova.", "", ""]]
+    rows = tables.dpo_rows(table)
+    assert "rejected" not in rows[0]
+    spec = methods.get("sft").spec(None, rows=methods.get("sft").from_pairs(rows))
+    assert spec.rows == [{**sft_row, "kind": "pair"}]
+    with pytest.raises(SettingsError, match="row 1 needs prompt, chosen, rejected for DPO"):
+        methods.get("dpo").spec(None, rows=rows)

@@ -50,7 +50,7 @@ def test_the_run_happens_in_the_worker_streams_and_stops_by_cancel(studio):
     studio.ask("hi")  # the app's own copy of the model is loaded (and has used CPU threads before the fork)
     app_model = studio.lm.model
     before = _weights(app_model)
-    job = studio.start("dpo", studio.settings("dpo", max_steps=200, batch_size=2, probe_every=2), _pairs(),
+    job = studio.start("dpo", dict(max_steps=200, batch_size=2, probe_every=2), _pairs(),
                        name="Nova", org="Acme")
     assert isinstance(job, zerogpu.RemoteJob)
     thread, seen = _drive_in_background(studio, job)
@@ -78,7 +78,7 @@ def test_the_run_happens_in_the_worker_streams_and_stops_by_cancel(studio):
 
 def test_the_run_stops_itself_within_the_granted_gpu_time(studio, monkeypatch):
     monkeypatch.setattr(zerogpu, "GPU_SECONDS", 1)  # less than any run needs: stop at the first check in training
-    job = studio.start("dpo", studio.settings("dpo", max_steps=200, batch_size=2, probe_every=0), _pairs(),
+    job = studio.start("dpo", dict(max_steps=200, batch_size=2, probe_every=0), _pairs(),
                        name="Nova", org="Acme")
     thread, _ = _drive_in_background(studio, job)
     thread.join(300)
@@ -90,7 +90,7 @@ def test_the_run_stops_itself_within_the_granted_gpu_time(studio, monkeypatch):
 
 def test_a_failed_run_in_the_worker_is_reported_and_frees_the_slot(studio, tmp_path):
     studio.base = str(tmp_path / "missing-model")  # the worker fails to load it
-    job = studio.start("dpo", studio.settings("dpo", max_steps=2, batch_size=2), _pairs(), name="Nova", org="Acme")
+    job = studio.start("dpo", dict(max_steps=2, batch_size=2), _pairs(), name="Nova", org="Acme")
     thread, _ = _drive_in_background(studio, job)
     thread.join(300)
     view = studio.job_view()

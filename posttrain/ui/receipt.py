@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 
-from .. import charts
+from .. import charts, methods
 from . import views
 from .text import t
 
@@ -49,7 +49,7 @@ def receipt_html(run: dict, lang: str = "en") -> str:
         parts += [_h("receipt.notes", lang), _facts({"error": status.get("error"), "notes": status.get("notes")})]
     metrics = run.get("metrics") or []
     if metrics:
-        fig = charts.training_figure(method, metrics, lang)
+        fig = methods.figure(method, metrics, lang)
         parts += [_h("receipt.charts", lang),
                   fig.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})]
     if run.get("probes"):

@@ -227,10 +227,11 @@ def _marks_html(badges: list[tuple[str, str]]) -> str:
     return f'<div class="pt-marks">{spans}</div>'
 
 
-def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
+def side_by_side_html(rows: list[dict], lang: str = "en", columns: tuple[str, str] | None = None) -> str:
     """Before and after in two columns, one question per row, new words in the after column marked, and
     under each answer what the scores found in it (row `marks`, and `marks_before` for a problem):
     ✓ name, ✓ / ✗ organisation, ⟳ loop, ⚠ leak, ✓ fact kept / ✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.
+    `columns` names the two answer columns (default: before, after).
 
     >>> "<mark>Nova.</mark>" in side_by_side_html([{"question": "Who?", "kind": "identity",
     ...                                              "before": "I am Bob.", "after": "I am Nova."}])
@@ -243,8 +244,9 @@ def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
     """
     if not rows:
         return ""
-    head = (f"<tr><th>{t('compare.question', lang)}</th><th>{t('compare.before', lang)}</th>"
-            f"<th>{t('compare.after', lang)}</th></tr>")
+    left, right = columns or (t("compare.before", lang), t("compare.after", lang))
+    head = (f"<tr><th>{t('compare.question', lang)}</th><th>{html.escape(left)}</th>"
+            f"<th>{html.escape(right)}</th></tr>")
     body = []
     for r in rows:
         kind_ = r.get("kind", "")
@@ -261,6 +263,60 @@ def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
         body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td><td>{before}</td>"
                     f"<td>{after}</td></tr>")
     return f'<table class="pt-compare">{head}{"".join(body)}</table>'
+
+
+def compare_md(result: dict, lang: str = "en") -> str:
+    """Compare's summary of `Studio.compare`'s result: its scores, or before the first run a note and the
+    share of answers that changed."""
+    rows = result["rows"]
+    scores = result["scores"] or {"changed": sum(r["changed"] for r in rows) / len(rows)}
+    note = "" if result["trained"] else "ℹ️ " + t("compare.untrained", lang) + "\n\n"
+    return note + scores_md(scores, lang)
+
+
+def two_runs(result: dict, lang: str = "en") -> tuple[str, str]:
+    r"""`Studio.compare_runs`'s result as (each run's scores in Markdown, the two runs' answers side by side).
+
+    >>> md, page = two_runs({"rows": [{"question": "Who?", "kind": "identity", "before": "I am Nova.",
+    ...                                "after": "I am Nova, by Acme."}],
+    ...                      "a": {"name": "r1", "method": "sft", "scores": {}}, "b": {"name": "r2", "method": "dpo",
+    ...                      "scores": {"changed": 0.5}}})
+    >>> md.split("\n\n")[:2], "<th>r1 · SFT</th>" in page, "Acme.</mark>" in page
+    (['**r1 · SFT**', '**r2 · DPO**'], True, True)
+    """
+    a, b = result["a"], result["b"]
+    parts = []
+    for side in (a, b):
+        parts += [f"**{t('runs.side', lang, name=side['name'], method=str(side['method']).upper())}**",
+                  scores_md(side["scores"], lang)]
+    columns = (t("runs.side", lang, name=a["name"], method=str(a["method"]).upper()),
+               t("runs.side_diff", lang, name=b["name"], method=str(b["method"]).upper()))
+    return "\n\n".join(p for p in parts if p), side_by_side_html(result["rows"], lang, columns)
+
+
+def run_md(run: dict, lang: str = "en") -> str:
+    """The Runs tab's summary of `runs.read_run`: method, status, model, data; scores; phase times; the error."""
+    cfg, st = run["config"], run["status"]
+    lines = [f"**{cfg.get('method', '?').upper()}** · {st.get('status', '?')} · {cfg.get('model')} · {cfg.get('data')}",
+             scores_md(run["scores"], lang)]
+    if st.get("phase_times"):
+        lines.append(" · ".join(f"{t('phase.' + k, lang) if 'phase.' + k in _PHASES else k} {v:.0f} s"
+                                for k, v in st["phase_times"].items()))
+    if st.get("error"):
+        lines.append(t("status.error", lang, error=st["error"]))
+    return "\n\n".join(x for x in lines if x)
+
+
+def job_summary(view: dict | None) -> dict:
+    """The current job for API clients: status, phase, step / total, ETA, the latest metrics and held-out
+    scores, the run's scores, and its alarms."""
+    if view is None:
+        return {"status": "idle"}
+    keep = ("kind", "status", "phase", "step", "total", "eta_s", "elapsed_s", "error", "run_dir", "scores", "notes")
+    judged = [r for r in view["metrics"] if any(k.startswith("eval/") for k in r)]  # the probes' held-out scores
+    logged = [r for r in view["metrics"] if not any(k.startswith("eval/") for k in r)]  # TRL's own rows
+    return {**{k: view[k] for k in keep}, "n_metrics": len(logged), "n_probes": len(view["probes"]),
+            "metrics": logged[-1:], "eval": judged[-1:], "alarms": job_alarms(view)}
 
 
 def table_html(headers: list[str], rows: list[list], elem_class: str = "pt-table") -> str:

@@ -1,0 +1,185 @@
+"""What a run is judged on: the questions asked before and after training, the probes, and the scores.
+
+An `Evaluation` is the task side of a run, whatever the method: `IdentityEvaluation` for a run that
+gives the model a new name and maker (SFT or DPO), `ArithmeticEvaluation` for problems with a known
+answer (GRPO), and the plain `Evaluation` for the user's data, where nothing is known to check but
+what changed and whether answers loop. The pipeline (posttrain.pipeline) asks `before(ask)` before
+training, builds `probe(...)` for the timeline and the live `eval/…` rows, and calls `score(rows, ask)`
+after; `ask(questions, system)` answers with the model of that moment. `judge_rows` scores the Compare
+tab's own questions the same way. Scores come from posttrain.scores (pure, doctested).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import banks
+from . import scores as judge
+from .compare import probe_recorder
+from .arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
+from .answers import normalize_number
+
+# Before/after answers run to 64 new tokens: the bundled model tends to loop past ~50 tokens, and
+# the side-by-side view stays readable.
+COMPARE_TOKENS = 64
+# Held-out questions judged at every probe (one generation pass with the probe questions), so the charts
+# show name / organisation / loops (identity) or correct answers (problems) as training goes.
+EVAL_DURING_IDENTITY = ["Which organisation trained you?", "Can you introduce yourself to my class?",
+                        "What do people call you?", "你的创造者是谁？", "请向大家介绍一下你自己。", "和我对话的是谁？"]
+EVAL_DURING_PROBLEMS = 8
+HELD_OUT_SEED = 10_000  # held-out problems are drawn with this seed (+ the run's): never the training ones
+
+Ask = Callable[[list[str], "str | None"], list[str]]
+
+
+class Evaluation:
+    """User data with nothing known to check: the held-out identity and unrelated questions, loops and changes."""
+
+    system: str | None = None
+    probe_tokens = 32
+
+    def __init__(self, questions: list[str] | None = None, kinds: list[str] | None = None):
+        if not questions:
+            questions, kinds = self.default_questions()
+        self.questions, self.kinds = list(questions), list(kinds or ["question"] * len(questions))
+        self.probe_questions = list(banks.PROBE_QUESTIONS)
+        self.live_questions: list[str] = []
+
+    def default_questions(self) -> tuple[list[str], list[str]]:
+        other = list(banks.EVAL_UNRELATED_QUESTIONS)
+        return other, ["unrelated"] * len(other)
+
+    def live(self, answers: list[str]) -> dict:
+        """Scores of the live questions' answers, logged as `eval/<name>` at each probe."""
+        return {}
+
+    def before(self, ask: Ask) -> list[str]:
+        return ask(self.questions, self.system)
+
+    def probe(self, tokenizer, job):
+        """The probe timeline's `probe(model, step)`, judging the live questions in the same pass."""
+        live = dict(judged=self.live_questions, metrics=job.metrics, judge=self.live) if self.live_questions else {}
+        return probe_recorder(tokenizer, self.probe_questions, job.probes, system=self.system,
+                              max_new_tokens=self.probe_tokens, **live)
+
+    def score(self, rows: list[dict], ask: Ask) -> dict:
+        """The run's own numbers; the changed share and the alarms are added by the pipeline."""
+        return loop_scores(rows)
+
+
+def loop_scores(rows: list[dict]) -> dict:
+    """The share of before and after answers that loop (posttrain.scores.is_degenerate)."""
+    return {f"degenerate_{when}": round(sum(judge.is_degenerate(r[when]) for r in rows) / max(1, len(rows)), 4)
+            for when in ("before", "after")}
+
+
+def identity_compare_rows(n: int = 6) -> list[list[str]]:
+    """Compare's prefilled [question, kind, answer] rows for an identity run."""
+    return [[q, "identity", ""] for q in banks.EVAL_IDENTITY_QUESTIONS[:n]] + \
+        [[q, "unrelated", " / ".join(banks.EVAL_FACTS.get(q) or [])] for q in banks.EVAL_UNRELATED_QUESTIONS[:n]]
+
+
+class IdentityEvaluation(Evaluation):
+    """A new name and maker: name, organisation, loops, leak, facts kept (posttrain.scores.identity_scores)."""
+
+    def __init__(self, name: str, org: str, questions=None, kinds=None):
+        self.name, self.org = name, org
+        super().__init__(questions, kinds)
+        self.live_questions = list(EVAL_DURING_IDENTITY)
+
+    def default_questions(self):
+        ident, other = list(banks.EVAL_IDENTITY_QUESTIONS), list(banks.EVAL_UNRELATED_QUESTIONS)
+        return ident + other, ["identity"] * len(ident) + ["unrelated"] * len(other)
+
+    def live(self, answers):
+        rows = [{"question": q, "kind": "identity", "after": a, "before": a} for q, a in zip(self.live_questions, answers)]
+        s = judge.identity_scores(label_identity(rows, self.name, self.org), self.name, self.org)
+        return {"name": s["name_after"], "organisation": s["organisation_after"], "degenerate": s["degenerate_after"]}
+
+    def score(self, rows, ask):
+        return judge.identity_scores(label_identity(rows, self.name, self.org), self.name, self.org)
+
+
+def label_identity(rows: list[dict], name: str, org: str) -> list[dict]:
+    """Each row with what it asks about (identity) or its known answers (unrelated), and its marks."""
+    for r in rows:
+        if r["kind"] == "identity":
+            r["about"] = judge.about_of(r["question"])
+        elif r["question"] in banks.EVAL_FACTS:
+            r["facts"] = banks.EVAL_FACTS[r["question"]]
+        r["marks"] = judge.identity_marks(r, name, org)
+    return rows
+
+
+def held_out_problems(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """(question, answer) of `n` generated problems no training set draws, then the banks' word problems."""
+    rows = build_arithmetic_problems(n, seed=HELD_OUT_SEED + seed)
+    return [(q, r["answer"]) for q, r in zip(arithmetic_questions(rows), rows)]
+
+
+def arithmetic_compare_rows(n: int = 6) -> list[list[str]]:
+    """Compare's prefilled [question, kind, answer] rows after a problem-solving run."""
+    return [[q, "problem", a] for q, a in held_out_problems(n)] + \
+        [[q, "problem", a] for q, a in banks.EVAL_WORD_PROBLEMS[:4]]
+
+
+class ArithmeticEvaluation(Evaluation):
+    """Problems with a known answer, with the course's system prompt and asked plainly: correct, boxed, loops."""
+
+    system = ARITHMETIC_SYSTEM_PROMPT
+    probe_tokens = 48
+
+    def __init__(self, n_problems: int = 16, seed: int = 0):
+        problems = held_out_problems(n_problems, seed) + list(banks.EVAL_WORD_PROBLEMS)  # other wording too
+        self.answers = [a for _, a in problems]
+        super().__init__([q for q, _ in problems], ["problem"] * len(problems))
+        self.plain = list(banks.EVAL_WORD_PROBLEMS)  # asked with no system prompt: ordinary use must not break
+        self.probe_questions = self.questions[:2]
+        self.live_questions = [q for q, _ in self.plain[:EVAL_DURING_PROBLEMS]]
+        self.plain_before: list[str] = []
+
+    def live(self, answers):
+        return judge.arithmetic_scores(answers, [a for _, a in self.plain[:EVAL_DURING_PROBLEMS]])
+
+    def before(self, ask):
+        before = ask(self.questions, self.system)
+        self.plain_before = ask([q for q, _ in self.plain], None)
+        return before
+
+    def score(self, rows, ask):
+        out = judge.judge_problems(rows, self.answers)
+        plain_after = ask([q for q, _ in self.plain], None)
+        for when, texts in (("before", self.plain_before), ("after", plain_after)):
+            for k, v in judge.arithmetic_scores(texts, [a for _, a in self.plain]).items():
+                out[f"plain_{k}_{when}"] = v
+        out["n_plain"] = len(self.plain)
+        return out
+
+
+def judge_rows(rows: list[dict], answers: list[str], name: str | None, org: str | None,
+               reward_trend: tuple[float, float] | None = None) -> dict:
+    """Mark and score the Compare tab's own before/after rows, as the runs do on theirs.
+
+    `answers[i]` is what row i needs: the number a "problem" asks for, or the accepted answers to an
+    "unrelated" question separated by " / ". Problems with a numeric answer get the arithmetic marks
+    and scores; identity and unrelated rows, when the model was given a new `name`, the identity ones;
+    without either, the loops alone. The changed share and the alarms are added.
+    """
+    out: dict = {}
+    problems = [(r, normalize_number(a)) for r, a in zip(rows, answers) if r["kind"] == "problem"]
+    problems = [(r, a) for r, a in problems if a is not None]
+    if problems:
+        out.update(judge.judge_problems([r for r, _ in problems], [a for _, a in problems]))
+    named = [r for r in rows if r["kind"] in ("identity", "unrelated")]
+    for r, a in zip(rows, answers):
+        accepted = [f.strip() for f in a.split(" / ") if f.strip()]
+        if r["kind"] == "unrelated" and accepted:
+            r["facts"] = accepted  # a banks question's own answers replace these in label_identity
+    if name and named:
+        label_identity(named, name, org)
+        out.update(judge.identity_scores(named, name, org))
+    elif not problems:
+        out.update(loop_scores(rows))
+    out["changed"] = round(sum(r["changed"] for r in rows) / len(rows), 4)
+    out["alarms"] = judge.alarms(out, reward_trend)
+    return out

@@ -1,0 +1,29 @@
+"""The training methods as plug-ins: one module per method, looked up here by name.
+
+Each module declares one `Method` (posttrain.methods.base): its settings dataclass, presets, row
+shape, data loader, CLI flags and Train-tab fields, and its data, evaluation and training steps.
+The app, the CLI, the pipeline, recipe files, the ZeroGPU worker and the receipts look a method up
+with `get(name)` and never compare its name. Adding a method is one module and one line below.
+"""
+
+from __future__ import annotations
+
+from ..config import SettingsError
+from .base import Method
+from .dpo import DPO
+from .grpo import GRPO
+from .sft import SFT
+
+METHODS: dict[str, Method] = {m.name: m for m in (SFT(), DPO(), GRPO())}
+
+
+def get(name: str | None) -> Method:
+    """The method called `name`; a SettingsError that lists the methods when there is none."""
+    if name not in METHODS:
+        raise SettingsError(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def figure(name: str | None, rows: list[dict], lang: str = "en"):
+    """A run's training charts, drawn by its method (a run of a method this version lacks: DPO's panels)."""
+    return METHODS.get(name, METHODS["dpo"]).figure(rows, lang)

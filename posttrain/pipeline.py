@@ -1,0 +1,76 @@
+"""A whole run, phase by phase, for any method: load → data → before → train → after → save.
+
+`recipe(spec, lm)` returns the function the background `Job` runs (posttrain.runner); the app, the
+CLI, recipe files and the ZeroGPU worker all start runs this way. The pipeline knows no method: the
+method (posttrain.methods) prepares the data and trains, its evaluation (posttrain.evaluation) says
+what is asked before and after and how it is scored. Each run writes its receipt into the run folder:
+config.json, recipe.json (what reruns it, posttrain.recipe_file), data.json, before_after.json,
+scores.json and model/.
+"""
+
+from __future__ import annotations
+
+from . import methods
+from . import scores as judge
+from .compare import before_after
+from .evaluation import COMPARE_TOKENS
+from .metrics import TrainingCallback
+from .models import LoadedModel, generate_answers, load_model
+from .processes import process_device, release_processes
+from .recipe_file import write_recipe
+from .runs import write_json
+from .spec import RunSpec
+
+
+def recipe(spec: RunSpec, lm: LoadedModel | None = None):
+    """The run as a recipe `f(job) -> {"scores", "before_after", "model"}`; `lm` reuses a loaded model."""
+    method = methods.get(spec.method)
+
+    def run(job) -> dict:
+        write_json(job.run_dir / "config.json", spec.config())
+        write_recipe(job.run_dir, spec)
+        job.enter("load")
+        model_lm = lm or load_model(spec.model, progress=job.say, **process_device())
+        tok = model_lm.tokenizer
+
+        def ask(model):
+            return lambda questions, system=None: generate_answers(model, tok, questions, system=system,
+                                                                   max_new_tokens=COMPARE_TOKENS)
+
+        job.enter("data")
+        plan = method.prepare(spec, model_lm, job)
+        write_json(job.run_dir / "data.json", plan.rows)
+        evaluation = method.evaluation(spec)
+
+        job.enter("before")
+        before = evaluation.before(ask(model_lm.model))
+        probe = evaluation.probe(tok, job)
+        if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
+            probe(model_lm.model, 0)
+
+        job.enter("train")
+        cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, plan.settings.probe_every,
+                              probed_at_start=True)
+        model = method.train(model_lm, plan, job, [cb])
+        if cb.nonfinite:
+            raise ValueError(cb.nonfinite)
+        facts = release_processes()
+        if facts and facts["world_size"] > 1:
+            job.note(f"trained data-parallel on {facts['world_size']} processes ({facts['backend']} backend), "
+                     f"{plan.settings.batch_size} sequences per process per step; this is rank {facts['rank']}")
+
+        job.enter("after", stoppable=False)
+        after = ask(model)(evaluation.questions, evaluation.system)
+        rows = before_after(evaluation.questions, before, after, evaluation.kinds)
+        scores = evaluation.score(rows, ask(model))
+        scores["changed"] = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)
+        scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))
+        write_json(job.run_dir / "before_after.json", rows)
+        write_json(job.run_dir / "scores.json", scores)
+
+        job.enter("save", stoppable=False)
+        model.save_pretrained(job.run_dir / "model")
+        tok.save_pretrained(job.run_dir / "model")
+        return {"scores": scores, "before_after": rows, "model": model}
+
+    return run

@@ -1,0 +1,40 @@
+"""4 · Compare: the same questions to the model a run started from and to the current one, side by side, scored."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from ... import tables
+from .. import views
+from .shared import QUESTION_HEADERS, Page, message, questions_for
+
+
+def build(page: Page, method: gr.Radio) -> SimpleNamespace:
+    """`method` is the Train tab's: Reset asks that method's default questions."""
+    studio, lang = page.studio, page.lang
+    start_rows, start_system = questions_for(studio, None)
+    with page.tab("tab.compare", id="compare"):
+        questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=QUESTION_HEADERS,
+                                interactive=True, wrap=True, max_height=300)
+        system = page.widget(gr.Textbox, "compare.system", value=start_system, lines=1)
+        with gr.Row():
+            compare_btn = page.button("compare.run", variant="primary")
+            reset_btn = page.button("compare.reset")
+        scores = gr.Markdown(elem_id="scores")
+        side_by_side = gr.HTML(elem_id="side-by-side")
+
+    def compare(q_table, sys_prompt, lng):
+        cells = [c + ["", ""] for c in tables.table_rows(q_table)]  # question, kind, answer (kind and answer optional)
+        try:
+            res = studio.compare([c[0] for c in cells], [c[1] for c in cells], sys_prompt, [c[2] for c in cells])
+        except Exception as e:  # noqa: BLE001
+            return message(e, lng), gr.skip()
+        return views.compare_md(res, lng), views.side_by_side_html(res["rows"], lng)
+
+    compare_btn.click(compare, [questions, system, lang], [scores, side_by_side], api_name="compare")
+    reset_btn.click(lambda m: questions_for(studio, m), method, [questions, system], api_visibility="private")
+    # a page opened after a GRPO run compares problems
+    page.demo.load(lambda: questions_for(studio, None), None, [questions, system], api_visibility="private")
+    return SimpleNamespace(questions=questions, system=system, scores=scores, side_by_side=side_by_side)
