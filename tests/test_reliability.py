@@ -17,7 +17,7 @@ import time
 import weakref
 
 import pytest
-from appkit import EMPTY_PAIRS, EMPTY_PROBLEMS, settings, wait_job
+from appkit import EMPTY_PROBLEMS, settings, wait_job
 
 from posttrain import cli
 from posttrain.runner import current_job
