@@ -190,3 +190,30 @@ def test_public_mode_reads_no_server_paths(tiny_dir, tmp_path, monkeypatch):
     assert studio.lm is None  # nothing was loaded, and the app is still usable:
     assert studio.load(None)["source"] == str(tiny_dir)
     assert not Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False).public
+
+
+def test_the_identity_demo_by_sft_and_by_dpo_side_by_side(studio, monkeypatch):
+    """The presenter's one click with each method, both from the base model, then the two runs compared."""
+    from dataclasses import replace
+
+    from posttrain import methods
+
+    for name in ("sft", "dpo"):  # the presets as the presenter presses them, two steps long on the tiny model
+        m = methods.get(name)
+        monkeypatch.setitem(m.presets, "identity", replace(m.presets["identity"], max_steps=2, probe_every=1))
+    runs = {}
+    for method in ("sft", "dpo"):
+        job = studio.start_identity_demo("Nova", "Acme", method)
+        job.wait(600)
+        assert job.status == "done" and job.kind == method, job.error
+        runs[method] = str(job.run_dir)
+        assert studio.last_kind == method and studio.identity_name == "Nova"
+    from pathlib import Path
+
+    rows = json.loads((Path(runs["sft"]) / "data.json").read_text())
+    assert {"prompt", "completion", "kind"} <= set(rows[0])  # SFT learned answers, not pairs
+    both = studio.compare_runs(runs["sft"], runs["dpo"])
+    assert both["a"]["method"] == "sft" and both["b"]["method"] == "dpo" and both["rows"]
+    assert all("marks" in r and "marks_before" in r for r in both["rows"])
+    with pytest.raises(StudioError, match="choose a run from the list"):
+        studio.compare_runs(runs["sft"], "/etc")
