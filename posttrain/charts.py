@@ -182,18 +182,21 @@ def probe_table(probes: list[dict], name: str | None = None) -> tuple[list[str],
 
 
 def group_table(groups: list[dict]) -> tuple[str, list[str], list[list]]:
-    """The latest GRPO group as (prompt, headers, rows): each sampled completion with its rewards and
-    group-relative advantage, best advantage first.
+    """The latest GRPO group as (prompt, headers, rows): each sampled completion with its rewards,
+    group-relative advantage and, when the log has it, whether it is correct (✓ / ✗), best advantage first.
 
-    >>> group_table([{"step": 3, "prompt": "2+2?", "completions": ["\\\\boxed{4}", "five"],
-    ...               "rewards": {"boxed_match": [1.0, 0.0]}, "advantages": [0.71, -0.71]}])
-    ('step 3 · 2+2?', ['advantage', 'boxed_match', 'completion'], [[0.71, 1.0, '\\\\boxed{4}'], [-0.71, 0.0, 'five']])
+    >>> group_table([{"step": 3, "prompt": "2+2?", "completions": ["\\\\boxed{4}", "\\\\boxed{5}"],
+    ...               "rewards": {"boxed_format": [1.0, 1.0]}, "advantages": [0.0, 0.0], "correct": [True, False]}])[1:]
+    (['advantage', 'correct', 'boxed_format', 'completion'], [[0.0, '✓', 1.0, '\\\\boxed{4}'], [0.0, '✗', 1.0, '\\\\boxed{5}']])
     """
     if not groups:
         return "", ["advantage", "completion"], []
     g = groups[-1]
     names = list(g["rewards"])
-    rows = [[round(float(adv), 3), *(round(float(g["rewards"][n][i]), 3) for n in names), text]
+    correct = g.get("correct")
+    rows = [[round(float(adv), 3), *(["✓" if correct[i] else "✗"] if correct else []),
+             *(round(float(g["rewards"][n][i]), 3) for n in names), text]
             for i, (text, adv) in enumerate(zip(g["completions"], g["advantages"]))]
     rows.sort(key=lambda r: -r[0])
-    return f"step {g['step']} · {g['prompt']}", ["advantage", *names, "completion"], rows
+    headers = ["advantage", *(["correct"] if correct else []), *names, "completion"]
+    return f"step {g['step']} · {g['prompt']}", headers, rows

@@ -23,6 +23,7 @@ from transformers import TrainerCallback
 from . import cpu
 from .metrics import MetricsLog
 from .rewards import REWARD_FUNCTIONS
+from .scores import arithmetic_marks
 
 # transformers 5 renamed gradient checkpointing; TRL still defaults the old name to True, so turning
 # it off means passing the old name, which warns on every job. One message, filtered for the process:
@@ -138,25 +139,28 @@ def run_dpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
 
 
 class _GroupRecorder(TrainerCallback):
-    """After each logged step, write one prompt's completions, rewards and advantages to a log."""
+    """After each logged step, write one prompt's completions, rewards and advantages to a log, and
+    whether each completion is correct (its final number is the problem's answer, as posttrain.scores
+    judges it): a wrong answer can earn a positive advantage for its format alone, and the inspector
+    must show it. `answers` maps a prompt (as `_text` writes it) to its answer; `correct` is left out
+    for prompts it does not know."""
 
-    def __init__(self, log: MetricsLog, num_generations: int):
-        self.log, self.g = log, num_generations
+    def __init__(self, log: MetricsLog, num_generations: int, answers: dict[str, str] | None = None):
+        self.log, self.g, self.answers = log, num_generations, answers or {}
         self.trainer = None
 
     def on_log(self, args, state, control, **kw):
         logs = getattr(self.trainer, "_logs", None)  # TRL keeps the latest generation batch here
         if not logs or len(logs["completion"]) < self.g:
             return
-        completions = list(logs["completion"])[: self.g]
+        completions = [_text(c) for c in list(logs["completion"])[: self.g]]
         rewards = {name: list(vals)[: self.g] for name, vals in logs["rewards"].items()}
-        self.log.append({
-            "step": state.global_step,
-            "prompt": _text(list(logs["prompt"])[0]),
-            "completions": [_text(c) for c in completions],
-            "rewards": rewards,
-            "advantages": list(logs["advantages"])[: self.g],
-        })
+        prompt = _text(list(logs["prompt"])[0])
+        row = {"step": state.global_step, "prompt": prompt, "completions": completions, "rewards": rewards,
+               "advantages": list(logs["advantages"])[: self.g]}
+        if prompt in self.answers:
+            row["correct"] = [arithmetic_marks(c, self.answers[prompt])["correct"] for c in completions]
+        self.log.append(row)
 
 
 def _text(x) -> str:
@@ -175,7 +179,8 @@ def run_grpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
     funcs = reward_funcs or [REWARD_FUNCTIONS[name] for name in settings.reward_funcs]
     device = next(model.parameters()).device.type
     args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
-    recorder = _GroupRecorder(groups, settings.num_generations) if groups is not None else None
+    answers = {_text(r["prompt"]): r["answer"] for r in rows if r.get("answer") is not None}
+    recorder = _GroupRecorder(groups, settings.num_generations, answers) if groups is not None else None
     # Sampling dominates a GRPO step; with LoRA the base is frozen and held in bf16 (see cpu.bf16_weights).
     # Prompt and completion together can exceed eager attention's short sequences: SDPA stays.
     with _quiet_libraries(), cpu.cpu_training(model, lora=settings.lora, max_length=None) as levers:

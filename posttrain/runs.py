@@ -7,7 +7,7 @@ Layout::
         status.json        running / done / failed / stopped, phase times, error
         metrics.jsonl      every TRL log row, appended as it arrives
         probes.jsonl       probe answers every k steps
-        groups.jsonl       GRPO only: one prompt's completions, rewards, advantages per step
+        groups.jsonl       GRPO only: one prompt's completions, rewards, advantages, correct per step
         before_after.json  the same questions answered before and after
         scores.json        the numbers that judge the run
         recipe.json        what reruns it headless (posttrain.recipe_file)

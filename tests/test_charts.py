@@ -102,6 +102,11 @@ def test_group_table_shows_the_latest_group_best_advantage_first():
     assert headers == ["advantage", "boxed_match", "boxed_format", "completion"]
     assert [r[-1] for r in rows] == ["\\boxed{4}", "four", "5"]
     assert charts.group_table([])[2] == []
+    # a wrong answer paid for its format: the inspector says it is wrong
+    paid = [{"step": 3, "prompt": "2+2?", "completions": ["\\boxed{5}", "four"], "rewards": {"boxed_format": [1.0, 0.0]},
+             "advantages": [0.71, -0.71], "correct": [False, True]}]
+    _, headers, rows = charts.group_table(paid)
+    assert headers[:2] == ["advantage", "correct"] and rows[0][:2] == [0.71, "✗"] and rows[1][:2] == [-0.71, "✓"]
 
 
 def test_the_receipt_is_one_page_with_every_part_of_the_run():

@@ -86,6 +86,8 @@ def test_grpo_logs_rewards_and_records_a_group(tiny, tmp_path):
     group = groups.rows()[-1]
     assert len(group["completions"]) == 4 and len(group["advantages"]) == 4
     assert set(group["rewards"]) == {"boxed_match", "boxed_format"}
+    # each completion judged as a person would (its final number), beside what the rewards paid
+    assert len(group["correct"]) == 4 and all(isinstance(c, bool) for c in group["correct"])
 
 
 def test_cpu_lm_head_gives_trl_s_log_probs_and_gradients(tiny):
