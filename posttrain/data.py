@@ -31,6 +31,10 @@ class DataError(ValueError):
     """User-facing data problem; the message says what is wrong and what to do."""
 
 
+class MissingColumns(DataError):
+    """The data lacks the columns a method reads (its shape is another method's, or none)."""
+
+
 # ------------------------------------------------------------------------------ file reading
 
 
@@ -188,7 +192,7 @@ def load_preference_data(source: str | Path, *, max_rows: int | None = None) -> 
     """
     rows = _source_rows(source, max_rows)
     if any(c not in _columns(rows) for c in PREFERENCE_COLUMNS):
-        raise DataError(f"the dataset needs columns {', '.join(PREFERENCE_COLUMNS)}; "
+        raise MissingColumns(f"the dataset needs columns {', '.join(PREFERENCE_COLUMNS)}; "
                         f"found: {', '.join(_columns(rows)) or 'none'}.")
     return [{c: _to_messages(r.get(c), "user" if c == "prompt" else "assistant", i, c)
              for c in PREFERENCE_COLUMNS} for i, r in enumerate(rows, start=1)]
@@ -219,7 +223,7 @@ def load_sft_data(source: str | Path, *, max_rows: int | None = None) -> list[di
             out.append({"prompt": messages[:last], "completion": [messages[last]]})
         return out
     if any(c not in found for c in SFT_COLUMNS):
-        raise DataError("an SFT dataset needs columns prompt and completion, or one messages column; "
+        raise MissingColumns("an SFT dataset needs columns prompt and completion, or one messages column; "
                         f"found: {', '.join(found) or 'none'}.")
     return [{"prompt": _to_messages(r.get("prompt"), "user", i, "prompt"),
              "completion": _to_messages(r.get("completion"), "assistant", i, "completion")}
@@ -251,7 +255,7 @@ def load_grpo_data(path: str | Path, *, max_rows: int | None = None) -> list[dic
     found = _columns(rows)
     column = "question" if "question" in found else "prompt"
     if column not in found or "answer" not in found:
-        raise DataError("a GRPO dataset needs columns question and answer (GSM8K) or prompt "
+        raise MissingColumns("a GRPO dataset needs columns question and answer (GSM8K) or prompt "
                         f"and answer; found: {', '.join(found) or 'none'}.")
     out = []
     for i, row in enumerate(rows, start=1):

@@ -24,7 +24,7 @@ from typing import Iterator
 from . import hub, methods, pipeline, switches, zerogpu
 from . import scores as judge
 from .compare import before_after
-from .data import DataError, load_grpo_data
+from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
 from .evaluation import COMPARE_TOKENS, judge_rows
@@ -164,11 +164,9 @@ class Studio:
         for m in readers:
             try:
                 return m.load_rows(source)
-            except DataError as e:
-                if "needs columns" not in str(e) and "dataset needs" not in str(e):
-                    raise  # not a question of shape (a missing file, a bad row): say it once
+            except MissingColumns as e:  # another method's shape: the next reader may take it
                 refusals.append(f"{m.label}: {e}")
-        raise DataError(" ".join(refusals))
+        raise MissingColumns(" ".join(refusals))
 
     @staticmethod
     def arithmetic_data(n: int, hint: float = ARITHMETIC_HINT, seed: int = 0) -> list[dict]:

@@ -174,7 +174,8 @@ def test_a_killed_run_still_reads_charts_and_is_listed_as_interrupted(tiny_dir, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     metrics = out / "metrics.jsonl"
     t0 = time.time()
-    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= 3):
+    # wait for three training steps' rows (the probes' held-out `eval/…` rows share the file)
+    while not (metrics.exists() and sum('"loss"' in line for line in metrics.read_text().splitlines()) >= 3):
         assert proc.poll() is None and time.time() - t0 < 300, "the run ended before it could be killed"
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)

@@ -217,3 +217,18 @@ def test_the_identity_demo_by_sft_and_by_dpo_side_by_side(studio, monkeypatch):
     assert all("marks" in r and "marks_before" in r for r in both["rows"])
     with pytest.raises(StudioError, match="choose a run from the list"):
         studio.compare_runs(runs["sft"], "/etc")
+
+
+def test_the_pairs_table_loads_dpo_pairs_and_sft_rows_and_names_both_shapes(studio, tmp_path):
+    pair = {"prompt": "Who are you?", "chosen": "I'm Nova.", "rejected": "I'm SmolLM."}
+    (tmp_path / "pairs.jsonl").write_text(json.dumps(pair) + "\n")
+    (tmp_path / "sft.jsonl").write_text(json.dumps({"prompt": "Who are you?", "completion": "I'm Nova."}) + "\n")
+    (tmp_path / "qa.jsonl").write_text(json.dumps({"question": "Who are you?", "answer": "Nova"}) + "\n")
+    (tmp_path / "gap.jsonl").write_text(json.dumps(pair) + "\n" + json.dumps({**pair, "rejected": " "}) + "\n")
+    assert "rejected" in studio.preference_data(str(tmp_path / "pairs.jsonl"))[0]
+    assert "completion" in studio.preference_data(str(tmp_path / "sft.jsonl"))[0]
+    with pytest.raises(ValueError, match="DPO: the dataset needs columns prompt, chosen, rejected; found: question, "
+                                         "answer.* SFT: an SFT dataset needs columns prompt and completion"):
+        studio.preference_data(str(tmp_path / "qa.jsonl"))
+    with pytest.raises(ValueError, match="^row 2 has an empty 'rejected' field"):  # a bad row is said once
+        studio.preference_data(str(tmp_path / "gap.jsonl"))

@@ -154,6 +154,15 @@ def identity_pairs(lm: LoadedModel, spec: IdentitySpec) -> list[dict]:
     return rows
 
 
+def interleave(identity: list[dict], control: list[dict], per: int = 1) -> list[dict]:
+    """Each identity row followed by up to `per` control rows, so every batch sees both kinds; controls
+    beyond `per` × the identity rows are left out."""
+    rows = []
+    for i, row in enumerate(identity):
+        rows += [row] + control[per * i:per * (i + 1)]
+    return rows
+
+
 def n_tokens(tok, text: str) -> int:
     return len(tok(text, add_special_tokens=False)["input_ids"])
 

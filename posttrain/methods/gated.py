@@ -15,7 +15,7 @@ from dataclasses import replace
 from .. import cpu, gate, gate_fit, jobs
 from ..config import DPOSettings
 from ..frozen import FrozenBlocks
-from .base import Plan
+from .base import Plan, interleave
 
 # The identity demo trains the gated edit (posttrain.gate): 16 steps of 4 pairs at a learning rate that
 # suits new neurons starting from zero (12 steps of 8 flipped 13–15 of 16 held-out identity questions
@@ -58,17 +58,16 @@ def plan(job, model, tok, settings, rows: list[dict], recorder: gate_fit.Recorde
                "the gated edit needs identity and control pairs")
         job.note(f"{why}; trained LoRA instead, so unrelated answers may change too")
         settings = lora_instead(settings)
-    elif settings.lora and lora_instead(settings) != settings:
+    elif settings.lora and (swapped := lora_instead(settings)) != settings:
         # the gated edit switched off with its own rate left in place: LoRA at 1e-2 turned every answer into
         # "0000…" (measured), so the gated preset's rate, steps and batch become LoRA's here too
-        settings = lora_instead(settings)
+        settings = swapped
         job.note(f"LoRA instead of the gated edit, with LoRA's own rate ({settings.learning_rate:g}), "
                  f"steps ({settings.max_steps}) and batch ({settings.batch_size})")
     train_rows = None
     if {"identity", "control"} <= kinds:
-        identity = [r for r in rows if r["kind"] == "identity"]
-        control = [r for r in rows if r["kind"] == "control"][:len(identity)]
-        train_rows = [r for pair in zip(identity, control) for r in pair] + identity[len(control):]
+        train_rows = interleave([r for r in rows if r["kind"] == "identity"],
+                                [r for r in rows if r["kind"] == "control"])
     return Plan(rows, settings, train_rows=train_rows)
 
 

@@ -15,7 +15,7 @@ from .. import charts, jobs
 from ..config import SFTSettings
 from ..data import load_sft_data
 from ..identity import language_of
-from .base import Flag, Method, Plan, answer_length, identity_pairs, prompt_lengths
+from .base import Flag, Method, Plan, answer_length, identity_pairs, interleave, prompt_lengths
 
 # LoRA on all blocks at 1e-3: SFT moves the whole answer distribution, not only the preference
 # between two answers, so it needs neither DPO's sft term nor the gated edit's high rate.
@@ -57,11 +57,7 @@ def sft_rows(pairs: list[dict], per_identity: int = CONTROLS_PER_IDENTITY) -> li
                          / max(1, len(identity))) for lang in by_language}
     control = [r for lang, rows in by_language.items() for r in rows[:quota[lang]]]
     control += [r for lang, rows in by_language.items() for r in rows[quota[lang]:]][:max(0, want - len(control))]
-    k = max(1, per_identity)
-    rows = []
-    for i, row in enumerate(identity):
-        rows += [row] + control[k * i:k * (i + 1)]
-    return rows + control[k * len(identity):]
+    return interleave(identity, control, per_identity)
 
 
 class SFT(Method):

@@ -8,6 +8,7 @@ the job, so every visitor (and a reopened page) watches the same run.
 
 from __future__ import annotations
 
+import functools
 import typing
 from types import SimpleNamespace
 
@@ -27,7 +28,9 @@ CHOICES = {"loss_type": LOSS_TYPES, "reward_funcs": tuple(REWARD_FUNCTIONS)}  # 
 INPUTS = [*SHARED, *(f"{m.name}.{f}" for m in methods.METHODS.values() for f in ("preset", *m.fields))]
 
 
+@functools.cache
 def hints(m) -> dict:
+    """Method `m`'s settings fields and their types (read once per method)."""
     return typing.get_type_hints(m.settings_cls)
 
 
