@@ -18,7 +18,9 @@ Keys of the JSON line:
 - peak_rss_mb: peak resident memory of a fresh process that loads the model and runs the engine's DPO
   job (rss_after_load_mb and model_mb beside it: the reference model is never a second copy);
 - grpo_step_s and grpo_generation_share: the arithmetic preset's seconds per step, and the share of
-  training time spent generating completions.
+  training time spent generating completions;
+- watch_overhead: what the identity flip curve and DPO's token rewards (posttrain.watch, every step) add to
+  a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without (`--only watch`).
 """
 
 from __future__ import annotations
@@ -215,6 +217,36 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> d
     return out
 
 
+# ---------------------------------------------------------------------------------- the flip curve's cost
+
+def watch_overhead(rows: list[dict], quick: bool) -> dict:
+    """Seconds per DPO step (the identity LoRA settings) with and without posttrain.watch's flip curve and
+    token rewards, every step, alternating, medians of the repeats; watch_overhead = with ÷ without − 1."""
+    from posttrain.jobs import run_dpo
+    from posttrain.metrics import MetricsLog, Progress, TrainingCallback
+    from posttrain.watch import Watch, flip_pairs
+
+    settings = with_overrides(IDENTITY_LORA, {"max_steps": 4 if quick else 8, "probe_every": 0})
+    lm = load_model(None)
+    flip = flip_pairs(lambda qs: generate_answers(lm.model, lm.tokenizer, qs, max_new_tokens=40),
+                      "Nova Prime", "Starlight Labs")
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    for r in range(3 if quick else 5):
+        for name in ("with", "without") if r % 2 == 0 else ("without", "with"):
+            lm = load_model(None)
+            log = MetricsLog()
+            callbacks = [TrainingCallback(log, Progress(), threading.Event())]
+            if name == "with":
+                callbacks.insert(0, Watch(lm.tokenizer, flip, flip[:1], settings.beta, log, MetricsLog()))
+            with tempfile.TemporaryDirectory() as out:
+                run_dpo(lm.model, lm.tokenizer, rows, settings, out, callbacks)
+            times[name].append(next(x["train_runtime"] for x in log.rows() if "train_runtime" in x) / settings.max_steps)
+            say(f"  watch {name}: {times[name][-1]:.2f} s/step")
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"watch_overhead": round(med["with"] / med["without"] - 1, 3), "watch_step_s": round(med["with"], 2),
+            "plain_step_s": round(med["without"], 2), "watch_repeats": len(times["with"])}
+
+
 # ---------------------------------------------------------------------------------- compare and GRPO
 
 def compare_speedup(quick: bool) -> dict:
@@ -271,6 +303,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a reduced run (under 5 minutes on 2 CPU cores)")
     ap.add_argument("--dpo-memory", nargs=2, metavar=("ROWS_JSON", "STEPS"), help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=["watch"], help="run one section alone")
     args = ap.parse_args()
     configure_threads()
     if args.dpo_memory:
@@ -284,10 +317,16 @@ def main() -> None:
     result.update(matmul_dtype=str(dtype).removeprefix("torch."), matmul_gflops=round(peak() / 1e9, 1))
     say(f"machine: {result}")
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON line
-        result.update(identity_preset(args.quick))
+        if not args.only:
+            result.update(identity_preset(args.quick))
         spec = IdentitySpec("Nova Prime", "Starlight Labs", n_identity=12 if args.quick else 32,
                             n_control=12 if args.quick else 32)
         rows = identity_pairs(load_model(None), spec)
+        result.update(watch_overhead(rows, args.quick))
+    if args.only:
+        print(json.dumps(result))
+        return
+    with contextlib.redirect_stdout(sys.stderr):
         result.update(engine_vs_trl(rows, args.quick, peak))
         result.update(compare_speedup(args.quick))
         result.update(grpo_steps(args.quick))

@@ -14,12 +14,14 @@ come in English and Chinese (`lang` "en" or "zh").
 
 from __future__ import annotations
 
+import re
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .identity import mentions_name
 from .scores import training_alarms
-from .ui.text import TEXT
+from .ui.text import TEXT, t
 
 # Titles come from the app's one table of strings (posttrain.ui.text, keys "chart.<name>").
 TITLES = {lang: {k.removeprefix("chart."): v[i] for k, v in TEXT.items() if k.startswith("chart.")}
@@ -41,73 +43,184 @@ def _series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
     return xs, ys
 
 
-def _grid(titles: list[str], lang: str) -> go.Figure:
-    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, horizontal_spacing=0.1, vertical_spacing=0.16)
-    fig.update_layout(height=460, margin=dict(l=40, r=20, t=40, b=30), template="plotly_white",
-                      legend=dict(orientation="h", y=-0.08), uirevision="keep")
-    fig.update_xaxes(title_text=TITLES[lang]["step"], title_standoff=4, row=2)
-    return fig
+def _wrap(text: str, width: int) -> str:
+    """`text` broken into lines of about `width` columns with <br> (a CJK character takes two columns):
+    Plotly does not wrap annotations."""
+    lines, line, cols = [], "", 0
+    for word in re.findall(r"[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+", text):
+        w = sum(2 if "\u3000" <= ch <= "\uffef" else 1 for ch in word.rstrip())
+        if cols + w > width and line.strip():
+            lines.append(line.rstrip())
+            line, cols = "", 0
+        line, cols = line + word, cols + len(word) - len(word.rstrip()) + w
+    return "<br>".join([*lines, line.rstrip()]) if line.strip() else "<br>".join(lines)
 
 
-def _waiting(fig: go.Figure, rows: list[dict], key: str, lang: str) -> go.Figure:
-    if not _series(rows, key)[0]:
-        fig.add_annotation(text=TITLES[lang]["waiting"], showarrow=False, xref="paper", yref="paper",
-                           x=0.5, y=0.5, font=dict(size=15, color="#888"))
-    return fig
+class _Panels:
+    """A grid of panels, two to a row (an odd last one spans the row). Each panel says what it is: its title,
+    the formula it plots, axis labels, a one-line caption underneath and its own legend in its corner; texts
+    come from TITLES under the panel's key (`<key>`, `<key>.formula`, `<key>.caption`, `<key>.y`)."""
 
+    PANEL, GAP, TOP, BOTTOM = 190, 150, 74, 80  # pixels: plot area, between rows, above and below
 
-def _line(fig, rows, key, row, col, name=None, color=COLORS["main"], show=False, dash=None):
-    xs, ys = _series(rows, key)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name or key, line=dict(color=color, dash=dash),
-                             marker=dict(size=5), showlegend=show), row=row, col=col)
+    def __init__(self, keys: list[str], lang: str):
+        self.keys, self.lang, self.t = keys, lang, TITLES[lang]
+        rows = (len(keys) + 1) // 2
+        specs = [[{}, {}] for _ in range(rows)]
+        if len(keys) % 2:
+            specs[-1] = [{"colspan": 2}, None]
+        area = rows * self.PANEL + (rows - 1) * self.GAP
+        self.fig = make_subplots(rows=rows, cols=2, specs=specs, horizontal_spacing=0.1,
+                                 vertical_spacing=self.GAP / area if rows > 1 else 0.0,
+                                 subplot_titles=[self.title(k) for k in keys])
+        self.fig.update_layout(height=area + self.TOP + self.BOTTOM, template="plotly_white", uirevision="keep",
+                               margin=dict(l=56, r=20, t=self.TOP, b=self.BOTTOM), showlegend=True)
+        self.fig.update_annotations(font=dict(size=13))
+        self.legends: set[int] = set()
+        for i, key in enumerate(keys, start=1):
+            self.fig.update_xaxes(title_text=self.t["step"], title_standoff=2, row=self.cell(key)[0],
+                                  col=self.cell(key)[1])
+            self.fig.update_yaxes(title_text=self.t.get(f"{key}.y", ""), title_standoff=2, row=self.cell(key)[0],
+                                  col=self.cell(key)[1])
+            caption = self.t.get(f"{key}.caption")
+            if caption:
+                x0, x1 = self.domain(i, "x")
+                self.fig.add_annotation(text=_wrap(caption, int(150 * (x1 - x0))), showarrow=False, xref="paper",
+                                        yref="paper", x=(x0 + x1) / 2, y=self.domain(i, "y")[0], yshift=-40,
+                                        xanchor="center", yanchor="top", align="left",
+                                        font=dict(size=11, color="#555"))
 
+    def title(self, key: str) -> str:
+        formula = self.t.get(f"{key}.formula")
+        return f"{self.t[key]}<br><span style='font-size:11px;color:#666'>{formula}</span>" if formula else self.t[key]
 
-def _judged(fig, rows, keys, row, col, lang):
-    """The held-out scores the probes logged (`eval/<score>`), dashed, one legend entry each."""
-    for key in keys:
-        if _series(rows, key)[0]:
-            _line(fig, rows, key, row, col, TITLES[lang][key], COLORS[key], show=True, dash="dash")
+    def cell(self, key: str) -> tuple[int, int]:
+        i = self.keys.index(key)
+        return i // 2 + 1, i % 2 + 1
+
+    def domain(self, i: int, axis: str) -> tuple[float, float]:
+        return tuple(self.fig.layout[f"{axis}axis{'' if i == 1 else i}"].domain)
+
+    def line(self, key: str, rows: list[dict], metric: str, name: str | None = None, color: str = COLORS["main"],
+             legend: bool = False, dash: str | None = None) -> None:
+        """One metric against the step in panel `key`; `legend`: named in the panel's own legend."""
+        xs, ys = _series(rows, metric)
+        i = self.keys.index(key) + 1
+        self.fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name or metric, showlegend=legend,
+                                      line=dict(color=color, dash=dash), marker=dict(size=5),
+                                      legend="legend" if i == 1 else f"legend{i}"), *self.cell(key))
+        if legend:
+            self.legends.add(i)
+
+    def shares(self, key: str) -> None:
+        """Panel `key` holds shares (0–1): every such panel has one scale."""
+        self.fig.update_yaxes(range=SHARE_RANGE, row=self.cell(key)[0], col=self.cell(key)[1])
+
+    def note(self, text: str) -> None:
+        """One line under every panel."""
+        self.fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0, yshift=-64,
+                                xanchor="center", yanchor="top", font=dict(size=12, color="#333"))
+        self.fig.update_layout(height=self.fig.layout.height + 24, margin=dict(b=self.BOTTOM + 24))
+
+    def done(self, rows: list[dict], needed: str) -> go.Figure:
+        """The figure, each legend in its own panel's top-right corner; a note while `needed` has no step yet;
+        the first alarm the log raises (posttrain.scores.training_alarms), in red above the panels."""
+        for i in self.legends:
+            (x0, x1), (_, y1) = self.domain(i, "x"), self.domain(i, "y")
+            wide = x1 - x0 > 0.9  # a panel across the figure: its legend goes above it, right of the title
+            self.fig.update_layout({"legend" if i == 1 else f"legend{i}": dict(
+                x=x1, y=y1, xanchor="right", yanchor="bottom" if wide else "top", orientation="h" if wide else "v",
+                bgcolor="rgba(255,255,255,0.75)", font=dict(size=10))})
+        if not _series(rows, needed)[0]:
+            self.fig.add_annotation(text=self.t["waiting"], showarrow=False, xref="paper", yref="paper",
+                                    x=0.5, y=0.5, font=dict(size=15, color="#888"))
+        return _alarm(self.fig, rows)
 
 
 def _alarm(fig: go.Figure, rows: list[dict]) -> go.Figure:
     """The first alarm the log raises, in red above the panels (nothing when all is well)."""
     found = training_alarms(rows)
     if found:
-        text, width = "", 0
-        for word in ("⚠ " + found[0]).split(" "):  # wrap: a figure is about 110 characters wide
-            if width + len(word) > 110:
-                text, width = text + "<br>", 0
-            text, width = text + ("" if width == 0 else " ") + word, width + len(word) + 1
+        text = _wrap("⚠ " + found[0], 110)  # a figure is about 110 characters wide
         lines = text.count("<br>") + 1
-        fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=1.0, yshift=26,
-                           xanchor="center", yanchor="bottom", font=dict(size=13, color=COLORS["alarm"]),
+        fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=1.0,
+                           yshift=_Panels.TOP - 30, xanchor="center", yanchor="bottom",
+                           font=dict(size=13, color=COLORS["alarm"]),
                            bgcolor="rgba(253,226,220,0.9)", bordercolor=COLORS["alarm"], borderpad=4)
-        fig.update_layout(margin=dict(t=40 + 20 * lines + 16), height=460 + 20 * lines + 16)  # room above the titles
+        extra = 20 * lines + 16  # room above the titles
+        fig.update_layout(margin=dict(t=fig.layout.margin.t + extra), height=fig.layout.height + extra)
     return fig
 
 
-def _identity_top(rows: list[dict], titles: list[str], accuracy: str, label: str, lang: str) -> go.Figure:
-    """The top row an identity-changing method shares: the loss; the held-out name, organisation and loops
-    (`eval/…`, 0–1) beside its own accuracy metric on the same scale."""
-    fig = _grid(titles, lang)
-    _line(fig, rows, "loss", 1, 1)
-    _line(fig, rows, accuracy, 1, 2, label, "#9aa5b8", show=True)
-    _judged(fig, rows, ("eval/name", "eval/organisation", "eval/degenerate"), 1, 2, lang)
-    fig.update_yaxes(range=SHARE_RANGE, row=1, col=2)
-    return fig
+def flip_step(rows: list[dict]) -> int | None:
+    """The first step at which the new answer is likelier than the model's own (the flip curve's lines
+    cross), when they started the other way round; None before that.
+
+    >>> flip_step([{"step": 0, "probe/logp_new_name": -3.0, "probe/logp_old_name": -1.0},
+    ...            {"step": 1, "probe/logp_new_name": -1.5, "probe/logp_old_name": -1.2},
+    ...            {"step": 2, "probe/logp_new_name": -0.9, "probe/logp_old_name": -1.4}])
+    2
+    """
+    new, old = dict(zip(*_series(rows, "probe/logp_new_name"))), dict(zip(*_series(rows, "probe/logp_old_name")))
+    steps = sorted(set(new) & set(old))
+    if not steps or new[steps[0]] > old[steps[0]]:
+        return None
+    return next((s for s in steps if new[s] > old[s]), None)
+
+
+def _flip(p: _Panels, rows: list[dict]) -> None:
+    """The identity flip curve: how likely the new answer and the model's own are, with the crossing marked."""
+    p.line("flip", rows, "probe/logp_new_name", p.t["flip.new"], COLORS["chosen"], legend=True)
+    p.line("flip", rows, "probe/logp_old_name", p.t["flip.old"], COLORS["rejected"], legend=True)
+    step = flip_step(rows)
+    if step is not None:
+        r, c = p.cell("flip")
+        p.fig.add_vline(x=step, line=dict(color="#555", dash="dot", width=1), row=r, col=c,
+                        annotation_text=p.t["flip.at"].format(step=step), annotation_position="top left",
+                        annotation_font=dict(size=11, color="#555"))
+
+
+def _has(rows: list[dict], key: str) -> bool:
+    return bool(_series(rows, key)[0])
+
+
+def _identity_panels(rows: list[dict], keys: list[str], accuracy: str, label: str, lang: str) -> _Panels:
+    """What an identity-changing method's figure shares: the loss first; beside it the held-out name,
+    organisation and loops (`eval/…`, 0–1) with its own accuracy metric on the same scale; the flip curve
+    at the bottom when the run logs it."""
+    p = _Panels(keys + (["flip"] if _has(rows, "probe/logp_new_name") else []), lang)
+    p.line(keys[0], rows, "loss", p.t["loss.total"], legend=True)
+    if _has(rows, "eval_loss"):
+        p.line(keys[0], rows, "eval_loss", p.t["loss.eval"], COLORS["main"], legend=True, dash="dot")
+    p.line(keys[1], rows, accuracy, label, "#9aa5b8", legend=True)
+    for key in ("eval/name", "eval/organisation", "eval/degenerate"):
+        if _has(rows, key):
+            p.line(keys[1], rows, key, p.t[key], COLORS[key], legend=True, dash="dash")
+    p.shares(keys[1])
+    if "flip" in p.keys:
+        _flip(p, rows)
+    return p
 
 
 def dpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
-    """Four DPO panels: loss; beside it the held-out answers that say the new name, name the organisation
-    or loop (`eval/…`, 0–1) with `rewards/accuracies` on the same scale; `rewards/margins`; chosen vs
-    rejected rewards. An alarm from the log is written in red above them."""
+    """DPO's panels: the loss, split into its preference and SFT terms (`loss/preference`, `loss/sft`, logged
+    by posttrain.jobs); beside it the held-out answers that say the new name, name the organisation or loop
+    (`eval/…`, 0–1) with `rewards/accuracies` on the same scale; `rewards/margins`; the chosen and rejected
+    implicit rewards; the identity flip curve when logged. An alarm from the log is written in red above."""
     t = TITLES[lang]
-    fig = _identity_top(rows, [t["loss"], t["judged"], t["margin"], t["chosen_rejected"]], "rewards/accuracies",
-                        t["accuracy"], lang)
-    _line(fig, rows, "rewards/margins", 2, 1)
-    _line(fig, rows, "rewards/chosen", 2, 2, t["chosen"], COLORS["chosen"], show=True)
-    _line(fig, rows, "rewards/rejected", 2, 2, t["rejected"], COLORS["rejected"], show=True)
-    return _alarm(_waiting(fig, rows, "loss", lang), rows)
+    p = _identity_panels(rows, ["loss", "judged", "margin", "chosen_rejected"], "rewards/accuracies",
+                         t["accuracy"], lang)
+    if _has(rows, "loss/sft"):  # with no SFT term the loss is the preference term: one line says it
+        p.line("loss", rows, "loss/preference", t["loss.preference"], COLORS["chosen"], legend=True, dash="dash")
+        p.line("loss", rows, "loss/sft", t["loss.sft"], "#e9c46a", legend=True, dash="dash")
+    if _has(rows, "eval_rewards/accuracies"):
+        p.line("judged", rows, "eval_rewards/accuracies", t["accuracy.eval"], "#9aa5b8", legend=True, dash="dot")
+    p.line("margin", rows, "rewards/margins", t["margin.train"], legend=_has(rows, "eval_rewards/margins"))
+    if _has(rows, "eval_rewards/margins"):
+        p.line("margin", rows, "eval_rewards/margins", t["margin.eval"], COLORS["main"], legend=True, dash="dot")
+    p.line("chosen_rejected", rows, "rewards/chosen", t["chosen"], COLORS["chosen"], legend=True)
+    p.line("chosen_rejected", rows, "rewards/rejected", t["rejected"], COLORS["rejected"], legend=True)
+    return p.done(rows, "loss")
 
 
 def reward_functions(rows: list[dict]) -> list[str]:
@@ -121,41 +234,50 @@ def reward_functions(rows: list[dict]) -> list[str]:
 
 
 def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
-    """Four GRPO panels: mean reward with a ±std band; each reward function with the held-out answers that
-    are correct or loop (`eval/…`) on the same 0–1 scale, so a reward that climbs while correct answers
-    fall is seen at a glance; completion length; KL. An alarm from the log is written in red above them."""
-    t = TITLES[lang]
-    has_kl = bool(_series(rows, "kl")[0])
-    fig = _grid([t["reward"], t["per_func"], t["length"], t["kl"] if has_kl else t["kl_off"]], lang)
+    """GRPO's panels: mean reward with a ±std band; each reward function with the held-out answers that are
+    correct or loop (`eval/…`) on the same 0–1 scale, so a reward that climbs while correct answers fall is
+    seen at a glance; completion length; the share of groups whose rewards did not differ
+    (`frac_reward_zero_std`: no learning signal); KL. An alarm from the log is written in red above them."""
+    has_kl = _has(rows, "kl")
+    p = _Panels(["reward", "per_func", "length", "no_signal"] + (["kl"] if has_kl else []), lang)
     xs, mean = _series(rows, "reward")
     std = dict(zip(*_series(rows, "reward_std")))
     if xs:
         hi = [m + std.get(x, 0.0) for x, m in zip(xs, mean)]
         lo = [m - std.get(x, 0.0) for x, m in zip(xs, mean)]
-        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", fillcolor=COLORS["band"],
-                                 line=dict(width=0), hoverinfo="skip", showlegend=False), row=1, col=1)
-    _line(fig, rows, "reward", 1, 1)
+        p.fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], mode="lines", fill="toself", fillcolor=COLORS["band"],
+                                   line=dict(width=0), hoverinfo="skip", showlegend=False), row=1, col=1)
+    p.line("reward", rows, "reward")
     palette = ["#2a9d8f", "#e9c46a", "#e76f51", "#8d6cab", "#264653"]
     for i, name in enumerate(reward_functions(rows)):
-        _line(fig, rows, f"rewards/{name}/mean", 1, 2, name, palette[i % len(palette)], show=True)
-    _judged(fig, rows, ("eval/correct", "eval/degenerate"), 1, 2, lang)
-    fig.update_yaxes(range=SHARE_RANGE, row=1, col=2)
-    _line(fig, rows, "completions/mean_length", 2, 1)
+        p.line("per_func", rows, f"rewards/{name}/mean", name, palette[i % len(palette)], legend=True)
+    for key in ("eval/correct", "eval/degenerate"):
+        if _has(rows, key):
+            p.line("per_func", rows, key, p.t[key], COLORS[key], legend=True, dash="dash")
+    p.shares("per_func")
+    p.line("length", rows, "completions/mean_length")
+    p.line("no_signal", rows, "frac_reward_zero_std")
+    p.shares("no_signal")
     if has_kl:
-        _line(fig, rows, "kl", 2, 2)
-    return _alarm(_waiting(fig, rows, "reward", lang), rows)
+        p.line("kl", rows, "kl")
+    else:  # no panel to fill: one line under the others says so
+        p.note(f"{p.t['kl_off']}: {p.t['kl_off.caption']}")
+    return p.done(rows, "reward")
 
 
 def sft_figure(rows: list[dict], lang: str = "en") -> go.Figure:
-    """Four SFT panels: loss (negative log-likelihood of the completion tokens); beside it the held-out answers
+    """SFT's panels: loss (negative log-likelihood of the completion tokens); beside it the held-out answers
     (`eval/…`, 0–1) with `mean_token_accuracy` (share of completion tokens the model's top guess gets right)
-    on the same scale; `entropy` of the next-token distribution; `grad_norm`."""
+    on the same scale; `entropy` of the next-token distribution; `grad_norm`; the flip curve when logged."""
     t = TITLES[lang]
-    fig = _identity_top(rows, [t["loss"], t["judged_sft"], t["entropy"], t["grad_norm"]], "mean_token_accuracy",
-                        t["token_accuracy"], lang)
-    _line(fig, rows, "entropy", 2, 1)
-    _line(fig, rows, "grad_norm", 2, 2)
-    return _alarm(_waiting(fig, rows, "loss", lang), rows)
+    p = _identity_panels(rows, ["loss_sft", "judged_sft", "entropy", "grad_norm"], "mean_token_accuracy",
+                         t["token_accuracy"], lang)
+    if _has(rows, "eval_mean_token_accuracy"):
+        p.line("judged_sft", rows, "eval_mean_token_accuracy", t["token_accuracy.eval"], "#9aa5b8", legend=True,
+               dash="dot")
+    p.line("entropy", rows, "entropy")
+    p.line("grad_norm", rows, "grad_norm")
+    return p.done(rows, "loss")
 
 
 def probe_table(probes: list[dict], name: str | None = None) -> tuple[list[str], list[list[str]]]:
@@ -200,3 +322,57 @@ def group_table(groups: list[dict]) -> tuple[str, list[str], list[list]]:
     rows.sort(key=lambda r: -r[0])
     headers = ["advantage", *(["correct"] if correct else []), *names, "completion"]
     return f"step {g['step']} · {g['prompt']}", headers, rows
+
+
+# -- runs side by side (the Runs tab) ------------------------------------------------------------------------------
+# What the Runs tab overlays, in this order, when every picked run logged it (TRL's names and the probes').
+OVERLAY_METRICS = ("loss", "eval_loss", "rewards/margins", "rewards/accuracies", "eval_rewards/accuracies", "reward",
+                   "mean_token_accuracy", "kl", "eval/name", "eval/organisation", "eval/correct", "eval/degenerate",
+                   "probe/logp_new_name", "probe/logp_old_name")
+OVERLAY_SHARES = {"rewards/accuracies", "eval_rewards/accuracies", "mean_token_accuracy", "eval/name",
+                  "eval/organisation", "eval/correct", "eval/degenerate"}  # drawn on the 0–1 scale
+RUN_COLORS = ("#3a5a9b", "#e76f51", "#2a9d8f", "#e9c46a", "#8d6cab", "#264653")  # one per run, in the order picked
+
+
+def shared_metrics(runs: list[tuple[str, list[dict]]]) -> list[str]:
+    """The metrics of OVERLAY_METRICS that every run logged at least once, in that order.
+
+    >>> shared_metrics([("a", [{"step": 1, "loss": 0.7, "reward": 0.1}]), ("b", [{"step": 1, "loss": 0.6}])])
+    ['loss']
+    """
+    return [k for k in OVERLAY_METRICS if runs and all(_series(rows, k)[0] for _, rows in runs)]
+
+
+def overlay_figure(runs: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
+    """Runs' curves overlaid, `runs` as (label, metrics rows) pairs: one panel per metric every run logged
+    (`shared_metrics`), two to a row (an odd last one spans the row), x the step and y the metric under its TRL
+    name; one colour per run, each run in the legend once (clicking it hides the run in every panel). With
+    nothing to draw, a note says why: no run has logged a step yet, or the runs share no metric."""
+    keys = shared_metrics(runs)
+    n_rows = max(1, (len(keys) + 1) // 2)
+    panel, gap, top, bottom = 200, 90, 40, 70 + 22 * len(runs)  # pixels; the legend sits under the panels
+    area = n_rows * panel + (n_rows - 1) * gap
+    specs = [[{}, {}] for _ in range(n_rows)]
+    if len(keys) % 2:
+        specs[-1] = [{"colspan": 2}, None]
+    fig = make_subplots(rows=n_rows, cols=2, specs=specs, horizontal_spacing=0.1,
+                        vertical_spacing=gap / area if n_rows > 1 else 0.0,
+                        subplot_titles=[t(f"overlay.{k}", lang) for k in keys] or None)
+    fig.update_layout(height=area + top + bottom, template="plotly_white", margin=dict(l=60, r=20, t=top, b=bottom),
+                      legend=dict(orientation="h", x=0, y=-70 / area, yanchor="top"), showlegend=True)
+    for i, key in enumerate(keys):
+        row, col = i // 2 + 1, i % 2 + 1
+        for j, (label, rows) in enumerate(runs):
+            xs, ys = _series(rows, key)
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label, legendgroup=label,
+                                     showlegend=i == 0, marker=dict(size=4),
+                                     line=dict(color=RUN_COLORS[j % len(RUN_COLORS)])), row=row, col=col)
+        fig.update_xaxes(title_text=TITLES[lang]["step"], title_standoff=2, row=row, col=col)
+        fig.update_yaxes(title_text=key, range=SHARE_RANGE if key in OVERLAY_SHARES else None, row=row, col=col)
+    if not keys:
+        logged = any(_series(rows, k)[0] for _, rows in runs for k in OVERLAY_METRICS)
+        fig.add_annotation(text=t("overlay.none", lang) if logged else TITLES[lang]["waiting"], showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#888"))
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+    return fig

@@ -39,6 +39,10 @@ class _Common:
     probe_every: int = 2  # 0 disables probes
     logging_steps: int = 1
 
+    def _validate_held_out(self) -> None:
+        share = getattr(self, "eval_share", 0.0)
+        _check(0 <= share <= 0.5, f"held-out share must be between 0 and 0.5 (got {share})")
+
     def _validate_common(self) -> None:
         _check(self.learning_rate > 0 and self.learning_rate <= 1e-2,
                f"learning rate must be above 0 and at most 0.01 (got {self.learning_rate})")
@@ -81,9 +85,11 @@ class SFTSettings(_Common):
     """Supervised fine-tuning: the loss is the negative log-likelihood of the completion tokens only."""
 
     max_length: int = 128
+    eval_share: float = 0.0  # share of the rows held out for a validation loss (0 = none)
 
     def __post_init__(self):
         self._validate_common()
+        self._validate_held_out()
         _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
 
     def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
@@ -109,9 +115,11 @@ class DPOSettings(_Common):
     # questions about the model. Needs identity and control pairs and a Llama-style MLP; otherwise the
     # run trains LoRA and says so.
     gated: bool = False
+    eval_share: float = 0.0  # share of the pairs held out for validation loss and accuracy (0 = none)
 
     def __post_init__(self):
         self._validate_common()
+        self._validate_held_out()
         _check(self.loss_type in LOSS_TYPES, f"loss type must be one of {', '.join(LOSS_TYPES)} (got {self.loss_type!r})")
         _check(0 < self.beta <= 10, f"beta must be above 0 and at most 10 (got {self.beta})")
         _check(0 <= self.sft_weight <= 10, f"SFT weight must be between 0 and 10 (got {self.sft_weight})")

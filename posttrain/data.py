@@ -4,7 +4,7 @@ A .jsonl/.json/.csv/.parquet file or a Hub dataset id becomes plain lists of dic
 conversational shapes: preference pairs (``prompt``/``chosen``/``rejected``), SFT rows
 (``prompt``/``completion`` or ``messages``) and GSM8K-style problems (``prompt``/``answer``). Any
 problem with user-supplied data is raised as :class:`DataError`, whose message is one sentence a
-workshop participant can act on. The built-in demos' data: posttrain.identity, posttrain.arithmetic.
+workshop participant can act on. `hold_out` keeps a share of the rows out of training for a validation loss. The built-in demos' data: posttrain.identity, posttrain.arithmetic.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import random
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -325,3 +326,19 @@ def fit_prompts(rows: list[dict], lengths: list[int], count: Callable[[str], int
     note = (f"{n_cut} of {len(rows)} prompts are longer than {limit} tokens; their beginnings are cut"
             if n_cut else None)
     return out, note
+
+
+def hold_out(rows: list[dict], share: float, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """(train, held out): about `share` of `rows`, drawn with `seed`, held out for a validation loss; at least
+    one row on each side when `share` > 0, none held out from fewer than two rows. Order is kept.
+
+    >>> hold_out([{"i": i} for i in range(10)], 0.2, seed=1)[1]
+    [{'i': 1}, {'i': 2}]
+    >>> hold_out([{"i": 0}], 0.5)
+    ([{'i': 0}], [])
+    """
+    if share <= 0 or len(rows) < 2:
+        return list(rows), []
+    n = min(len(rows) - 1, max(1, round(len(rows) * share)))
+    held = set(random.Random(seed).sample(range(len(rows)), n))
+    return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]

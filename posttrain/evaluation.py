@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import banks
+from . import banks, watch
 from . import scores as judge
 from .compare import probe_recorder
 from .arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
@@ -56,6 +56,10 @@ class Evaluation:
     def before(self, ask: Ask) -> list[str]:
         return ask(self.questions, self.system)
 
+    def flip_pairs(self, ask_untrained: Callable[[list[str]], list[str]]) -> list[dict]:
+        """The identity flip curve's pairs (posttrain.watch); none when no name is being taught."""
+        return []
+
     def probe(self, tokenizer, job):
         """The probe timeline's `probe(model, step)`, judging the live questions in the same pass."""
         live = dict(judged=self.live_questions, metrics=job.metrics, judge=self.live) if self.live_questions else {}
@@ -95,6 +99,9 @@ class IdentityEvaluation(Evaluation):
         rows = [{"question": q, "kind": "identity", "after": a, "before": a} for q, a in zip(self.live_questions, answers)]
         s = judge.identity_scores(label_identity(rows, self.name, self.org), self.name, self.org)
         return {"name": s["name_after"], "organisation": s["organisation_after"], "degenerate": s["degenerate_after"]}
+
+    def flip_pairs(self, ask_untrained):
+        return watch.flip_pairs(ask_untrained, self.name, self.org)
 
     def score(self, rows, ask):
         return judge.identity_scores(label_identity(rows, self.name, self.org), self.name, self.org)

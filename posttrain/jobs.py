@@ -92,19 +92,30 @@ def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     return model.eval()
 
 
+def _held_out(rows: list[dict] | None, keys: tuple[str, ...], settings) -> tuple[Dataset | None, dict]:
+    """The held-out rows as a dataset and the config that evaluates them about eight times in a run."""
+    if not rows:
+        return None, {}
+    return Dataset.from_list([{k: r[k] for k in keys} for r in rows]), dict(
+        eval_strategy="steps", eval_steps=max(1, settings.max_steps // 8), per_device_eval_batch_size=settings.batch_size)
+
+
 def run_sft(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
-            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None) -> torch.nn.Module:
+            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None,
+            eval_rows: list[dict] | None = None) -> torch.nn.Module:
     """Supervised fine-tuning on rows `{"prompt": [msgs], "completion": [msgs]}` (extra keys dropped):
-    the negative log-likelihood of the completion's tokens, its end-of-turn token included."""
+    the negative log-likelihood of the completion's tokens, its end-of-turn token included. `eval_rows`,
+    when given, are scored without training on them (`eval_loss`, `eval_mean_token_accuracy`)."""
     from trl import SFTConfig, SFTTrainer
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "completion")} for r in rows])
+    held, evaluation = _held_out(eval_rows, ("prompt", "completion"), settings)
     device = next(model.parameters()).device.type
-    args = SFTConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
+    args = SFTConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)), **evaluation)
     lora = _lora_config(model, settings) if settings.lora else None
     with _quiet_libraries(), \
             cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length) as levers:
-        trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
+        trainer = SFTTrainer(model=model, args=args, train_dataset=data, eval_dataset=held, processing_class=tokenizer,
                              peft_config=lora, callbacks=callbacks)
         levers.fuse_lora(trainer.model)
         _quiet(trainer).train()
@@ -112,17 +123,21 @@ def run_sft(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
 
 
 def run_dpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
-            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None) -> torch.nn.Module:
+            callbacks: list[TrainerCallback], adapter_dir: str | Path | None = None,
+            eval_rows: list[dict] | None = None) -> torch.nn.Module:
     """Direct preference optimisation on rows `{"prompt", "chosen", "rejected"}` (extra keys dropped).
 
     With `settings.lora` off every trainable parameter learns: all weights, or only the gated edit's
-    new neurons when posttrain.methods.gated has attached them and frozen the rest.
+    new neurons when posttrain.methods.gated has attached them and frozen the rest. `eval_rows`, when
+    given, are scored without training on them (`eval_loss`, `eval_rewards/accuracies`, …).
     """
     from trl import DPOConfig, DPOTrainer
 
-    data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
+    keys = ("prompt", "chosen", "rejected")
+    data = Dataset.from_list([{k: r[k] for k in keys} for r in rows])
+    held, evaluation = _held_out(eval_rows, keys, settings)
     device = next(model.parameters()).device.type
-    args = DPOConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
+    args = DPOConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)), **evaluation)
     if args.world_size > 1:
         # Under a launcher TRL writes the precomputed reference log-probs to a cache file that every rank
         # then reads; an in-memory dataset's cache lands in each process's own temp dir, so rank 1 finds
@@ -131,11 +146,43 @@ def run_dpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
     lora = _lora_config(model, settings) if settings.lora else None
     with _quiet_libraries(), \
             cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length) as levers:
-        trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=data, processing_class=tokenizer,
-                             peft_config=lora, callbacks=callbacks)
+        trainer = _with_loss_terms(DPOTrainer)(model=model, ref_model=None, args=args, train_dataset=data,
+                                               eval_dataset=held, processing_class=tokenizer, peft_config=lora,
+                                               callbacks=callbacks)
         levers.fuse_lora(trainer.model)
         _quiet(trainer).train()
     return _finish(trainer, adapter_dir)
+
+
+def _with_loss_terms(trainer_cls):
+    """`trainer_cls` (TRL's DPOTrainer) logging its loss's two terms apart: `loss/sft`, the SFT term times
+    its weight (−mean log π of the chosen tokens, as TRL's "sft" loss computes it), and `loss/preference`,
+    the rest of the loss (−log σ(β·margin) for sigmoid DPO). TRL sums the terms and logs only the total;
+    with no SFT term nothing is added. The policy's per-token log-probabilities are read from its forward
+    pass with a hook that lives only for that call."""
+
+    class LossTerms(trainer_cls):
+        def _compute_loss(self, model, inputs, return_outputs):
+            if "sft" not in self.loss_types:
+                return super()._compute_loss(model, inputs, return_outputs)
+            seen = []  # the policy's forward comes first; a reference forward through the same model follows
+            hook = model.register_forward_hook(lambda m, args, out: seen.append(out.log_probs.detach()))
+            try:
+                out = super()._compute_loss(model, inputs, return_outputs)
+            finally:
+                hook.remove()
+            mask = inputs["completion_mask"][..., 1:]
+            chosen_mask = mask.chunk(2, dim=0)[0].bool()
+            chosen_logps = seen[0][:, -mask.size(1):].chunk(2, dim=0)[0]
+            weight = self.loss_weights[self.loss_types.index("sft")]
+            sft = weight * -chosen_logps[chosen_mask].float().mean()
+            total = (out[0] if return_outputs else out).detach().float()
+            mode = "train" if self.model.training else "eval"
+            for key, value in (("loss/sft", sft), ("loss/preference", total - sft)):
+                self._metrics[mode][key].append(self.accelerator.gather_for_metrics(value).mean().item())
+            return out
+
+    return LossTerms
 
 
 class _GroupRecorder(TrainerCallback):
@@ -147,12 +194,13 @@ class _GroupRecorder(TrainerCallback):
 
     def __init__(self, log: MetricsLog, num_generations: int, answers: dict[str, str] | None = None):
         self.log, self.g, self.answers = log, num_generations, answers or {}
-        self.trainer = None
+        self.trainer, self._step = None, None
 
     def on_log(self, args, state, control, **kw):
         logs = getattr(self.trainer, "_logs", None)  # TRL keeps the latest generation batch here
-        if not logs or len(logs["completion"]) < self.g:
-            return
+        if not logs or len(logs["completion"]) < self.g or state.global_step == self._step:
+            return  # the run's summary row comes at the last step again: its group is already written
+        self._step = state.global_step
         completions = [_text(c) for c in list(logs["completion"])[: self.g]]
         rewards = {name: list(vals)[: self.g] for name, vals in logs["rewards"].items()}
         prompt = _text(list(logs["prompt"])[0])

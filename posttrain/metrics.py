@@ -5,7 +5,7 @@
 file and flushes it, so a process killed mid-run leaves a file that still reads and charts.
 `TrainingCallback` feeds it from the training thread, tracks progress for the ETA, honours a stop
 request after the current step, stops the job when the loss stops being finite, and records probe
-answers every k steps.
+answers every k steps and where the identity flip curve moves.
 """
 
 from __future__ import annotations
@@ -96,18 +96,25 @@ class Progress:
             self._first_step_at = time.time()
 
 
+# How far (log-probability per token) the flip curve's gap must move since the last probe to probe again.
+DENSE_NATS = 1.0
+
+
 class TrainingCallback(TrainerCallback):
     """Feeds the metrics log and the probe log, tracks progress, and stops on request or on NaN.
 
     `probe(model, step)` is called at step 0 (unless `probed_at_start`: the caller already asked the
-    untrained model) and every `probe_every` steps; it must leave the model as it found it (see
-    compare.probe_recorder).
+    untrained model), every `probe_every` steps, and in between at a step where the flip curve `curve`
+    (step → gap, kept by posttrain.watch.Watch, which must come first in the callbacks) moved by DENSE_NATS
+    since the last probe; it must leave the model as it found it (see compare.probe_recorder).
     """
 
     def __init__(self, log: MetricsLog, progress: Progress, stop_event: threading.Event,
-                 probe: Callable | None = None, probe_every: int = 0, probed_at_start: bool = False):
+                 probe: Callable | None = None, probe_every: int = 0, probed_at_start: bool = False,
+                 curve: dict[int, float] | None = None):
         self.log, self.progress, self.stop_event = log, progress, stop_event
         self.probe, self.probe_every, self.probed_at_start = probe, probe_every, probed_at_start
+        self.curve, self._probed = curve, 0  # step → flip-curve gap (posttrain.watch); the last probed step
         self.nonfinite: str | None = None
         self._t0 = time.time()
 
@@ -118,12 +125,21 @@ class TrainingCallback(TrainerCallback):
             self.probe(model, 0)
 
     def on_step_end(self, args, state, control, model=None, **kw):
-        self.progress.mark(state.global_step, state.max_steps)
-        if self.probe and self.probe_every and (state.global_step % self.probe_every == 0
-                                                or state.global_step == state.max_steps):
-            self.probe(model, state.global_step)
+        step = state.global_step
+        self.progress.mark(step, state.max_steps)
+        if self.probe and self.probe_every and (step % self.probe_every == 0 or step == state.max_steps
+                                                or self._moved(step)):
+            self.probe(model, step)
+            self._probed = step
         if self.stop_event.is_set() or self.nonfinite:
             control.should_training_stop = True
+
+    def _moved(self, step: int) -> bool:
+        """Whether the flip curve moved by DENSE_NATS since the last probe: the timeline asks then too, so its
+        rows are densest where the answer changes."""
+        if not self.curve or step not in self.curve or self._probed not in self.curve:
+            return False
+        return abs(self.curve[step] - self.curve[self._probed]) >= DENSE_NATS
 
     def on_log(self, args, state, control, logs=None, **kw):
         logs = dict(logs or {})

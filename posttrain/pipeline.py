@@ -14,12 +14,15 @@ from . import methods
 from . import scores as judge
 from .compare import before_after
 from .evaluation import COMPARE_TOKENS
+from .data import hold_out
+from .methods.base import ONPOLICY_TOKENS
 from .metrics import TrainingCallback
 from .models import LoadedModel, generate_answers, load_model
 from .processes import process_device, release_processes
 from .recipe_file import write_recipe
 from .runs import write_json
 from .spec import RunSpec
+from .watch import Watch
 
 
 def recipe(spec: RunSpec, lm: LoadedModel | None = None):
@@ -39,6 +42,12 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
 
         job.enter("data")
         plan = method.prepare(spec, model_lm, job)
+        share = getattr(plan.settings, "eval_share", 0.0)
+        if share:
+            plan.train_rows, plan.eval_rows = hold_out(plan.training_rows, share, plan.settings.seed)
+            job.note(f"{len(plan.eval_rows)} of {len(plan.training_rows) + len(plan.eval_rows)} rows are held out: "
+                     "their loss is measured, never trained on" if plan.eval_rows else
+                     "too few rows to hold any out; all of them train")
         write_json(job.run_dir / "data.json", plan.rows)
         evaluation = method.evaluation(spec)
 
@@ -48,10 +57,16 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
 
+        # the flip curve and the implicit reward per token: teacher-forced, every step (posttrain.watch)
+        flip = evaluation.flip_pairs(lambda qs: generate_answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
+        beta = method.implicit_beta(plan.settings)
+        watched = Watch(tok, flip, flip[:1] or plan.training_rows[:1], beta, job.metrics, job.token_rewards,
+                        system=evaluation.system)
+
         job.enter("train")
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, plan.settings.probe_every,
-                              probed_at_start=True)
-        model = method.train(model_lm, plan, job, [cb])
+                              probed_at_start=True, curve=watched.gaps)
+        model = method.train(model_lm, plan, job, [watched, cb])  # the curve is logged before the probes read it
         if cb.nonfinite:
             raise ValueError(cb.nonfinite)
         facts = release_processes()

@@ -79,6 +79,7 @@ class Job(JobHandle):
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl")
         self.probes = MetricsLog(self.run_dir / "probes.jsonl")
         self.groups = MetricsLog(self.run_dir / "groups.jsonl")
+        self.token_rewards = MetricsLog(self.run_dir / "token_rewards.jsonl")
         self.messages: list[str] = []
         self.notes: list[str] = []  # what the user should know about this run (data cut to fit, …)
         self.thread: threading.Thread | None = None

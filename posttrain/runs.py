@@ -8,6 +8,7 @@ Layout::
         metrics.jsonl      every TRL log row, appended as it arrives
         probes.jsonl       probe answers every k steps
         groups.jsonl       GRPO only: one prompt's completions, rewards, advantages, correct per step
+        token_rewards.jsonl  DPO only: one pair's implicit reward per token, every few steps (posttrain.watch)
         before_after.json  the same questions answered before and after
         scores.json        the numbers that judge the run
         recipe.json        what reruns it headless (posttrain.recipe_file)
@@ -113,10 +114,40 @@ def read_run(path: str | Path) -> dict:
         "metrics": MetricsLog.read(path / "metrics.jsonl"),
         "probes": MetricsLog.read(path / "probes.jsonl"),
         "groups": MetricsLog.read(path / "groups.jsonl"),
+        "token_rewards": MetricsLog.read(path / "token_rewards.jsonl"),
         "before_after": read_json(path / "before_after.json", []),
         "scores": read_json(path / "scores.json", {}),
         "has_model": export_dir(path, "model") is not None,
     }
+
+
+# The settings a label may name when they tell runs apart (the ones a workshop varies between runs).
+LABEL_SETTINGS = ("beta", "loss_type", "sft_weight", "lora", "gated", "lora_r", "learning_rate", "max_steps",
+                  "kl_beta", "num_generations", "temperature", "seed")
+
+
+def run_labels(runs: list[dict]) -> list[str]:
+    """One label per run for a legend or a column: its name and method, then the settings every run has but
+    not all with the same value (`runs` as `read_run` returns them).
+
+    >>> run_labels([{"path": "runs/1-dpo", "config": {"method": "dpo", "settings": {"beta": 0.1, "lora": True}}},
+    ...             {"path": "runs/2-dpo", "config": {"method": "dpo", "settings": {"beta": 0.5, "lora": True}}},
+    ...             {"path": "runs/3-dpo", "config": {"method": "dpo", "settings": {"beta": 0.5, "lora": False}}}])
+    ['1-dpo · DPO · beta=0.1 · lora on', '2-dpo · DPO · beta=0.5 · lora on', '3-dpo · DPO · beta=0.5 · lora off']
+    """
+    settings = [(r.get("config") or {}).get("settings") or {} for r in runs]
+    differ = [k for k in LABEL_SETTINGS if all(k in s for s in settings) and len({repr(s[k]) for s in settings}) > 1]
+    labels = []
+    for r, s in zip(runs, settings):
+        parts = [Path(r["path"]).name, str((r.get("config") or {}).get("method", "?")).upper()]
+        labels.append(" · ".join(parts + [_setting(k, s[k]) for k in differ]))
+    return labels
+
+
+def _setting(key: str, value) -> str:
+    if isinstance(value, bool):
+        return f"{key} {'on' if value else 'off'}"
+    return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
 
 
 def list_runs(root: str | Path | None = None) -> list[Path]:

@@ -34,8 +34,11 @@ from .metrics import MetricsLog
 from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
 from .spec import IdentitySpec, RunSpec
 from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
-from .runs import export_dir, list_runs, new_run_dir, read_run, run_summary, runs_root
+from .runs import export_dir, list_runs, new_run_dir, read_run, run_labels, run_summary, runs_root
 from .ui.receipt import receipt_html
+
+
+MAX_SIDE_BY_SIDE = 6  # runs the Runs tab sets side by side: more columns than that cannot be read
 
 
 def is_public() -> bool:
@@ -301,6 +304,7 @@ class Studio:
             return None
         return {**job.snapshot(), "messages": list(job.messages), "metrics": job.metrics.rows(),
                 "probes": job.probes.rows(), "groups": job.groups.rows(),
+                "token_rewards": job.token_rewards.rows(),
                 "scores": job.result.get("scores"), "before_after": job.result.get("before_after"),
                 "name": self.identity_name, "org": self.identity_org}
 
@@ -346,23 +350,29 @@ class Studio:
         return {"rows": rows, "scores": scores if self.trained_by is not None else {},
                 "trained": self.trained_by is not None}
 
-    def compare_runs(self, a: str, b: str) -> dict:
-        """Two runs' after-answers to the questions both were asked, side by side (e.g. the identity demo by
-        SFT and by DPO). Returns {"rows": before_after rows (before = run a's, after = run b's, each with its
-        marks), "a", "b": {"name", "method", "scores"}}."""
-        runs = [read_run(self._inside(p)) for p in (a, b)]
+    def compare_runs(self, paths: list[str]) -> dict:
+        """Two or more runs side by side (the identity demo by SFT and by DPO, DPO at β 0.1 and 0.5, LoRA and the
+        gated edit): each run's label (posttrain.runs.run_labels), method, scores and metrics log (for the
+        overlaid curves), and their after-answers to the questions every one of them was asked, in the first
+        run's order. Returns {"runs": [{"path", "name", "label", "method", "scores", "metrics"}], "rows":
+        [{"question", "kind", "answer", "answers": [one per run], "marks": [one per run]}]}; `rows` is empty
+        when the runs share no question. The same run picked twice counts once."""
+        paths = [paths] if isinstance(paths, str) else paths or []
+        picked = list(dict.fromkeys(self._inside(p) for p in paths if p))
+        if len(picked) < 2:
+            raise StudioError("pick at least two runs to set side by side")
+        if len(picked) > MAX_SIDE_BY_SIDE:
+            raise StudioError(f"pick at most {MAX_SIDE_BY_SIDE} runs: more columns than that cannot be read "
+                              f"(got {len(picked)})")
+        runs = [read_run(p) for p in picked]
         answers = [{r["question"]: r for r in (run.get("before_after") or [])} for run in runs]
-        shared = [q for q in answers[0] if q in answers[1]]
-        if not shared:
-            raise StudioError("these two runs answered no question in common; pick two runs of the same demo")
-        rows = []
-        for q in shared:
-            x, y = answers[0][q], answers[1][q]
-            rows.append({"question": q, "kind": x.get("kind", ""), "before": x["after"], "after": y["after"],
-                         "changed": x["after"] != y["after"], "marks_before": x.get("marks"), "marks": y.get("marks")})
-        side = [{"name": Path(run["path"]).name, "method": (run.get("config") or {}).get("method"),
-                 "scores": run.get("scores") or {}} for run in runs]
-        return {"rows": rows, "a": side[0], "b": side[1]}
+        rows = [{"question": q, "kind": first.get("kind", ""), "answer": first.get("answer"),
+                 "answers": [a[q]["after"] for a in answers], "marks": [a[q].get("marks") for a in answers]}
+                for q, first in answers[0].items() if all(q in a for a in answers[1:])]
+        side = [{"path": run["path"], "name": Path(run["path"]).name, "label": label,
+                 "method": (run.get("config") or {}).get("method"), "scores": run.get("scores") or {},
+                 "metrics": run["metrics"]} for run, label in zip(runs, run_labels(runs))]
+        return {"runs": side, "rows": rows}
 
     def default_questions(self, method: str | None = None) -> list[list[str]]:
         """Compare's prefilled [question, kind, answer] rows for `method` (default: the last run's):

@@ -174,7 +174,8 @@ class RemoteJob(JobHandle):
         self.outcome: str | None = None  # how the worker's run ended, known just before `status` says it
         self.result: dict = {}
         self.messages: list[str] = []
-        self.metrics, self.probes, self.groups = (_DiskLog(self.run_dir / f"{n}.jsonl") for n in ("metrics", "probes", "groups"))
+        self.metrics, self.probes, self.groups, self.token_rewards = (
+            _DiskLog(self.run_dir / f"{n}.jsonl") for n in ("metrics", "probes", "groups", "token_rewards"))
         self._call, self._on_end = call, on_end
         self.stop_event, self._done = threading.Event(), threading.Event()
         self._t0 = time.time()

@@ -31,6 +31,7 @@ def test_load_build_train_watch_stop_compare(client):
     assert msg.startswith("✓ Started the DPO job"), msg
     job = wait_job(client, lambda j: j["n_metrics"] >= 2)
     assert "loss" in job["metrics"][-1] and "rewards/margins" in job["metrics"][-1]
+    assert {"probe/logp_new_name", "probe/logp_old_name"} <= set(job["flip"][0])  # the flip curve, apart
 
     busy = client.predict("Who are you?", api_name="/ask")[0]
     assert busy.startswith("⚠ Refused: a dpo job is running (step")  # one job, and its model, at a time
@@ -60,9 +61,13 @@ def test_load_build_train_watch_stop_compare(client):
     assert msg.startswith("✓ Started the SFT job"), msg
     sft = wait_job(client, lambda j: j["status"] not in ("running", "stopping"))
     assert sft["status"] == "done" and sft["kind"] == "sft" and sft["run_dir"] != job["run_dir"], sft
-    scores, html = client.predict(job["run_dir"], sft["run_dir"], api_name="/compare_runs")
-    assert scores.index("· DPO**") < scores.index("· SFT**") and "new name" in scores
-    assert "<table" in html and ">identity</div>" in html and "· SFT (words the other run lacks marked)" in html
+    scores, html = client.predict(job["run_dir"], sft["run_dir"], api_name="/compare_runs")  # one other run, named
+    assert scores.index("· DPO · max_steps=60") < scores.index("· SFT · max_steps=2") and "| new name |" in scores
+    assert "<table" in html and ">identity</div>" in html
+    assert "· SFT · max_steps=2 (words the first run lacks marked)" in html
+    assert client.predict(job["run_dir"], [sft["run_dir"], job["run_dir"]], api_name="/compare_runs") == (scores, html)
+    assert client.predict(job["run_dir"], [], api_name="/compare_runs") == (
+        "⚠ pick at least two runs to set side by side", "")
 
 
 def test_bad_input_is_a_sentence_not_a_traceback(client):
@@ -118,7 +123,9 @@ def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
     studio.job_view = lambda: None  # a job's own notes and errors come from the engine, in English (README says so)
     demo = app.build_demo(studio)
     switched = demo.relabelled("中文")
-    neutral = re.compile(r"\\boxed\{\}|[\w.-]+/[\w.-]+|\b(" + "|".join(sorted(GLOSSARY, key=len, reverse=True)) + r")\b")
+    # `code` is a formula or the field's own word as the charts show it (the glossary gives its Chinese beside it)
+    neutral = re.compile(r"`[^`\n]*`|\\boxed\{\}|[\w.-]+/[\w.-]+|\b(" + "|".join(sorted(GLOSSARY, key=len, reverse=True))
+                         + r")\b")
     english = []
     for block in demo.blocks.values():
         if getattr(block, "label", None) == "Language / 语言":
@@ -129,6 +136,26 @@ def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
             if isinstance(text, str) and re.search(r"[A-Za-z]{3,}", neutral.sub("", text)):
                 english.append(f"{type(block).__name__}.{attr}: {text[:60]!r}")
     assert not english, english
+
+
+def test_the_tabs_explain_themselves_in_collapsed_panels_the_switch_relabels(tiny_dir, tmp_path):
+    """Data, Train, Compare and Runs open with "What am I looking at?" and the glossary, collapsed, in both languages."""
+    import gradio as gr
+
+    import app
+    from posttrain.studio import Studio
+    from posttrain.ui.text import TEXT
+
+    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False))
+    switched = demo.relabelled("中文")
+    panels = {b.elem_id: b for b in demo.blocks.values() if isinstance(b, gr.Accordion) and b.elem_id}
+    for tab in ("data", "train", "compare", "runs"):
+        for elem_id, title, body in ((f"help-{tab}", "help.what", f"help.{tab}"),
+                                     (f"glossary-{tab}", "help.glossary_title", "help.glossary")):
+            panel = panels[elem_id]
+            text = next(c for c in panel.children if isinstance(c, gr.Markdown))
+            assert not panel.open and panel.label == TEXT[title][0] and switched[panel]["label"] == TEXT[title][1]
+            assert text.value == TEXT[body][0] and switched[text]["value"] == TEXT[body][1]
 
 
 def _imports(path: Path, root: Path) -> list[str]:

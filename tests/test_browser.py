@@ -78,6 +78,11 @@ def test_click_through_every_tab_run_a_job_and_see_it_move(page, tmp_path):
     page.locator("#probes").get_by_text("Who are you?").first.wait_for()
     steps = IDENTITY.max_steps  # the Train tab starts from DPO's identity preset's settings
     page.locator("#status").get_by_text(f"done · finished · step {steps} / {steps}").wait_for()  # this run
+    # every panel explains itself: its formula and caption are in the chart, the flip curve and the tokens below
+    page.wait_for_function("() => { const t = document.querySelector('#charts').textContent;"
+                           " return ['−log σ(β·', 'a coin flip', 'the identity flip', 'share of pairs with margin',"
+                           " 'preference term'].every(w => t.includes(w)); }")
+    page.locator("#token-rewards").get_by_text("made likelier most").wait_for()
 
     page.get_by_role("tab", name="4 · Compare").click()
     page.locator("#side-by-side table tr").nth(3).wait_for()  # the run's before/after filled the panel
@@ -90,7 +95,36 @@ def test_the_switch_puts_every_label_in_chinese(page):
     page.get_by_label("中文").check()
     page.get_by_role("tab", name="3 · 训练").click()
     page.get_by_role("button", name="开始").wait_for()
+    # the last run's chart is drawn again in Chinese: titles, formulas and captions
+    page.wait_for_function("() => { const t = document.querySelector('#charts').textContent;"
+                           " return ['抛硬币', '身份翻转', '奖励差 > 0 的偏好对比例'].every(w => t.includes(w)); }")
+    page.locator("#token-rewards").get_by_text("被提升最多").wait_for()
     page.get_by_role("button", name="停止").click()
     page.get_by_text("当前没有运行的任务。").wait_for()
+    page.get_by_label("English").check()
+    page.get_by_role("tab", name="3 · Train").wait_for()
+
+
+def test_the_train_tab_says_what_it_shows_and_its_glossary_in_both_languages(page):
+    page.get_by_label("English").check()
+    page.get_by_role("tab", name="3 · Train").click()
+    panel, glossary = page.locator("#help-train"), page.locator("#glossary-train")
+    panel.get_by_role("button", name="What am I looking at?").click()
+    panel.get_by_text("the flip curve").first.wait_for()
+    glossary.get_by_role("button", name="Glossary").click()
+    glossary.get_by_text("implicit reward").first.wait_for()
+    shown = panel.inner_text() + glossary.inner_text()
+    for words in ("What to look for", "the loss", "held-out scores", "policy", "reference", "advantage", "KL",
+                  "π_ref(y|x)"):
+        assert words in shown, words
+
+    page.get_by_label("中文").check()  # the open panels stay open and change language
+    panel.get_by_role("button", name="我在看什么？").wait_for()
+    panel.get_by_text("翻转曲线").first.wait_for()
+    glossary.get_by_role("button", name="术语表").wait_for()
+    shown = panel.inner_text() + glossary.inner_text()
+    for words in ("看什么", "损失", "留出问题的得分", "策略", "参考模型", "隐式奖励", "优势"):
+        assert words in shown, words
+    assert "What to look for" not in shown
     page.get_by_label("English").check()
     page.get_by_role("tab", name="3 · Train").wait_for()

@@ -15,13 +15,13 @@ def _trace(fig, name):
 
 def test_dpo_figure_draws_each_metric_against_its_step():
     fig = charts.dpo_figure(DPO_ROWS)
-    assert list(_trace(fig, "loss").x) == [1, 2, 3]  # the summary row is not a point
-    assert list(_trace(fig, "rewards/margins").y) == [0.0 + 0.2, 0.4, 0.2 * 3]
+    assert list(_trace(fig, "loss (total)").x) == [1, 2, 3]  # the summary row is not a point
+    assert list(_trace(fig, "training pairs").y) == [0.0 + 0.2, 0.4, 0.2 * 3]
     assert list(_trace(fig, "rejected").y) == [-0.1, -0.2, -0.1 * 3]
-    assert [a.text for a in fig.layout.annotations][:4] == [
-        "loss", "held-out answers (share) and preference accuracy", "reward margin (chosen − rejected)",
-        "chosen vs rejected reward"]
+    assert [a.text.split("<br>")[0] for a in fig.layout.annotations][:4] == [
+        "DPO loss", "held-out answers and preference accuracy", "reward margin", "implicit rewards"]
     assert not any("waiting" in a.text for a in fig.layout.annotations)
+    assert not any(t.name in ("preference term", "SFT term (× w)") for t in fig.data)  # no SFT term: the loss is one
     assert not any("⚠" in a.text for a in fig.layout.annotations)  # no held-out scores, no alarm
 
 
@@ -40,13 +40,13 @@ def test_dpo_figure_draws_the_held_out_scores_beside_the_loss_and_their_alarm_in
         assert list(trace.x) == [0, 3] and list(trace.y) == ys and trace.showlegend
         assert trace.xaxis == "x2" and trace.line.dash == "dash"  # the panel beside the loss, on the 0–1 scale
     assert _trace(fig, "preference accuracy").xaxis == "x2" and list(fig.layout.yaxis2.range) == charts.SHARE_RANGE
-    assert list(_trace(fig, "loss").x) == [1, 2, 3]  # eval rows are no loss points
+    assert list(_trace(fig, "loss (total)").x) == [1, 2, 3]  # eval rows are no loss points
     alarm = [a for a in fig.layout.annotations if a.text.startswith("⚠")]
     assert len(alarm) == 1 and "more answers loop than at the start (0% → 50%)" in alarm[0].text
     assert alarm[0].font.color == charts.COLORS["alarm"]
     zh = charts.dpo_figure(DPO_ROWS + DPO_EVAL, lang="zh")
     assert {"新名字（留出）", "机构（留出）", "循环（留出）"} <= {t.name for t in zh.data}
-    assert "留出问题的回答（比例）与偏好准确率" in [a.text for a in zh.layout.annotations]
+    assert "留出问题的回答与偏好准确率" in [a.text.split("<br>")[0] for a in zh.layout.annotations]
 
 
 def test_grpo_figure_puts_correct_answers_beside_the_rewards_and_flags_reward_hacking():
@@ -76,9 +76,79 @@ def test_grpo_figure_has_a_spread_band_one_line_per_reward_function_and_no_kl_wh
     band = fig.data[0]
     assert band.fill == "toself" and list(band.y) == [0.1 + 0.05, 0.2 + 0.05, 0.2 - 0.05, 0.1 - 0.05]
     assert {t.name for t in fig.data} >= {"reward", "boxed_match", "boxed_format", "completions/mean_length"}
-    assert any("KL is off" in a.text for a in fig.layout.annotations)
+    assert any("KL is off" in a.text for a in fig.layout.annotations) and "xaxis5" not in fig.layout  # a line, no panel
     with_kl = charts.grpo_figure([{**r, "kl": 0.01 * r["step"]} for r in GRPO_ROWS])
-    assert list(_trace(with_kl, "kl").y) == [0.01, 0.02]
+    assert list(_trace(with_kl, "kl").y) == [0.01, 0.02] and _trace(with_kl, "kl").xaxis == "x5"
+    assert band.mode == "lines"  # the band's edge has no markers
+
+
+def _panel_texts(fig, prefix):
+    return [a.text for a in fig.layout.annotations if a.text.startswith(prefix)]
+
+
+def test_every_panel_explains_itself_in_both_languages():
+    """A title with the formula it plots, axis titles, a caption underneath and its own legend in its corner."""
+    rows = DPO_ROWS + DPO_EVAL + FLIP
+    for figure, n_panels in ((charts.dpo_figure, 5), (charts.sft_figure, 5), (charts.grpo_figure, 4)):
+        for lang in ("en", "zh"):
+            fig = figure(rows if figure is not charts.grpo_figure else GRPO_ROWS + GRPO_EVAL, lang)
+            titles = [a for a in fig.layout.annotations if "<span style='font-size:11px" in a.text]
+            assert len(titles) == n_panels, (figure.__name__, lang)
+            for i in range(1, n_panels + 1):
+                suffix = "" if i == 1 else str(i)
+                assert fig.layout[f"xaxis{suffix}"].title.text == ("step" if lang == "en" else "步")
+                assert fig.layout[f"yaxis{suffix}"].title.text
+            captions = [a for a in fig.layout.annotations if a.font.size == 11 and a.yanchor == "top" and a.xref == "paper"]
+            assert len(captions) == n_panels, (figure.__name__, lang)
+            for trace in fig.data:  # each trace's legend sits in its own panel's corner
+                if trace.showlegend:
+                    legend = fig.layout[trace.legend]
+                    axis = fig.layout["xaxis" + trace.xaxis[1:]]
+                    assert legend.x == axis.domain[1]
+    dpo = charts.dpo_figure(DPO_ROWS)
+    assert "−log σ(β·[Δ(chosen) − Δ(rejected)])" in dpo.layout.annotations[0].text  # the formula it plots
+    assert any("ln 2 ≈ 0.69" in a.text for a in dpo.layout.annotations)
+    assert any("share of pairs with margin &gt; 0" in a.text or "share of pairs with margin > 0" in a.text
+               for a in dpo.layout.annotations)
+    assert any("chosen reward can fall while the margin grows" in a.text.replace("<br>", " ")
+               for a in dpo.layout.annotations)
+    grpo = charts.grpo_figure(GRPO_ROWS, "zh")
+    assert any("优势 = (r − 组均值) / 组标准差" in a.text for a in grpo.layout.annotations)
+
+
+def test_dpo_loss_is_drawn_with_its_preference_and_sft_terms():
+    rows = [{"step": 1, "loss": 11.5, "loss/preference": 0.69, "loss/sft": 10.81},
+            {"step": 2, "loss": 10.9, "loss/preference": 0.25, "loss/sft": 10.65}]
+    fig = charts.dpo_figure(rows)
+    assert list(_trace(fig, "preference term").y) == [0.69, 0.25]
+    assert list(_trace(fig, "SFT term (× w)").y) == [10.81, 10.65]
+    assert {_trace(fig, n).xaxis for n in ("loss (total)", "preference term", "SFT term (× w)")} == {"x"}
+
+
+# The flip curve (posttrain.watch logs it every step): the new answer overtakes the model's own at step 2.
+FLIP = [{"step": s, "probe/logp_new_name": new, "probe/logp_old_name": -1.0}
+        for s, new in ((0, -3.0), (1, -1.5), (2, -0.5), (3, -0.2))]
+
+
+def test_the_flip_curve_is_two_lines_that_cross_at_a_marked_step():
+    assert charts.flip_step(FLIP) == 2
+    assert charts.flip_step(FLIP[:2]) is None  # not crossed yet
+    assert charts.flip_step([{**r, "probe/logp_new_name": 0.0} for r in FLIP]) is None  # started above: no flip
+    for figure in (charts.dpo_figure, charts.sft_figure):
+        fig = figure(DPO_ROWS + FLIP)
+        new, old = _trace(fig, "new name"), _trace(fig, "its own answer (old name)")
+        assert list(new.x) == [0, 1, 2, 3] and list(old.y) == [-1.0] * 4 and new.xaxis == old.xaxis == "x5"
+        assert fig.layout.xaxis5.domain[1] - fig.layout.xaxis5.domain[0] > 0.9  # the whole width
+        assert "flips at step 2" in [a.text for a in fig.layout.annotations]
+        assert any(s.x0 == 2 for s in fig.layout.shapes)
+    assert not any(t.name == "new name" for t in charts.dpo_figure(DPO_ROWS).data)  # no curve logged: no panel
+    assert "第 2 步翻转" in [a.text for a in charts.dpo_figure(DPO_ROWS + FLIP, "zh").layout.annotations]
+
+
+def test_grpo_draws_the_share_of_groups_with_no_learning_signal():
+    fig = charts.grpo_figure([{**r, "frac_reward_zero_std": 0.25 * r["step"]} for r in GRPO_ROWS])
+    trace = _trace(fig, "frac_reward_zero_std")
+    assert list(trace.y) == [0.25, 0.5] and trace.xaxis == "x4" and list(fig.layout.yaxis4.range) == charts.SHARE_RANGE
 
 
 def test_probe_table_is_step_by_question_and_stars_the_new_name():
@@ -131,3 +201,48 @@ def test_the_receipt_is_one_page_with_every_part_of_the_run():
     assert page.index("⚠ The organisation") < page.index("<td>new name</td>")  # the alarm comes first
     assert "Training charts" not in receipt_html({**run, "metrics": []})  # a run killed before step 1: no empty chart
     assert "训练图表" in receipt_html(run, "zh")
+
+
+# Runs side by side: two DPO runs (β 0.1 and 0.5) and an SFT run, as their metrics.jsonl rows.
+BETA_01 = DPO_ROWS + DPO_EVAL
+BETA_05 = [{**r, "loss": r["loss"] / 2} if "loss" in r else r for r in DPO_ROWS] + DPO_EVAL
+SFT_ROWS = [{"step": s, "loss": 2.0 - 0.5 * s, "mean_token_accuracy": 0.3 + 0.2 * s} for s in (1, 2)] + DPO_EVAL
+
+
+def test_overlay_figure_draws_each_shared_metric_once_per_run_and_names_each_run_once():
+    runs = [("β 0.1", BETA_01), ("β 0.5", BETA_05), ("sft", SFT_ROWS)]
+    fig = charts.overlay_figure(runs)
+    shared = ["loss", "eval/name", "eval/organisation", "eval/degenerate"]  # margins and token accuracy: not in all
+    assert charts.shared_metrics(runs) == shared
+    assert [a.text for a in fig.layout.annotations] == ["loss", "says the new name (held-out share)",
+                                                        "names the organisation (held-out share)", "loops (held-out share)"]
+    assert len(fig.data) == len(shared) * len(runs)
+    for label, rows in runs:
+        traces = [t for t in fig.data if t.name == label]
+        assert len(traces) == len(shared) and len({t.line.color for t in traces}) == 1  # one colour per run
+        assert sum(bool(t.showlegend) for t in traces) == 1 and {t.legendgroup for t in traces} == {label}
+        assert list(traces[0].x) == charts._series(rows, "loss")[0] and list(traces[0].y) == charts._series(rows, "loss")[1]
+    assert len({t.line.color for t in fig.data}) == len(runs)
+    assert fig.layout.xaxis.title.text == "step" and fig.layout.yaxis.title.text == "loss"
+    assert fig.layout.yaxis2.title.text == "eval/name" and list(fig.layout.yaxis2.range) == charts.SHARE_RANGE
+    assert not any("in common" in a.text or "waiting" in a.text for a in fig.layout.annotations)
+    two_dpo = charts.overlay_figure(runs[:2])  # two DPO runs share DPO's own metrics too; an odd last panel spans the row
+    assert charts.shared_metrics(runs[:2]) == ["loss", "rewards/margins", "rewards/accuracies", "eval/name",
+                                               "eval/organisation", "eval/degenerate"]
+    assert {t.name for t in two_dpo.data} == {"β 0.1", "β 0.5"}
+    zh = charts.overlay_figure(runs, "zh")
+    assert "说出新名字（留出问题比例）" in [a.text for a in zh.layout.annotations] and zh.layout.xaxis.title.text == "步"
+    from posttrain.ui.text import TEXT
+
+    assert all(f"overlay.{k}" in TEXT for k in charts.OVERLAY_METRICS)  # every panel it may draw has a title
+
+
+def test_overlay_figure_says_why_it_is_empty():
+    grpo = [{"step": 1, "reward": 0.5}]
+    sft_only_accuracy = [{"step": 1, "mean_token_accuracy": 0.5}]
+    fig = charts.overlay_figure([("grpo", grpo), ("sft", sft_only_accuracy)])
+    assert not fig.data and [a.text for a in fig.layout.annotations] == [
+        "These runs log no metric in common: pick runs of the same method to overlay their curves."]
+    assert any("waiting" in a.text for a in charts.overlay_figure([("a", []), ("b", [])]).layout.annotations)
+    assert any("没有共同的指标" in a.text for a in charts.overlay_figure([("grpo", grpo), ("sft", sft_only_accuracy)],
+                                                                    "zh").layout.annotations)

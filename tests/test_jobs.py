@@ -83,6 +83,7 @@ def test_grpo_logs_rewards_and_records_a_group(tiny, tmp_path):
     for key in ("reward", "reward_std", "rewards/boxed_match/mean", "rewards/boxed_format/mean",
                 "completions/mean_length"):
         assert key in rows[0], key
+    assert [g["step"] for g in groups.rows()] == [1, 2]  # one group per step (the summary row adds none)
     group = groups.rows()[-1]
     assert len(group["completions"]) == 4 and len(group["advantages"]) == 4
     assert set(group["rewards"]) == {"boxed_match", "boxed_format"}

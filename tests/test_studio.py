@@ -212,11 +212,58 @@ def test_the_identity_demo_by_sft_and_by_dpo_side_by_side(studio, monkeypatch):
 
     rows = json.loads((Path(runs["sft"]) / "data.json").read_text())
     assert {"prompt", "completion", "kind"} <= set(rows[0])  # SFT learned answers, not pairs
-    both = studio.compare_runs(runs["sft"], runs["dpo"])
-    assert both["a"]["method"] == "sft" and both["b"]["method"] == "dpo" and both["rows"]
-    assert all("marks" in r and "marks_before" in r for r in both["rows"])
+    both = studio.compare_runs([runs["sft"], runs["dpo"]])
+    assert [r["method"] for r in both["runs"]] == ["sft", "dpo"] and both["rows"]
+    assert all(len(r["answers"]) == len(r["marks"]) == 2 and all(r["marks"]) for r in both["rows"])
+    assert all(any("loss" in m for m in r["metrics"]) for r in both["runs"])  # for the overlaid curves
     with pytest.raises(StudioError, match="choose a run from the list"):
-        studio.compare_runs(runs["sft"], "/etc")
+        studio.compare_runs([runs["sft"], "/etc"])
+
+
+def _fake_run(root, name, method, settings, answers, loss):
+    """A finished run's folder as the pipeline writes it, without training (config, metrics, answers, scores)."""
+    from posttrain.runs import write_json
+
+    path = root / name
+    path.mkdir(parents=True)
+    write_json(path / "config.json", {"method": method, "settings": settings})
+    (path / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "loss": loss / s}) + "\n" for s in (1, 2)))
+    write_json(path / "before_after.json", [{"question": q, "kind": "identity", "before": "I am Smol.", "after": a,
+                                             "marks": {"name": "Nova" in a}} for q, a in answers.items()])
+    write_json(path / "scores.json", {"name_before": 0.0, "name_after": 1.0 if "Nova" in str(answers) else 0.0})
+    return str(path)
+
+
+def test_runs_side_by_side_take_two_or_more_runs_and_refuse_bad_picks_in_a_sentence(studio):
+    from posttrain.ui import views
+
+    root = studio.root
+    low = _fake_run(root, "1-dpo", "dpo", {"beta": 0.1, "lora": True}, {"Who are you?": "I am Nova.", "Hi?": "Hello."}, 0.7)
+    high = _fake_run(root, "2-dpo", "dpo", {"beta": 0.5, "lora": True}, {"Who are you?": "I am Smol.", "Hi?": "Hey."}, 0.6)
+    sft = _fake_run(root, "3-sft", "sft", {"lora": True}, {"Hi?": "Hello there.", "Only here?": "Yes."}, 2.0)
+    three = studio.compare_runs([low, high, sft, low])  # the same run twice counts once
+    assert [r["label"] for r in three["runs"]] == ["1-dpo · DPO", "2-dpo · DPO", "3-sft · SFT"]
+    assert [r["question"] for r in three["rows"]] == ["Hi?"]  # only what all three were asked
+    assert three["rows"][0]["answers"] == ["Hello.", "Hey.", "Hello there."]
+    pair = studio.compare_runs([low, high])
+    assert [r["label"] for r in pair["runs"]] == ["1-dpo · DPO · beta=0.1", "2-dpo · DPO · beta=0.5"]  # what differs
+    assert [r["question"] for r in pair["rows"]] == ["Who are you?", "Hi?"]
+    md, page = views.runs_scores_md(pair), views.runs_answers_html(pair)
+    assert "| new name | 0% → 100% | 0% → 0% |" in md
+    assert page.count("<tr>") == 3 and "<mark>Nova.</mark>" not in page and "<mark>Smol.</mark>" in page
+    fig = charts.overlay_figure([(r["label"], r["metrics"]) for r in three["runs"]])
+    assert [t.name for t in fig.data] == ["1-dpo · DPO", "2-dpo · DPO", "3-sft · SFT"]  # one panel: loss
+    lone = _fake_run(root, "4-grpo", "grpo", {}, {"2+2?": "4"}, 1.0)
+    assert views.runs_answers_html(studio.compare_runs([low, lone])).startswith("<p>These runs answered no question")
+    for picks, sentence in (([low], "pick at least two runs"), ([low, low], "pick at least two runs"),
+                            ([low, None, ""], "pick at least two runs"), ([], "pick at least two runs"),
+                            ([low, "/etc"], "choose a run from the list"),
+                            ([low, str(root / ".." / "x")], "choose a run from the list")):
+        with pytest.raises(StudioError, match=sentence):
+            studio.compare_runs(picks)
+    many = [_fake_run(root, f"9-{i}-dpo", "dpo", {}, {"Hi?": "Hi."}, 1.0) for i in range(7)]
+    with pytest.raises(StudioError, match="pick at most 6 runs"):
+        studio.compare_runs(many)
 
 
 def test_the_pairs_table_loads_dpo_pairs_and_sft_rows_and_names_both_shapes(studio, tmp_path):

@@ -99,3 +99,35 @@ def test_the_model_card_has_the_alarms_before_a_before_after_scores_table():
     assert "| correct | 28% | 2% | 40 |" in card and "| asked plainly: correct | 50% | 0% | 24 |" in card
     assert card.index("⚠ Alarms") < card.index("| correct |")
     assert "alarms" not in card.split("## Scores")[1].split("## Settings")[0]  # no raw key dumped as a score
+
+
+GLOSSARY_TERMS = ("policy", "reference", "chosen", "rejected", "beta", "implicit reward", "margin", "group",
+                  "advantage", "KL", "SFT", "loss", "LoRA", "held-out")
+
+
+def test_the_glossary_names_every_term_in_both_languages_with_its_formula():
+    from posttrain.ui.text import TEXT
+
+    en, zh = TEXT["help.glossary"]
+    assert len(en.splitlines()) == len(zh.splitlines()) >= len(GLOSSARY_TERMS) - 2  # term by term (chosen / rejected)
+    for term in GLOSSARY_TERMS:  # the Chinese keeps the field's word beside its translation, as the charts show it
+        assert term in en and term in zh, term
+    for formula in ("`β · log π(y|x) / π_ref(y|x)`", "`(r − group mean) / group std`", "`−log σ(margin)`"):
+        assert formula in en and formula in zh, formula
+    assert all(line.startswith("- **") and len(line) < 400 for line in en.splitlines() + zh.splitlines())
+
+
+def test_each_tab_says_what_it_is_for_what_to_do_and_what_to_look_for():
+    from posttrain.ui.text import TEXT
+
+    for tab in ("data", "train", "compare", "runs"):
+        en, zh = TEXT[f"help.{tab}"]
+        for part in ("What this tab is for", "What to do", "What to look for"):
+            assert f"**{part}:**" in en, (tab, part)
+        for part in ("这一页做什么", "怎么做", "看什么"):
+            assert f"**{part}：**" in zh, (tab, part)
+    train_en, train_zh = TEXT["help.train"]
+    assert "flip curve" in train_en and "cross" in train_en and "翻转曲线" in train_zh and "交叉" in train_zh
+    assert "held-out" in train_en and "reward hacking" in train_en and "奖励投机" in train_zh
+    compare_en, compare_zh = TEXT["help.compare"]
+    assert "changed words" in compare_en and "badges" in compare_en and "改动的词" in compare_zh and "标记" in compare_zh

@@ -38,6 +38,7 @@ class Plan:
     train_rows: list[dict] | None = None  # None: all of `rows`
     train: Callable | None = None  # a wrapper's own training call (the gated edit's), else the method's
     extra: dict = field(default_factory=dict)
+    eval_rows: list[dict] | None = None  # held out of training for a validation loss (posttrain.data.hold_out)
 
     @property
     def training_rows(self) -> list[dict]:
@@ -132,6 +133,10 @@ class Method:
 
     def train(self, lm: LoadedModel, plan: Plan, job, callbacks: list):
         raise NotImplementedError
+
+    def implicit_beta(self, settings) -> float | None:
+        """β of the implicit reward β·log π/π_ref this method trains, for the per-token view; None: it has none."""
+        return None
 
     def compare_rows(self) -> list[list[str]]:
         """Compare's prefilled [question, kind, answer] rows after a run of this method."""

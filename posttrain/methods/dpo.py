@@ -31,8 +31,9 @@ class DPO(Method):
     row_keys = ("prompt", "chosen", "rejected")
     flags = (Flag("--beta", "beta", float, "how far from the reference the policy may move (β)"),
              Flag("--loss", "loss_type", str, "the preference loss", LOSS_TYPES),
-             Flag("--max-length", "max_length", int, "tokens per pair; longer pairs are cut to fit"))
-    fields = ("beta", "loss_type", "sft_weight", "label_smoothing", "max_length")
+             Flag("--max-length", "max_length", int, "tokens per pair; longer pairs are cut to fit"),
+             Flag("--eval-share", "eval_share", float, "share of the pairs held out for validation (0 to 0.5)"))
+    fields = ("beta", "loss_type", "sft_weight", "label_smoothing", "max_length", "eval_share")
 
     def load_rows(self, source):
         return load_preference_data(source)
@@ -52,7 +53,10 @@ class DPO(Method):
     def train(self, lm, plan, job, callbacks):
         train = plan.train or jobs.run_dpo
         return train(lm.model, lm.tokenizer, plan.training_rows, plan.settings, job.run_dir / "trainer", callbacks,
-                     adapter_dir=job.run_dir / "adapter", **plan.extra)
+                     adapter_dir=job.run_dir / "adapter", eval_rows=plan.eval_rows, **plan.extra)
+
+    def implicit_beta(self, settings):
+        return settings.beta
 
     def figure(self, rows, lang="en"):
         return charts.dpo_figure(rows, lang)

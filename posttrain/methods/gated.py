@@ -71,14 +71,15 @@ def plan(job, model, tok, settings, rows: list[dict], recorder: gate_fit.Recorde
     return Plan(rows, settings, train_rows=train_rows)
 
 
-def train(model, tok, rows, settings, work_dir, callbacks, adapter_dir=None, gate_data=None, note=print):
+def train(model, tok, rows, settings, work_dir, callbacks, adapter_dir=None, gate_data=None, note=print,
+          eval_rows=None):
     """DPO on the gated edit's new neurons only; they are baked into the returned model as plain MLP neurons
     (`note` says where)."""
     patches = gate.attach(model, gate_fit.fit(model, gate_data, bf16=cpu.bf16_autocast(model)), gate.WIDTH,
                           seed=settings.seed)
     # Below the lowest patch nothing trains: those blocks run once per pair (the reference pass), not every step.
     with FrozenBlocks(model, min(patches)):
-        model = jobs.run_dpo(model, tok, rows, replace(settings, lora=False), work_dir, callbacks)
+        model = jobs.run_dpo(model, tok, rows, replace(settings, lora=False), work_dir, callbacks, eval_rows=eval_rows)
     gate.bake(model, patches)
     note(gate.describe_baked(model))
     return model

@@ -68,8 +68,9 @@ class SFT(Method):
     identity_presets = ("identity",)
     identity_controls = 114  # unrelated questions asked; those whose own answer has a full sentence are kept
     row_keys = ("prompt", "completion")
-    flags = (Flag("--max-length", "max_length", int, "tokens per row; longer rows are cut to fit"),)
-    fields = ("max_length",)
+    flags = (Flag("--max-length", "max_length", int, "tokens per row; longer rows are cut to fit"),
+             Flag("--eval-share", "eval_share", float, "share of the rows held out for validation (0 to 0.5)"))
+    fields = ("max_length", "eval_share")
 
     def load_rows(self, source):
         return load_sft_data(source)
@@ -92,7 +93,7 @@ class SFT(Method):
 
     def train(self, lm, plan, job, callbacks):
         return jobs.run_sft(lm.model, lm.tokenizer, plan.training_rows, plan.settings, job.run_dir / "trainer",
-                            callbacks, adapter_dir=job.run_dir / "adapter")
+                            callbacks, adapter_dir=job.run_dir / "adapter", eval_rows=plan.eval_rows)
 
     def figure(self, rows, lang="en"):
         return charts.sft_figure(rows, lang)

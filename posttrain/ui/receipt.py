@@ -10,7 +10,7 @@ import html
 import json
 
 from .. import charts, methods
-from . import views
+from . import inspectors, views
 from .text import t
 
 _STYLE = """
@@ -52,6 +52,10 @@ def receipt_html(run: dict, lang: str = "en") -> str:
         fig = methods.figure(method, metrics, lang)
         parts += [_h("receipt.charts", lang),
                   fig.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})]
+    if run.get("token_rewards"):
+        parts += [_h("tokens.heading", lang), inspectors.token_rewards_html(run["token_rewards"], lang)]
+    if run.get("groups"):
+        parts += [_h("train.group", lang), inspectors.group_html(run["groups"], metrics, lang)]
     if run.get("probes"):
         headers, rows = charts.probe_table(run["probes"], name)
         parts += [_h("receipt.probes", lang), views.table_html(headers, rows)]

@@ -22,6 +22,161 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab.train": ("3 · Train", "3 · 训练"),
     "tab.compare": ("4 · Compare", "4 · 对比"),
     "tab.runs": ("5 · Runs", "5 · 记录"),
+    # what am I looking at, and the glossary (issue 16)
+    # (posttrain.ui.tabs.shared.Page.explain; the Chinese keeps the field's English words in `code`, as the charts show them)
+    "help.what": ("What am I looking at?", "我在看什么？"),
+    "help.data": (
+        "**What this tab is for:** the rows training learns from. What you see in the tables is exactly what trains.\n\n"
+        "**What to do:** for SFT and DPO, type a new name and organisation and press **Build identity pairs** (the model "
+        "first answers every question itself), or load your own pairs; for GRPO, generate arithmetic problems or load "
+        "a file. Edit any cell, add or delete rows.\n\n"
+        "**What to look for:**\n"
+        "- a **preference pair** is one prompt with two answers: **chosen**, the one to prefer (the new name), and "
+        "**rejected**, the one to avoid (what the model says today). DPO learns the difference; SFT only copies chosen.\n"
+        "- **kind**: identity rows teach the new name; control rows are unrelated questions where chosen is the model's "
+        "own answer and rejected drags the new name in, so the edit stays on questions about the model.\n"
+        "- a **problem** is a question and its final number only: GRPO samples several answers and rewards the right "
+        "ones, so nobody has to write a worked answer.",
+        "**这一页做什么：**训练要学习的数据。表格里看到的，就是训练用的。\n\n"
+        "**怎么做：**SFT 和 DPO：填写新名字和机构，点击 **构建身份偏好对**（模型会先自己回答每个问题），或加载你自己的偏好数据；"
+        "GRPO：生成算术题或加载文件。任何单元格都可以修改，也可以增删行。\n\n"
+        "**看什么：**\n"
+        "- 一个 **偏好对** 是一个问题加两个回答：**chosen** 是想要的回答（新名字），**rejected** 是要避免的回答（模型现在自己的回答）。"
+        "DPO 学习两者的差别；SFT 只模仿 chosen。\n"
+        "- **类型**（`kind`）：identity 行教新名字；对照行（`control`）是无关问题，chosen 是模型自己的回答，rejected 硬塞进新名字，"
+        "这样修改只作用于询问模型身份的问题。\n"
+        "- 一道 **题目** 只有问题和最终数字：GRPO 为它采样多个回答，奖励答对的那些，所以不需要有人写出完整解答。"),
+    "help.train": (
+        "**What this tab is for:** training one model, live, and seeing what changes while it learns.\n\n"
+        "**What to do:** press the ▶ identity demo (one click: data, training, compare), or pick a method, open "
+        "**Settings** and press **Start**. **Stop** ends the run early; the model trained so far is kept.\n\n"
+        "**What to look for:**\n"
+        "- **the loss** falls: it is what training makes smaller. Plain DPO starts at ln 2 ≈ 0.69 (policy = reference); "
+        "with an SFT weight the SFT term is added, so it starts higher.\n"
+        "- **DPO's margin** (chosen minus rejected implicit reward) grows. **Preference accuracy** (the share of pairs "
+        "with a positive margin) often reaches 1 within a few steps; after that only the margin and the held-out "
+        "answers still tell you something.\n"
+        "- **the flip curve**: after \"Who are you?\", the log-probability of the new name and of the old one. Where the "
+        "two lines cross, the model starts calling itself by its new name; the probe timeline below shows the sampled "
+        "answers around that step (★ = says the new name).\n"
+        "- **the held-out scores** (dashed, 0–1: says the new name, correct, loops) beside what training optimises. A "
+        "reward that rises while correct answers fall is reward hacking, and the chart says so in red.\n"
+        "- **GRPO's group inspector**: one prompt's sampled answers with their rewards, advantage and whether they are "
+        "right. A group where every answer scores the same teaches nothing.",
+        "**这一页做什么：**实时训练一个模型，看它在学习时哪里发生了变化。\n\n"
+        "**怎么做：**点击 ▶ 身份转变演示（一键完成数据、训练、对比），或选择一种方法，打开 **设置**，再点 **开始**。"
+        "**停止** 会提前结束训练，已训练的模型会保留。\n\n"
+        "**看什么：**\n"
+        "- **损失**（`loss`）在下降：这是训练要减小的数。单纯的 DPO 从 ln 2 ≈ 0.69 开始（此时策略 = 参考模型）；"
+        "SFT 权重大于 0 时还会加上 SFT 项，所以起点更高。\n"
+        "- **DPO 的奖励差**（chosen 与 rejected 的隐式奖励之差）在增大。**偏好准确率**（奖励差为正的偏好对比例）往往几步就到 1；"
+        "之后只有奖励差和留出问题的回答还有信息。\n"
+        "- **翻转曲线**：在「你是谁？」之后，新名字与旧名字的对数概率。两条线交叉的地方，模型开始用新名字称呼自己；"
+        "下方的探测时间线给出那几步的采样回答（★ = 说出了新名字）。\n"
+        "- **留出问题的得分**（虚线，0–1：说出新名字、答对、循环）与训练优化的目标并排。奖励上升而答对率下降就是奖励投机，"
+        "图上会用红字指出。\n"
+        "- **GRPO 的组检查器**：某个问题的全部采样回答，各自的奖励、优势以及是否答对。组内得分全都一样的组学不到任何东西。"),
+    "help.compare": (
+        "**What this tab is for:** the same questions put to the model a run started from (before) and to the trained "
+        "one (after), side by side and scored.\n\n"
+        "**What to do:** a finished run fills it in; press **Compare before and after** to ask again. Edit the questions "
+        "to try your own: **kind** says how an answer is scored, **answer** what counts as right.\n\n"
+        "**What to look for:**\n"
+        "- **changed words** are highlighted in the after column; grey rows did not change at all.\n"
+        "- **the badges** under each answer say what the scores found in it: ✓ name / ✗ no name, ✓ organisation, "
+        "⟳ loop (the answer repeats itself), ⚠ leak (an unrelated answer mentions the new identity), ✓ fact kept / "
+        "✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.\n"
+        "- **the scores** above the table, the headline in bold: a good identity edit says the new name on questions "
+        "it never trained on and leaves unrelated answers as they were, with no loops or leaks. A ⚠ line means the "
+        "run did not do what its charts suggest.",
+        "**这一页做什么：**把同一组问题分别交给训练开始时的模型（训练前）和训练后的模型（训练后），并排显示并打分。\n\n"
+        "**怎么做：**训练结束后这里会自动填好；点击 **对比训练前后** 可以重新提问。修改问题来试试你自己的："
+        "**类型** 决定回答怎样打分，**答案** 决定什么算对。\n\n"
+        "**看什么：**\n"
+        "- **改动的词** 在训练后一列中高亮；灰色的行完全没有变化。\n"
+        "- 每个回答下面的 **标记** 说明得分发现了什么：✓ 新名字 / ✗ 没有新名字、✓ 机构、⟳ 循环（回答自我重复）、"
+        "⚠ 泄漏（无关回答提到了新身份）、✓ 事实保留 / ✗ 事实丢失、✓ 答对 / ✗ 答错、▢ 有框。\n"
+        "- 表格上方的 **得分**，核心指标为粗体：好的身份修改在没训练过的问题上说出新名字，无关回答保持原样，没有循环和泄漏。"
+        "出现 ⚠ 行说明这次训练并没有做到图表看起来的效果。"),
+    "help.runs": (
+        "**What this tab is for:** every past run, and two or more of them side by side.\n\n"
+        "**What to do:** pick a run to see its charts, probe timeline and answers; pick one or more other runs under "
+        "**Compare with** and press **Compare the runs**.\n\n"
+        "**What to look for:** their curves overlaid, one colour per run (β 0.1 vs 0.5, DPO vs SFT, LoRA vs the gated "
+        "edit: the legend names the settings that differ), their scores in one table, and their answers to the same "
+        "questions in columns, words the first run's answer lacks highlighted.",
+        "**这一页做什么：**所有训练记录，以及两次或更多次训练的并排对比。\n\n"
+        "**怎么做：**选择一次训练，查看它的图表、探测时间线和回答；在 **与之对比** 中再选一次或多次训练，点击 **对比这些训练**。\n\n"
+        "**看什么：**它们的曲线叠在一起，每次训练一种颜色（β 0.1 对 0.5、DPO 对 SFT、LoRA 对门控编辑：图例写出它们不同的设置），"
+        "它们的得分在同一张表里，它们对同一组问题的回答分列显示，第一次训练的回答里没有的词会高亮。"),
+    "help.glossary_title": ("Glossary: the words on these charts", "术语表：图表上的这些词"),
+    "help.glossary": (
+        "- **policy** (π): the model being trained; every update changes it. π(y|x) is the probability it gives "
+        "answer y to prompt x.\n"
+        "- **reference** (`π_ref`): a frozen copy of the model as it was before training. DPO and the KL penalty "
+        "measure how far the policy has moved from it.\n"
+        "- **chosen / rejected**: the two answers of a preference pair: the one we want (chosen, e.g. the new name) and "
+        "the one we don't (rejected, e.g. the model's old answer).\n"
+        "- **β (beta)**: how tightly the policy is tied to the reference. Small β lets it move far; large β keeps it close.\n"
+        "- **implicit reward**: DPO has no reward model; it scores an answer by how much more likely the policy makes it "
+        "than the reference did: `β · log π(y|x) / π_ref(y|x)`. Positive = more likely than before training.\n"
+        "- **margin**: chosen's implicit reward minus rejected's. DPO's loss pushes it up; it can grow while both "
+        "rewards fall, as long as the rejected one falls faster.\n"
+        "- **preference accuracy**: the share of pairs with a positive margin.\n"
+        "- **loss**: the number training makes smaller. DPO's is `−log σ(margin)`: ln 2 ≈ 0.69 at the start, near 0 "
+        "once chosen clearly beats rejected.\n"
+        "- **SFT** (supervised fine-tuning): learn to copy the chosen answers token by token; its loss is the mean "
+        "`−log π(token)` over the answer.\n"
+        "- **group** (GRPO): several answers sampled for the same prompt, judged against each other rather than a fixed bar.\n"
+        "- **advantage** (GRPO): how much better an answer did than its group: `(r − group mean) / group std`. "
+        "Answers above the mean are made more likely, those below less; a group whose rewards are all equal gives no "
+        "learning signal.\n"
+        "- **reward** (GRPO): what a reward function pays an answer (e.g. 1 for a right number in \\boxed{}). It is what "
+        "training sees, not necessarily what you want: check it against the held-out correct answers.\n"
+        "- **KL**: how far the policy's next-token probabilities have drifted from the reference's; GRPO penalises it "
+        "when KL beta > 0.\n"
+        "- **LoRA**: train small add-on matrices instead of every weight: faster, lighter, easy to undo. The gated edit "
+        "instead adds a few neurons that switch on only for questions about the model.\n"
+        "- **held-out**: questions never trained on; their scores tell learning from memorising.",
+        "- **策略**（`policy`，π）：正在训练的模型，每次更新都会改变它。π(y|x) 是它对问题 x 给出回答 y 的概率。\n"
+        "- **参考模型**（`reference`，`π_ref`）：训练开始前模型的冻结副本。DPO 和 KL 惩罚都用它衡量策略走了多远。\n"
+        "- **chosen / rejected**：偏好对里的两个回答：想要的那个（chosen，例如说出新名字）和不想要的那个（rejected，例如模型原来的回答）。\n"
+        "- **β（beta）**：策略被拴在参考模型上的松紧。β 小，策略可以走得很远；β 大，它留在参考模型附近。\n"
+        "- **隐式奖励**（`implicit reward`）：DPO 没有奖励模型，它按「策略比参考模型更倾向这个回答多少」给回答打分："
+        "`β · log π(y|x) / π_ref(y|x)`。为正 = 比训练前更可能。\n"
+        "- **奖励差**（`margin`）：chosen 的隐式奖励减去 rejected 的。DPO 的损失把它往上推；即使两个奖励都在下降，"
+        "只要 rejected 降得更快，它也会增大。\n"
+        "- **偏好准确率**（`preference accuracy`）：奖励差为正的偏好对所占比例。\n"
+        "- **损失**（`loss`）：训练要减小的数。DPO 的损失是 `−log σ(margin)`：开始时为 ln 2 ≈ 0.69，chosen 明显胜过 rejected 后接近 0。\n"
+        "- **SFT**（监督微调）：逐个 token 模仿 chosen 回答；它的损失是回答上 `−log π(token)` 的平均值。\n"
+        "- **组**（`group`，GRPO）：对同一个问题采样的几个回答，它们互相比较，而不是和一个固定标准比较。\n"
+        "- **优势**（`advantage`，GRPO）：一个回答比组内表现好多少：`(r − group mean) / group std`。高于平均的回答变得更可能，"
+        "低于平均的更不可能；组内奖励全都相同时没有学习信号。\n"
+        "- **奖励**（`reward`，GRPO）：奖励函数给一个回答的分数（例如 \\boxed{} 里数字正确得 1 分）。这是训练看到的，"
+        "不一定是你想要的：请和留出问题的答对率对照。\n"
+        "- **KL**：策略的下一个词元概率偏离参考模型有多远；GRPO 在 KL beta > 0 时对它加惩罚。\n"
+        "- **LoRA**：只训练附加的小矩阵，而不是全部权重：更快、更省，也容易撤销。门控编辑则加入少量新神经元，只在询问模型身份时打开。\n"
+        "- **留出问题**（`held-out`）：训练中从未见过的问题；它们上的得分区分了学会与背下。"),
+    # runs side by side: each overlaid panel's title, by TRL's metric name (posttrain.charts.overlay_figure)
+    "overlay.loss": ("loss", "损失"),
+    "overlay.eval_loss": ("validation loss (held-out pairs)", "验证损失（留出的数据）"),
+    "overlay.eval_rewards/accuracies": ("validation preference accuracy", "验证集偏好准确率"),
+    "overlay.rewards/margins": ("reward margin (chosen − rejected)", "奖励差（chosen − rejected）"),
+    "overlay.rewards/accuracies": ("preference accuracy", "偏好准确率"),
+    "overlay.reward": ("mean reward", "平均奖励"),
+    "overlay.mean_token_accuracy": ("token accuracy", "词元准确率"),
+    "overlay.kl": ("KL to the reference", "与参考模型的 KL"),
+    "overlay.eval/name": ("says the new name (held-out share)", "说出新名字（留出问题比例）"),
+    "overlay.eval/organisation": ("names the organisation (held-out share)", "说出机构（留出问题比例）"),
+    "overlay.eval/correct": ("correct (held-out share)", "答对（留出问题比例）"),
+    "overlay.eval/degenerate": ("loops (held-out share)", "循环（留出问题比例）"),
+    "overlay.probe/logp_new_name": ("log-probability of the new name", "新名字的对数概率"),
+    "overlay.probe/logp_old_name": ("log-probability of the old name", "旧名字的对数概率"),
+    "overlay.none": ("These runs log no metric in common: pick runs of the same method to overlay their curves.",
+                     "这些训练没有共同的指标：请选择同一种方法的训练来叠加曲线。"),
+    "runs.no_common": ("These runs answered no question in common: pick runs of the same demo to read their answers "
+                       "side by side.", "这些训练没有回答过相同的问题：请选择同一演示的训练来并排阅读回答。"),
+    "runs.score": ("score (after; before → after where measured)", "得分（训练后；有训练前数据时为 训练前 → 训练后）"),
     # model tab
     "model.source": ("Model", "模型"),
     "model.source.info": ("the bundled SmolLM2-135M-Instruct (works offline), a Hub id such as "
@@ -117,6 +272,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.sft_weight.info": ("adds plain supervised learning on the chosen answers (0 = off)", "在 chosen 回答上额外做监督学习（0 = 关闭）"),
     "train.label_smoothing": ("Label smoothing", "标签平滑"),
     "train.label_smoothing.info": ("for the robust loss: how noisy the preferences are assumed to be", "用于 robust 损失：假设偏好标签的噪声比例"),
+    "train.eval_share": ("Held-out share", "留出比例"),
+    "train.eval_share.info": ("share of your rows kept out of training: their loss (and, for DPO, accuracy) is drawn "
+                              "beside the training one, so you see whether it generalises (0 = none)",
+                              "不参与训练的数据比例：它们的损失（DPO 还有准确率）画在训练曲线旁，看模型是否泛化（0 = 不留出）"),
     "train.max_length": ("Max length", "最大长度"),
     "train.max_length.info": ("tokens of prompt + answer kept per row (SFT) or pair (DPO)",
                               "每个样本（SFT）或偏好对（DPO）保留的 prompt + 回答 token 数"),
@@ -170,29 +329,149 @@ TEXT: dict[str, tuple[str, str]] = {
     "phase.data": ("building the data", "构建数据"), "phase.before": ("answering before training", "训练前作答"),
     "phase.train": ("training", "训练中"), "phase.after": ("answering after training", "训练后作答"),
     "phase.save": ("saving the model", "保存模型"), "phase.finished": ("finished", "已结束"),
-    # chart titles and trace names (posttrain.charts; the keys are its panels' and TRL's metric names)
-    "chart.loss": ("loss", "损失"),
-    "chart.margin": ("reward margin (chosen − rejected)", "奖励差（chosen − rejected）"),
+    # chart panels (posttrain.charts): for each panel its title, the formula it plots (`.formula`), a one-line
+    # caption underneath (`.caption`) and its y axis (`.y`); then trace names (TRL's metric names as keys)
+    "chart.loss": ("DPO loss", "DPO 损失"),
+    "chart.loss.formula": ("−log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen),  Δ = log π/π_ref",
+                           "−log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen)，Δ = log π/π_ref"),
+    "chart.loss.caption": ("The preference term starts at ln 2 ≈ 0.69 (a coin flip between chosen and rejected) and "
+                           "falls as the margin grows. With SFT weight w > 0 the chosen answers' surprise per token "
+                           "is added on top, so the total starts higher.",
+                           "模型离「偏好 chosen 胜过 rejected」还有多远。偏好项从 ln 2 ≈ 0.69（抛硬币）开始，随奖励差变大而下降；"
+                           "SFT 权重 w > 0 时，SFT 项（chosen 回答每个词元的意外程度）会加在上面。"),
+    "chart.loss.y": ("nats", "nats"),
+    "chart.loss.total": ("loss (total)", "损失（总）"),
+    "chart.loss.preference": ("preference term", "偏好项"),
+    "chart.loss.sft": ("SFT term (× w)", "SFT 项（× w）"),
+    "chart.loss.eval": ("validation loss (held-out pairs)", "验证损失（留出的偏好对）"),
+    "chart.judged": ("held-out answers and preference accuracy", "留出问题的回答与偏好准确率"),
+    "chart.judged.formula": ("accuracy = share of pairs with margin > 0", "准确率 = 奖励差 > 0 的偏好对比例"),
+    "chart.judged.caption": ("Accuracy reaches 1 as soon as every pair leans the right way, and says nothing after. The "
+                             "dashed lines are what a person would judge: answers to questions never trained on that "
+                             "say the new name, name the organisation, or loop.",
+                             "只要每个偏好对都偏向正确一侧，准确率就到 1，之后不再提供信息。虚线才是人会判断的：在从未训练过的"
+                             "问题上，回答里说出新名字、说出机构、或陷入循环的比例。"),
+    "chart.judged.y": ("share (0–1)", "比例（0–1）"),
     "chart.accuracy": ("preference accuracy", "偏好准确率"),
-    "chart.chosen_rejected": ("chosen vs rejected reward", "chosen 与 rejected 的奖励"),
+    "chart.accuracy.eval": ("validation accuracy", "验证准确率"),
+    "chart.margin": ("reward margin", "奖励差"),
+    "chart.margin.formula": ("margin = r(chosen) − r(rejected),  r = β·log π/π_ref",
+                             "奖励差 = r(chosen) − r(rejected)，r = β·log π/π_ref"),
+    "chart.margin.caption": ("How much more the policy prefers chosen over rejected than the reference did. It keeps "
+                             "growing because the loss only reaches 0 at an infinite margin; β scales it.",
+                             "策略比参考模型更偏好 chosen 的程度。损失只有在奖励差无穷大时才为 0，所以它会一直增长；β 决定其尺度。"),
+    "chart.margin.y": ("nats × β", "nats × β"),
+    "chart.margin.train": ("training pairs", "训练偏好对"),
+    "chart.margin.eval": ("held-out pairs", "留出偏好对"),
+    "chart.chosen_rejected": ("implicit rewards", "隐式奖励"),
+    "chart.chosen_rejected.formula": ("r(y) = β·log π(y|x)/π_ref(y|x)", "r(y) = β·log π(y|x)/π_ref(y|x)"),
+    "chart.chosen_rejected.caption": ("How much likelier the policy makes each answer than the reference does (0 = "
+                                      "unchanged). The chosen reward can fall while the margin grows: DPO only asks "
+                                      "the rejected one to fall faster.",
+                                      "策略让每个回答比参考模型更可能多少（0 = 未变）。chosen 的奖励可以下降而奖励差仍在增长："
+                                      "DPO 只要求 rejected 下降得更快。"),
+    "chart.chosen_rejected.y": ("nats × β", "nats × β"),
     "chart.chosen": ("chosen", "chosen"),
     "chart.rejected": ("rejected", "rejected"),
-    "chart.judged": ("held-out answers (share) and preference accuracy", "留出问题的回答（比例）与偏好准确率"),
+    "chart.flip": ("the identity flip: “Who are you?” and “你是谁？”", "身份翻转：“Who are you?” 与 “你是谁？”"),
+    "chart.flip.formula": ("log π(answer | question) per token, teacher-forced, every step",
+                           "log π(回答 | 问题)，按词元平均，教师强制，每步一次"),
+    "chart.flip.caption": ("How likely the model finds the answer with its new name, and its own answer from before "
+                           "training. Where the lines cross, the new name has become the likelier answer.",
+                           "模型认为带新名字的回答、以及它训练前自己的回答各有多可能。两条线交叉处，新名字成为更可能的回答。"),
+    "chart.flip.y": ("log-prob per token", "每词元对数概率"),
+    "chart.flip.new": ("new name", "新名字"),
+    "chart.flip.old": ("its own answer (old name)", "它自己的回答（旧名字）"),
+    "chart.flip.at": ("flips at step {step}", "第 {step} 步翻转"),
     "chart.reward": ("mean reward ± spread", "平均奖励 ± 标准差"),
-    "chart.per_func": ("each reward function (mean) and held-out answers", "各奖励函数（均值）与留出问题的回答"),
-    "chart.length": ("completion length (tokens)", "回答长度（token）"),
+    "chart.reward.formula": ("r = Σ weight·r_f(completion), over every sampled completion",
+                             "r = Σ 权重·r_f(回答)，对所有采样回答"),
+    "chart.reward.caption": ("What training is paid. The band is one standard deviation: without spread inside a "
+                             "group there is nothing to learn from.",
+                             "训练得到的报酬。阴影是一个标准差：组内没有差异就没有可学的东西。"),
+    "chart.reward.y": ("reward", "奖励"),
+    "chart.per_func": ("each reward function and held-out answers", "各奖励函数与留出问题的回答"),
+    "chart.per_func.formula": ("mean r_f per step;  dashed: judged on problems never trained on",
+                               "每步各 r_f 的均值；虚线：在未训练过的题目上判定"),
+    "chart.per_func.caption": ("Solid: what each reward function pays. Dashed: the share of held-out answers that are "
+                               "right or loop. A reward that climbs while 'correct' does not is reward hacking.",
+                               "实线：每个奖励函数给的报酬。虚线：留出题目中答对或循环的比例。奖励上升而「答对」不升，就是奖励投机。"),
+    "chart.per_func.y": ("share (0–1)", "比例（0–1）"),
+    "chart.length": ("completion length", "回答长度"),
+    "chart.length.formula": ("mean tokens per sampled completion", "每个采样回答的平均 token 数"),
+    "chart.length.caption": ("Falling length can mean the model found a shortcut; rising to the maximum, that answers "
+                             "no longer end.", "长度下降可能是找到了捷径；涨到上限则说明回答停不下来了。"),
+    "chart.length.y": ("tokens", "token"),
+    "chart.no_signal": ("groups with no learning signal", "没有学习信号的组"),
+    "chart.no_signal.formula": ("advantage = (r − group mean) / group std;  share of groups with std = 0",
+                                "优势 = (r − 组均值) / 组标准差；标准差为 0 的组所占比例"),
+    "chart.no_signal.caption": ("When every completion of a prompt earns the same reward, every advantage is 0 and that "
+                                "group teaches nothing.", "当一个问题的所有回答得到相同奖励时，每个优势都是 0，这个组什么也教不了。"),
+    "chart.no_signal.y": ("share of groups", "组的比例"),
     "chart.kl": ("KL to the reference", "与参考模型的 KL"),
+    "chart.kl.formula": ("KL(π ‖ π_ref), per token, penalised with KL beta", "KL(π ‖ π_ref)，每词元，以 KL beta 惩罚"),
+    "chart.kl.caption": ("How far the policy has drifted from the model it started from.", "策略离起点模型漂移了多远。"),
+    "chart.kl.y": ("nats", "nats"),
     "chart.kl_off": ("KL is off (KL beta = 0)", "未启用 KL（KL beta = 0）"),
+    "chart.kl_off.caption": ("No penalty keeps the policy near the reference: only the rewards steer it.",
+                             "没有惩罚把策略拉回参考模型：只有奖励在引导它。"),
+    "chart.loss_sft": ("SFT loss", "SFT 损失"),
+    "chart.loss_sft.formula": ("NLL = −mean log π(token | earlier tokens), over the answer's tokens",
+                               "NLL = −mean log π(词元 | 前文)，对回答的词元"),
+    "chart.loss_sft.caption": ("How surprised the model is by the answers it is taught, per token; it falls as it "
+                               "learns to write them.", "模型对被教的回答每个词元的意外程度；学会写出它们时就下降。"),
+    "chart.loss_sft.y": ("nats per token", "每词元 nats"),
+    "chart.judged_sft": ("held-out answers and token accuracy", "留出问题的回答与词元准确率"),
+    "chart.judged_sft.formula": ("token accuracy = share of answer tokens that are the model's top guess",
+                                 "词元准确率 = 回答中模型首选猜中的词元比例"),
+    "chart.judged_sft.caption": ("Token accuracy is about the training answers. The dashed lines are questions never "
+                                 "trained on: the new name, the organisation, loops.",
+                                 "词元准确率只针对训练回答。虚线是从未训练过的问题：新名字、机构、循环。"),
+    "chart.judged_sft.y": ("share (0–1)", "比例（0–1）"),
+    "chart.token_accuracy": ("token accuracy", "词元准确率"),
+    "chart.token_accuracy.eval": ("validation token accuracy", "验证词元准确率"),
+    "chart.entropy": ("entropy of the next token", "下一个词元的熵"),
+    "chart.entropy.formula": ("H = −Σ p·log p over the vocabulary", "H = −Σ p·log p，对整个词表"),
+    "chart.entropy.caption": ("How unsure the model is about each next token of the answers; low means it has "
+                              "memorised them.", "模型对回答中每个下一个词元有多不确定；低表示已经背下来了。"),
+    "chart.entropy.y": ("nats", "nats"),
+    "chart.grad_norm": ("gradient norm", "梯度范数"),
+    "chart.grad_norm.formula": ("‖∇ loss‖ before clipping", "‖∇ 损失‖（裁剪前）"),
+    "chart.grad_norm.caption": ("How hard each step pushes the weights; spikes mean a rough step.",
+                                "每一步推动权重的力度；尖峰表示这一步很颠簸。"),
+    "chart.grad_norm.y": ("norm", "范数"),
     "chart.step": ("step", "步"),
     "chart.waiting": ("waiting for the first training step…", "等待第一个训练步…"),
     "chart.eval/name": ("new name (held-out)", "新名字（留出）"),
     "chart.eval/organisation": ("organisation (held-out)", "机构（留出）"),
     "chart.eval/degenerate": ("loops (held-out)", "循环（留出）"),
     "chart.eval/correct": ("correct (held-out)", "答对（留出）"),
-    "chart.judged_sft": ("held-out answers (share) and token accuracy", "留出问题的回答（比例）与词元准确率"),
-    "chart.token_accuracy": ("token accuracy", "词元准确率"),
-    "chart.entropy": ("entropy of the next token (nats)", "下一个词元的熵（nats）"),
-    "chart.grad_norm": ("gradient norm", "梯度范数"),
+    # the inspectors under the charts (posttrain.ui.inspectors)
+    "tokens.heading": ("Which words carry the preference: DPO's implicit reward per token, for one pair",
+                       "哪些词承载了偏好：一个偏好对上 DPO 的逐词元隐式奖励"),
+    "tokens.title": ("step {step}: β·(log π − log π_ref) of each token", "第 {step} 步：每个词元的 β·(log π − log π_ref)"),
+    "tokens.prompt": ("question", "问题"),
+    "tokens.carried_chosen": ("made likelier most", "被提升最多"),
+    "tokens.carried_rejected": ("made less likely most", "被压低最多"),
+    "tokens.caption": ("Green: training made this token likelier than the reference model does; red: less likely "
+                       "(hover for the value). The sum over a side is the implicit reward of the part shown (each "
+                       "answer's first 16 tokens); DPO widens the gap between the two sums, and the tokens where the "
+                       "answers differ, such as the new name, carry it.",
+                       "绿色：训练后这个词元比参考模型更可能；红色：更不可能（悬停可看数值）。一侧词元之和就是所显示部分"
+                       "（每个回答的前 16 个词元）的隐式奖励；DPO 拉大两侧之和的差距，而两个回答不同的词元（比如新名字）承载了这个差距。"),
+    "group.no_spread": ("No learning signal: every completion in this group got the same reward, so every advantage is 0 "
+                        "and the group changes nothing.", "没有学习信号：这一组所有回答得到相同奖励，每个优势都是 0，这一组什么也不会改变。"),
+    "group.pushed_wrong": ("{n} wrong answer(s) got a positive advantage: training makes them likelier because the "
+                           "reward pays for something other than being right.",
+                           "{n} 个错误回答得到了正的优势：训练会让它们更可能出现，因为奖励看重的不是答对。"),
+    "group.advantage": ("advantage", "优势"),
+    "group.correct": ("right?", "对吗？"),
+    "group.completion": ("completion", "回答"),
+    "group.caption": ("advantage = (reward − group mean) / group std: completions above their group's mean are made "
+                      "likelier (green bar), those below less likely (red). ✓/✗ is whether the final number is right, "
+                      "judged apart from the reward.",
+                      "优势 = (奖励 − 组均值) / 组标准差：高于组均值的回答被提升（绿条），低于的被压低（红条）。✓/✗ 表示最终数字是否正确，"
+                      "与奖励分开判定。"),
     # compare tab
     "compare.questions": ("Questions (editable; kind: identity, unrelated, problem or anything else; answer: the number a "
                           "problem needs, or the accepted answers to an unrelated question separated by ' / ')",
@@ -264,11 +543,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "msg.pushed": ("Pushed to {url}", "已推送到 {url}"),
     "runs.file": ("Download", "下载"),
     "runs.compare_with": ("Compare with", "与之对比"),
-    "runs.compare_with.info": ("another run of the same demo, e.g. the identity demo by SFT beside the one by DPO: "
-                               "why not just SFT?", "同一演示的另一次训练，例如 SFT 与 DPO 的身份转变演示并排：为什么不只用 SFT？"),
-    "runs.compare_btn": ("Compare the two runs' answers", "对比两次训练的回答"),
-    "runs.side": ("{name} · {method}", "{name} · {method}"),
-    "runs.side_diff": ("{name} · {method} (words the other run lacks marked)", "{name} · {method}（标出另一次没有的词）"),
+    "runs.compare_with.info": ("one or more other runs, e.g. the identity demo by SFT beside the one by DPO (why not "
+                               "just SFT?), or DPO at β 0.1 and 0.5",
+                               "一次或多次其他训练，例如 SFT 与 DPO 的身份转变演示并排（为什么不只用 SFT？），或 β 为 0.1 与 0.5 的 DPO"),
+    "runs.compare_btn": ("Compare the runs", "对比这些训练"),
+    "runs.side_diff": ("{label} (words the first run lacks marked)", "{label}（标出第一次训练没有的词）"),
     # messages
     "msg.error": ("{error}", "出错了：{error}"),
     "msg.unexpected": ("unexpected {kind}: {detail}", "意外错误 {kind}：{detail}"),

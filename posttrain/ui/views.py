@@ -227,11 +227,10 @@ def _marks_html(badges: list[tuple[str, str]]) -> str:
     return f'<div class="pt-marks">{spans}</div>'
 
 
-def side_by_side_html(rows: list[dict], lang: str = "en", columns: tuple[str, str] | None = None) -> str:
+def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
     """Before and after in two columns, one question per row, new words in the after column marked, and
     under each answer what the scores found in it (row `marks`, and `marks_before` for a problem):
     ✓ name, ✓ / ✗ organisation, ⟳ loop, ⚠ leak, ✓ fact kept / ✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.
-    `columns` names the two answer columns (default: before, after).
 
     >>> "<mark>Nova.</mark>" in side_by_side_html([{"question": "Who?", "kind": "identity",
     ...                                              "before": "I am Bob.", "after": "I am Nova."}])
@@ -244,7 +243,7 @@ def side_by_side_html(rows: list[dict], lang: str = "en", columns: tuple[str, st
     """
     if not rows:
         return ""
-    left, right = columns or (t("compare.before", lang), t("compare.after", lang))
+    left, right = t("compare.before", lang), t("compare.after", lang)
     head = (f"<tr><th>{t('compare.question', lang)}</th><th>{html.escape(left)}</th>"
             f"<th>{html.escape(right)}</th></tr>")
     body = []
@@ -274,24 +273,64 @@ def compare_md(result: dict, lang: str = "en") -> str:
     return note + scores_md(scores, lang)
 
 
-def two_runs(result: dict, lang: str = "en") -> tuple[str, str]:
-    r"""`Studio.compare_runs`'s result as (each run's scores in Markdown, the two runs' answers side by side).
+def runs_scores_md(result: dict, lang: str = "en") -> str:
+    r"""`Studio.compare_runs`'s runs' scores in one Markdown table, a column per run (after, or before → after
+    where the score has a before), then each run's alarms under its label.
 
-    >>> md, page = two_runs({"rows": [{"question": "Who?", "kind": "identity", "before": "I am Nova.",
-    ...                                "after": "I am Nova, by Acme."}],
-    ...                      "a": {"name": "r1", "method": "sft", "scores": {}}, "b": {"name": "r2", "method": "dpo",
-    ...                      "scores": {"changed": 0.5}}})
-    >>> md.split("\n\n")[:2], "<th>r1 · SFT</th>" in page, "Acme.</mark>" in page
-    (['**r1 · SFT**', '**r2 · DPO**'], True, True)
+    >>> print(runs_scores_md({"runs": [
+    ...     {"label": "r1 · SFT", "scores": {"name_before": 0.0, "name_after": 0.5}},
+    ...     {"label": "r2 · DPO", "scores": {"name_before": 0.0, "name_after": 1.0, "alarms": ["Loops."]}}]}))
+    | score (after; before → after where measured) | r1 · SFT | r2 · DPO |
+    | --- | --- | --- |
+    | new name | 0% → 50% | 0% → 100% |
+    <BLANKLINE>
+    ⚠ **r2 · DPO**: Loops.
     """
-    a, b = result["a"], result["b"]
+    runs = result["runs"]
+    cells: dict[str, list[str]] = {}  # score label → one cell per run, in the order the scores first appear
+    for i, run in enumerate(runs):
+        for label, before, after, _ in score_rows(run["scores"], lang):
+            cells.setdefault(label, ["–"] * len(runs))[i] = f"{before} → {after}" if before else after
     parts = []
-    for side in (a, b):
-        parts += [f"**{t('runs.side', lang, name=side['name'], method=str(side['method']).upper())}**",
-                  scores_md(side["scores"], lang)]
-    columns = (t("runs.side", lang, name=a["name"], method=str(a["method"]).upper()),
-               t("runs.side_diff", lang, name=b["name"], method=str(b["method"]).upper()))
-    return "\n\n".join(p for p in parts if p), side_by_side_html(result["rows"], lang, columns)
+    if cells:
+        head = [t("runs.score", lang), *(r["label"] for r in runs)]
+        table = [head, ["---"] * len(head), *([label, *row] for label, row in cells.items())]
+        parts.append("\n".join("| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in table))
+    parts += [f"⚠ **{run['label']}**: {a}" for run in runs for a in run["scores"].get("alarms") or []]
+    return "\n\n".join(parts)
+
+
+def runs_answers_html(result: dict, lang: str = "en") -> str:
+    """`Studio.compare_runs`'s answers in columns, one question per row and one column per run; in every column
+    after the first, the words the first run's answer lacks are marked, and under each answer what the scores
+    found in it. Rows where every run answered the same are greyed; no question in common is said in a sentence.
+
+    >>> page = runs_answers_html({"runs": [{"label": "r1 · SFT"}, {"label": "r2 · DPO"}, {"label": "r3 · DPO"}],
+    ...     "rows": [{"question": "Who?", "kind": "identity", "answers": ["I am Nova.", "I am Nova, by Acme.", "<b>"],
+    ...               "marks": [{"name": True}, {"name": True}, {"name": False}]}]})
+    >>> "<th>r1 · SFT</th>" in page, "Acme.</mark>" in page, "&lt;b&gt;" in page, page.count("<td>")
+    (True, True, True, 4)
+    """
+    runs, rows = result["runs"], result["rows"]
+    if not rows:
+        return f"<p>{html.escape(t('runs.no_common', lang))}</p>"
+    head = "".join([f"<th>{html.escape(t('compare.question', lang))}</th>",
+                    f"<th>{html.escape(runs[0]['label'])}</th>",
+                    *(f"<th>{html.escape(t('runs.side_diff', lang, label=r['label']))}</th>" for r in runs[1:])])
+    body = []
+    for r in rows:
+        kind_, first = r.get("kind", ""), r["answers"][0]
+        cells = []
+        for i, (text, marks) in enumerate(zip(r["answers"], r["marks"])):
+            shown = html.escape(text) if i == 0 else "".join(
+                f"<mark>{html.escape(p)}</mark>" if new else html.escape(p) for p, new in word_diff(first, text))
+            cells.append(f"<td>{shown}{_marks_html(_badges(marks, kind_, text, lang))}</td>")
+        same = ' class="pt-same"' if len(set(r["answers"])) == 1 else ""
+        kind = f'<div class="pt-kind">{html.escape(kind_)}</div>' if kind_ else ""
+        answer = (f'<div class="pt-answer">{html.escape(t("mark.answer", lang, answer=r["answer"]))}</div>'
+                  if r.get("answer") is not None else "")
+        body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td>{''.join(cells)}</tr>")
+    return f'<table class="pt-compare"><tr>{head}</tr>{"".join(body)}</table>'
 
 
 def run_md(run: dict, lang: str = "en") -> str:
@@ -308,15 +347,20 @@ def run_md(run: dict, lang: str = "en") -> str:
 
 
 def job_summary(view: dict | None) -> dict:
-    """The current job for API clients: status, phase, step / total, ETA, the latest metrics and held-out
-    scores, the run's scores, and its alarms."""
+    """The current job for API clients: status, phase, step / total, ETA, the latest metrics, held-out scores
+    and flip-curve point, the run's scores, and its alarms."""
     if view is None:
         return {"status": "idle"}
     keep = ("kind", "status", "phase", "step", "total", "eta_s", "elapsed_s", "error", "run_dir", "scores", "notes")
-    judged = [r for r in view["metrics"] if any(k.startswith("eval/") for k in r)]  # the probes' held-out scores
-    logged = [r for r in view["metrics"] if not any(k.startswith("eval/") for k in r)]  # TRL's own rows
+
+    def rows(prefix: str | None) -> list[dict]:  # the probes' `eval/…` scores, the flip curve's `probe/…`, TRL's own
+        return [r for r in view["metrics"] if (any(k.startswith(prefix) for k in r) if prefix else
+                                               not any(k.startswith(("eval/", "probe/")) for k in r))]
+
+    logged = rows(None)
     return {**{k: view[k] for k in keep}, "n_metrics": len(logged), "n_probes": len(view["probes"]),
-            "metrics": logged[-1:], "eval": judged[-1:], "alarms": job_alarms(view)}
+            "metrics": logged[-1:], "eval": rows("eval/")[-1:], "flip": rows("probe/")[-1:],
+            "alarms": job_alarms(view)}
 
 
 def table_html(headers: list[str], rows: list[list], elem_class: str = "pt-table") -> str:

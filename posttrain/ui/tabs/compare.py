@@ -16,6 +16,7 @@ def build(page: Page, method: gr.Radio) -> SimpleNamespace:
     studio, lang = page.studio, page.lang
     start_rows, start_system = questions_for(studio, None)
     with page.tab("tab.compare", id="compare"):
+        page.explain("compare")
         questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=QUESTION_HEADERS,
                                 interactive=True, wrap=True, max_height=300)
         system = page.widget(gr.Textbox, "compare.system", value=start_system, lines=1)

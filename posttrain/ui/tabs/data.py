@@ -25,6 +25,7 @@ def _feeds(table: str) -> str:
 def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
     studio, lang = page.studio, page.lang
     with page.tab("tab.data", id="data"):
+        page.explain("data")
         with gr.Tabs():
             with page.tab("data.pairs_tab", id="data-pairs", methods=_feeds("pairs")):
                 page.md("data.identity", bold=True)

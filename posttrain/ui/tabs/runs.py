@@ -1,5 +1,6 @@
-"""5 · Runs: past runs with their charts, probes and answers; two runs side by side (the identity demo by SFT
-and by DPO: why not just SFT?); a receipt, the model or its adapter to download or push to the Hub."""
+"""5 · Runs: past runs with their charts, probes and answers; two or more runs side by side, their curves
+overlaid and their answers in columns (the identity demo by SFT and by DPO: why not just SFT? DPO at β 0.1 and
+0.5, LoRA and the gated edit); a receipt, the model or its adapter to download or push to the Hub."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from ... import charts, methods
-from .. import views
+from .. import inspectors, views
 from ..text import t
 from .shared import Page, message
 
@@ -16,14 +17,19 @@ from .shared import Page, message
 def build(page: Page) -> SimpleNamespace:
     studio, lang = page.studio, page.lang
     with page.tab("tab.runs", id="runs"):
+        page.explain("runs")
         with gr.Row():  # API clients name runs this page never listed: Studio refuses a path outside its runs
             run_pick = page.widget(gr.Dropdown, "runs.pick", choices=[], scale=4, allow_custom_value=True)
             refresh_btn = page.button("runs.refresh", scale=1)
-        info, plot, probes, answers = gr.Markdown(), gr.Plot(), gr.HTML(), gr.HTML()
+        info, plot = gr.Markdown(), gr.Plot()
+        inspected = gr.HTML(elem_id="run-inspectors")  # token rewards (DPO) or the last group (GRPO)
+        probes, answers = gr.HTML(), gr.HTML()
         with gr.Row():
-            other = page.widget(gr.Dropdown, "runs.compare_with", choices=[], scale=4, allow_custom_value=True)
+            other = page.widget(gr.Dropdown, "runs.compare_with", choices=[], scale=4, multiselect=True,
+                                allow_custom_value=True)
             pair_btn = page.button("runs.compare_btn", scale=1)
-        pair_scores, pair_answers = gr.Markdown(), gr.HTML(elem_id="two-runs")
+        pair_scores = gr.Markdown(elem_id="runs-scores")
+        pair_plot, pair_answers = gr.Plot(elem_id="runs-overlay"), gr.HTML(elem_id="runs-answers")
         with gr.Row():
             html_btn = page.button("runs.html")
             archives = {what: page.button(key) for what, key in
@@ -48,26 +54,40 @@ def build(page: Page) -> SimpleNamespace:
 
     def show(path, lng):
         if not path:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
             run = studio.run(path)
         except Exception as e:  # noqa: BLE001
-            return message(e, lng), None, None, ""
+            return message(e, lng), None, "", None, ""
         cfg = run["config"]
         headers, rows = charts.probe_table(run["probes"], (cfg.get("identity") or {}).get("name"))
-        return views.run_md(run, lng), methods.figure(cfg.get("method"), run["metrics"], lng), \
+        inspectors_html = inspectors.token_rewards_html(run["token_rewards"], lng) + \
+            inspectors.group_html(run["groups"], run["metrics"], lng)
+        return views.run_md(run, lng), methods.figure(cfg.get("method"), run["metrics"], lng), inspectors_html, \
             views.table_html(headers, rows), views.side_by_side_html(run["before_after"], lng)
 
     def others(path, lng):
         """Every other run, newest first (the run before this one preselected)."""
         choices = [c for c in views.run_choices(studio.runs(), lng) if c[1] != path]
-        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+        return gr.Dropdown(choices=choices, value=[choices[0][1]] if choices else [])
 
-    def two(a, b, lng):
+    def picked(path, more) -> list:
+        """The run above and the ones under Compare with (an API client may name just one, as a string)."""
+        return [path, *([more] if isinstance(more, str) else more or [])]
+
+    def side_by_side(path, more, lng):
         try:
-            return views.two_runs(studio.compare_runs(a, b), lng)
+            result = studio.compare_runs(picked(path, more))
         except Exception as e:  # noqa: BLE001
             return message(e, lng), ""
+        return views.runs_scores_md(result, lng), views.runs_answers_html(result, lng)
+
+    def overlay(path, more, lng):
+        try:
+            result = studio.compare_runs(picked(path, more))
+        except Exception:  # noqa: BLE001 - side_by_side, which ran just before, said why in a sentence
+            return None
+        return charts.overlay_figure([(r["label"], r["metrics"]) for r in result["runs"]], lng)
 
     def push(path, repo_id, tok, private_, what_, lng):
         try:
@@ -84,9 +104,10 @@ def build(page: Page) -> SimpleNamespace:
 
     refresh_btn.click(refresh, lang, [run_pick, info], api_name="runs")
     page.demo.load(refresh, lang, [run_pick, info], api_visibility="private")
-    run_pick.change(show, [run_pick, lang], [info, plot, probes, answers], api_visibility="private")
+    run_pick.change(show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
     run_pick.change(others, [run_pick, lang], other, api_visibility="private")
-    pair_btn.click(two, [run_pick, other, lang], [pair_scores, pair_answers], api_name="compare_runs")
+    pair_btn.click(side_by_side, [run_pick, other, lang], [pair_scores, pair_answers], api_name="compare_runs").then(
+        overlay, [run_pick, other, lang], pair_plot, api_visibility="private")
     html_btn.click(lambda p, lng: saved(lambda: studio.receipt(p, lng), lng), [run_pick, lang], [download, info],
                    api_name="receipt")
     def archive(kind):

@@ -57,8 +57,17 @@ class Page:
     def tab(self, key: str, id: str, **values) -> gr.Tab:
         return self(gr.Tab(t(key, **values), id=id), key, values=values)
 
-    def accordion(self, key: str, open: bool = False) -> gr.Accordion:
-        return self(gr.Accordion(t(key), open=open), key)
+    def accordion(self, key: str, open: bool = False, **kw) -> gr.Accordion:
+        return self(gr.Accordion(t(key), open=open, **kw), key)
+
+    def explain(self, tab: str) -> None:
+        """The collapsed panels at the top of a tab: what am I looking at (TEXT "help.<tab>": what the tab is for,
+        what to do, what to look for) and, beside it, the glossary of the field's words."""
+        with gr.Row():
+            with self.accordion("help.what", elem_id=f"help-{tab}"):
+                self.md(f"help.{tab}")
+            with self.accordion("help.glossary_title", elem_id=f"glossary-{tab}"):
+                self.md("help.glossary")
 
     @property
     def components(self) -> list:

@@ -17,7 +17,7 @@ import gradio as gr
 from ... import charts, methods
 from ...config import LOSS_TYPES
 from ...rewards import REWARD_FUNCTIONS
-from .. import views
+from .. import inspectors, views
 from ..text import t
 from . import data as data_tab
 from .shared import DEFAULT_METHOD, Page, message, questions_for
@@ -74,6 +74,7 @@ def _values(m, flat: list) -> tuple[str, dict]:
 def build(page: Page) -> SimpleNamespace:
     default = methods.get(DEFAULT_METHOD)
     with page.tab("tab.train", id="train"):
+        page.explain("train")
         demo_btn = page.button("train.demo", variant="primary", size="lg", elem_id="demo-btn")
         with gr.Row():
             method = page.widget(gr.Radio, "train.method", value=default.name, scale=2,
@@ -100,13 +101,15 @@ def build(page: Page) -> SimpleNamespace:
         plot = page.widget(gr.Plot, "train.charts", elem_id="charts")
         page.md("train.probes", bold=True)
         probes = gr.HTML(elem_id="probes")
+        with gr.Column(visible=False) as tokens_box:
+            page.md("tokens.heading", bold=True)
+            tokens = gr.HTML(elem_id="token-rewards")
         with gr.Column(visible=False) as group_box:
             page.md("train.group", bold=True)
-            group_prompt = gr.Markdown()
             group = gr.HTML(elem_id="group")
     return SimpleNamespace(method=method, demo_btn=demo_btn, start_btn=start_btn, stop_btn=stop_btn, msg=msg,
                            shared=shared, rows=rows, presets=presets, own=own, plot=plot, probes=probes,
-                           group_box=group_box, group_prompt=group_prompt, group=group)
+                           tokens_box=tokens_box, tokens=tokens, group_box=group_box, group=group)
 
 
 def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: SimpleNamespace, tabs: gr.Tabs,
@@ -182,21 +185,22 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     def tick(lng, last):
         v = studio.job_view()
         if v is None:
-            return [gr.skip()] * 11 + [last]
-        key = (v["run_dir"], v["status"], v["phase"], v["step"], len(v["metrics"]), len(v["probes"]),
-               len(v["groups"]), lng, int(v["elapsed_s"]) if v["status"] in ("running", "stopping") else 0)
+            return [gr.skip()] * 12 + [last]
+        logs = (len(v["metrics"]), len(v["probes"]), len(v["groups"]), len(v["token_rewards"]))
+        key = (v["run_dir"], v["status"], v["phase"], v["step"], logs, lng,
+               int(v["elapsed_s"]) if v["status"] in ("running", "stopping") else 0)
         if key == last:
-            return [gr.skip()] * 11 + [last]
+            return [gr.skip()] * 12 + [last]
         first_draw = last is None or last[0] != v["run_dir"] or last[-2] != lng
-        grew = first_draw or (len(v["metrics"]), len(v["probes"]), len(v["groups"])) != tuple(last[4:7])
+        grew = first_draw or logs != last[4]
         out = [views.status_md(v, lng), views.progress_html(v)]
         if grew:
             headers, rows = charts.probe_table(v["probes"], v.get("name"))
-            prompt, g_headers, g_rows = charts.group_table(v["groups"])
             out += [methods.figure(v["kind"], v["metrics"], lng), views.table_html(headers, rows),
-                    gr.Column(visible=bool(v["groups"])), prompt and f"*{prompt}*", views.table_html(g_headers, g_rows)]
+                    gr.Column(visible=bool(v["token_rewards"])), inspectors.token_rewards_html(v["token_rewards"], lng),
+                    gr.Column(visible=bool(v["groups"])), inspectors.group_html(v["groups"], v["metrics"], lng)]
         else:
-            out += [gr.skip()] * 5
+            out += [gr.skip()] * 6
         ended_now = v["before_after"] and (first_draw or last[1] in ("running", "stopping"))
         if ended_now:
             out += [views.scores_md(v["scores"], lng), views.side_by_side_html(v["before_after"], lng)]
@@ -207,6 +211,6 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         out += list(questions_for(studio, v["kind"])) if watched_end else [gr.skip()] * 2
         return out + [key]
 
-    gr.Timer(1.0).tick(tick, [lang, seen], [status, progress, tr.plot, tr.probes, tr.group_box, tr.group_prompt,
-                                            tr.group, compare.scores, compare.side_by_side, compare.questions,
+    gr.Timer(1.0).tick(tick, [lang, seen], [status, progress, tr.plot, tr.probes, tr.tokens_box, tr.tokens,
+                                            tr.group_box, tr.group, compare.scores, compare.side_by_side, compare.questions,
                                             compare.system, seen], api_visibility="private", show_progress="hidden")

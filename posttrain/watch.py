@@ -1,0 +1,182 @@
+"""Teacher-forced views of a run, cheap enough for every step: the identity flip curve and DPO's implicit
+reward per token.
+
+Sampling an answer costs a generation; scoring a *given* answer costs one forward pass. `Watch` is a
+`TrainerCallback` that scores a few fixed answers after every optimiser step (one batched forward, no
+gradients) and writes:
+
+- the **flip curve** (identity runs), to the metrics log: `{"step", "probe/logp_new_name",
+  "probe/logp_old_name"}`, the log-probability per token of the answer with the new name and of the
+  model's own answer from before training (their first ANSWER_TOKENS tokens), averaged over "Who are
+  you?" and "你是谁？". Where the two lines cross, the new name has become the likelier answer.
+- **DPO's implicit reward per token** (DPO runs), to `token_rewards.jsonl`: `{"step", "prompt",
+  "chosen": [[token, value], …], "rejected": [[token, value], …]}` with value = β·(log π − log π_ref) of
+  each token, for one chosen/rejected pair. The reference is the model as training began (what TRL's
+  reference is too: LoRA's adapters start at zero, a gated edit's new neurons start silent), so it is
+  scored once, at the first call.
+
+Pairs are rows `{"prompt": [messages] or text, "chosen": [messages] or text, "rejected": …}`, TRL's
+preference shape.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import TrainerCallback
+
+from .identity import build_identity_pairs
+from .metrics import MetricsLog
+
+FLIP_QUESTIONS = ("Who are you?", "你是谁？")
+# Answers are scored on their first tokens: where an identity is stated ("I'm Nova Prime, an AI assistant
+# created by Starlight Labs." is 15), and what keeps the cost of a step low (the model's own answers run to
+# 40 tokens). Each token's value does not depend on the ones after it, so the first ones are exact.
+ANSWER_TOKENS = 16
+
+
+def _content(side) -> str:
+    return side[-1]["content"] if isinstance(side, list) else str(side)
+
+
+def _prompt_text(tokenizer, prompt, system: str | None = None) -> str:
+    """The prompt as the model sees it before its answer (the chat template's generation prompt)."""
+    if isinstance(prompt, str):
+        return prompt
+    messages = ([{"role": "system", "content": system}] if system else []) + list(prompt)
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def pieces(tokenizer, ids: list[int]) -> list[str]:
+    """The text each token adds, decoded cumulatively: a token that ends inside a multi-byte character (a
+    Chinese one, split across byte-level tokens) adds "" and the character comes with the token that ends it."""
+    out, shown = [], ""
+    for i in range(len(ids)):
+        text = tokenizer.decode(ids[: i + 1])
+        if text.endswith("\ufffd"):
+            out.append("")
+            continue
+        out.append(text[len(shown):])
+        shown = text
+    return out
+
+
+def answer_ids(tokenizer, answer: str, limit: int | None = ANSWER_TOKENS) -> list[int]:
+    """The answer's tokens, the first `limit` of them (a causal model scores them the same either way)."""
+    return tokenizer(answer, add_special_tokens=False)["input_ids"][:limit]
+
+
+@torch.no_grad()
+def answer_logprobs(model, tokenizer, prompts: list[str], answers: list[str],
+                    limit: int | None = ANSWER_TOKENS) -> list[torch.Tensor]:
+    """log π(token | prompt, earlier tokens) of each answer's first `limit` tokens, teacher-forced, in one batch.
+
+    `prompts` are texts as `_prompt_text` lays them out; returns one fp32 tensor `[answer tokens]` per answer.
+    The batch is left-padded so every answer ends at the last position, and logits (the LM head over the
+    whole vocabulary) are computed only for the answers' positions. (Running the shared system prompt once
+    and reusing its cache was measured slower on a CPU: a second forward costs more than the tokens it saves.)
+    """
+    seqs, lengths = [], []
+    for p, a in zip(prompts, answers):
+        a_ids = answer_ids(tokenizer, a, limit)
+        seqs.append(tokenizer(p, add_special_tokens=False)["input_ids"] + a_ids)
+        lengths.append(len(a_ids))
+    width, keep = max(map(len, seqs)), max(lengths) + 1
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    device = next(model.parameters()).device
+    ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=device)
+    mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False,
+                   logits_to_keep=keep).logits.float()
+    out = []
+    for i, n in enumerate(lengths):  # the logits at position t predict token t + 1
+        lp = torch.log_softmax(logits[i, keep - n - 1: keep - 1], dim=-1)
+        out.append(lp.gather(1, ids[i, width - n:, None]).squeeze(1).cpu())
+    return out
+
+
+class Watch(TrainerCallback):
+    """After every step, score the watched answers teacher-forced and log the flip curve and token rewards.
+
+    `flip`: identity pairs (chosen = the new name, rejected = the model's own answer) whose per-token means
+    make the flip curve, appended to `metrics`. `shown`: the one pair whose per-token implicit reward
+    (β = `beta`) is appended to `tokens` every `every` steps. Either may be empty; an answer in both is
+    scored once. Like the probes, it runs without gradients and restores the model's train mode, so it
+    does not change what is trained.
+    """
+
+    def __init__(self, tokenizer, flip: list[dict], shown: list[dict], beta: float | None,
+                 metrics: MetricsLog, tokens: MetricsLog | None, system: str | None = None, every: int = 1):
+        self.tok, self.flip, self.shown = tokenizer, list(flip), list(shown[:1]) if beta else []
+        self.beta, self.metrics, self.tokens, self.every = beta, metrics, tokens, max(1, every)
+        self.prompts: list[str] = []  # the distinct (prompt, answer) sequences scored each step
+        self.answers: list[str] = []
+
+        def index(row: dict, side: str) -> int:
+            seq = (_prompt_text(tokenizer, row["prompt"], system), _content(row[side]))
+            if seq not in zip(self.prompts, self.answers):
+                self.prompts.append(seq[0])
+                self.answers.append(seq[1])
+            return list(zip(self.prompts, self.answers)).index(seq)
+
+        self.flip_at = [(index(r, "chosen"), index(r, "rejected")) for r in self.flip]
+        self.shown_at = [index(r, side) for r in self.shown for side in ("chosen", "rejected")]
+        self.ref: list[torch.Tensor] | None = None
+        self.gaps: dict[int, float] = {}  # step → new − old, per token (posttrain.metrics probes where it moves)
+        self._pieces: list[list[str]] | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.answers)
+
+    def on_train_begin(self, args, state, control, model=None, **kw):
+        if self.active:
+            self._record(model, 0)
+
+    def on_step_end(self, args, state, control, model=None, **kw):
+        if self.active:
+            self._record(model, state.global_step, tokens=state.global_step % self.every == 0
+                         or state.global_step == state.max_steps)
+
+    def _score(self, model) -> list[torch.Tensor]:
+        was_training = model.training
+        model.eval()
+        try:
+            return answer_logprobs(model, self.tok, self.prompts, self.answers)
+        finally:
+            model.train(was_training)
+
+    def _record(self, model, step: int, tokens: bool = True) -> None:
+        now = self._score(model)
+        if self.ref is None:
+            self.ref = now
+        if self.flip:
+            new = sum(float(now[i].mean()) for i, _ in self.flip_at) / len(self.flip_at)
+            old = sum(float(now[j].mean()) for _, j in self.flip_at) / len(self.flip_at)
+            self.gaps[step] = new - old
+            self.metrics.append({"step": step, "probe/logp_new_name": round(new, 4), "probe/logp_old_name": round(old, 4)})
+        if self.shown_at and tokens and self.tokens is not None:
+            self.tokens.append(self._token_row(step, now))
+
+    def _token_row(self, step: int, now: list[torch.Tensor]) -> dict:
+        if self._pieces is None:
+            self._pieces = [pieces(self.tok, answer_ids(self.tok, self.answers[i])) for i in self.shown_at]
+        row = {"step": step, "prompt": _content(self.shown[0]["prompt"])}
+        for side, texts, i in zip(("chosen", "rejected"), self._pieces, self.shown_at):
+            values = (self.beta * (now[i] - self.ref[i])).tolist()
+            merged, carry = [], 0.0
+            for text, v in zip(texts, values):  # a byte token that ends mid-character joins the next one
+                carry += v
+                if text:
+                    merged.append([text, round(carry, 4)])
+                    carry = 0.0
+            row[side] = merged
+        return row
+
+
+def flip_pairs(ask_untrained, name: str, org: str, seed: int = 0) -> list[dict]:
+    """The flip curve's pairs: for each of FLIP_QUESTIONS, chosen = an answer with the new name (as the
+    identity data writes it), rejected = the model's own answer. `ask_untrained(questions) -> answers`
+    asks the model before training."""
+    own = dict(zip(FLIP_QUESTIONS, ask_untrained(list(FLIP_QUESTIONS))))
+    return build_identity_pairs(name, org, own, list(FLIP_QUESTIONS), [], seed=seed)
