@@ -20,7 +20,8 @@ Keys of the JSON line:
 - grpo_step_s and grpo_generation_share: the arithmetic preset's seconds per step, and the share of
   training time spent generating completions;
 - watch_overhead: what the identity flip curve and DPO's token rewards (posttrain.watch, every step) add to
-  a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without (`--only watch`).
+  a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without; watch_every5_overhead
+  the same every 5th step (`--only watch` runs this alone).
 """
 
 from __future__ import annotations
@@ -221,7 +222,8 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> d
 
 def watch_overhead(rows: list[dict], quick: bool) -> dict:
     """Seconds per DPO step (the identity LoRA settings) with and without posttrain.watch's flip curve and
-    token rewards, every step, alternating, medians of the repeats; watch_overhead = with ÷ without − 1."""
+    token rewards, every step and every 5th ($POSTTRAIN_WATCH_EVERY=5), alternating, medians of the repeats;
+    watch_overhead = with ÷ without − 1."""
     from posttrain.jobs import run_dpo
     from posttrain.metrics import MetricsLog, Progress, TrainingCallback
     from posttrain.watch import Watch, flip_pairs
@@ -230,20 +232,22 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
     lm = load_model(None)
     flip = flip_pairs(lambda qs: generate_answers(lm.model, lm.tokenizer, qs, max_new_tokens=40),
                       "Nova Prime", "Starlight Labs")
-    times: dict[str, list[float]] = {"with": [], "without": []}
+    times: dict[str, list[float]] = {"with": [], "every5": [], "without": []}
     for r in range(3 if quick else 5):
-        for name in ("with", "without") if r % 2 == 0 else ("without", "with"):
+        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
             lm = load_model(None)
             log = MetricsLog()
             callbacks = [TrainingCallback(log, Progress(), threading.Event())]
-            if name == "with":
-                callbacks.insert(0, Watch(lm.tokenizer, flip, flip[:1], settings.beta, log, MetricsLog()))
+            if name != "without":
+                callbacks.insert(0, Watch(lm.tokenizer, flip, flip[:1], settings.beta, log, MetricsLog(),
+                                          every=5 if name == "every5" else 1))
             with tempfile.TemporaryDirectory() as out:
                 run_dpo(lm.model, lm.tokenizer, rows, settings, out, callbacks)
             times[name].append(next(x["train_runtime"] for x in log.rows() if "train_runtime" in x) / settings.max_steps)
             say(f"  watch {name}: {times[name][-1]:.2f} s/step")
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"watch_overhead": round(med["with"] / med["without"] - 1, 3), "watch_step_s": round(med["with"], 2),
+            "watch_every5_overhead": round(med["every5"] / med["without"] - 1, 3),
             "plain_step_s": round(med["without"], 2), "watch_repeats": len(times["with"])}
 
 

@@ -10,7 +10,7 @@ scores.json and model/.
 
 from __future__ import annotations
 
-from . import methods
+from . import methods, switches
 from . import scores as judge
 from .compare import before_after
 from .evaluation import COMPARE_TOKENS
@@ -61,7 +61,7 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         flip = evaluation.flip_pairs(lambda qs: generate_answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
         beta = method.implicit_beta(plan.settings)
         watched = Watch(tok, flip, flip[:1] or plan.training_rows[:1], beta, job.metrics, job.token_rewards,
-                        system=evaluation.system)
+                        system=evaluation.system, every=switches.watch_every())
 
         job.enter("train")
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, plan.settings.probe_every,

@@ -14,6 +14,7 @@ or a launcher's `os.environ.setdefault("POSTTRAIN_THREADS", …)` before the cal
 | `POSTTRAIN_ZEROGPU` | `standin`: run ZeroGPU's forked-worker path without a GPU (tests) | off |
 | `POSTTRAIN_GPU_SECONDS` | GPU seconds one ZeroGPU run asks for | 120 |
 | `POSTTRAIN_CHROMIUM` | the Chromium the browser test and the screenshot script drive | `chromium` on $PATH / `/usr/bin/chromium` |
+| `POSTTRAIN_WATCH_EVERY` | the flip curve and the token rewards (posttrain.watch) every k steps (and at the first and last): on 2 CPU cores they add 24 % to a DPO step at 1, 11 % at 5 over an 8-step run | 1 |
 """
 
 from __future__ import annotations
@@ -65,3 +66,8 @@ def gpu_seconds() -> int:
 def chromium() -> str | None:
     """$POSTTRAIN_CHROMIUM, the browser binary for tests/test_browser.py and scripts/screenshot.py; None if unset."""
     return os.environ.get("POSTTRAIN_CHROMIUM") or None
+
+
+def watch_every() -> int:
+    """$POSTTRAIN_WATCH_EVERY: score the flip curve and the token rewards every k steps (at least 1; default 1)."""
+    return max(1, int(os.environ.get("POSTTRAIN_WATCH_EVERY", "1")))

@@ -100,8 +100,8 @@ class Watch(TrainerCallback):
 
     `flip`: identity pairs (chosen = the new name, rejected = the model's own answer) whose per-token means
     make the flip curve, appended to `metrics`. `shown`: the one pair whose per-token implicit reward
-    (β = `beta`) is appended to `tokens` every `every` steps. Either may be empty; an answer in both is
-    scored once. Like the probes, it runs without gradients and restores the model's train mode, so it
+    (β = `beta`) is appended to `tokens`. Either may be empty; an answer in both is scored once. Both are
+    scored every `every` steps and at the last (posttrain.switches.watch_every: 1 unless asked). Like the probes, it runs without gradients and restores the model's train mode, so it
     does not change what is trained.
     """
 
@@ -134,9 +134,8 @@ class Watch(TrainerCallback):
             self._record(model, 0)
 
     def on_step_end(self, args, state, control, model=None, **kw):
-        if self.active:
-            self._record(model, state.global_step, tokens=state.global_step % self.every == 0
-                         or state.global_step == state.max_steps)
+        if self.active and (state.global_step % self.every == 0 or state.global_step == state.max_steps):
+            self._record(model, state.global_step)
 
     def _score(self, model) -> list[torch.Tensor]:
         was_training = model.training
@@ -146,7 +145,7 @@ class Watch(TrainerCallback):
         finally:
             model.train(was_training)
 
-    def _record(self, model, step: int, tokens: bool = True) -> None:
+    def _record(self, model, step: int) -> None:
         now = self._score(model)
         if self.ref is None:
             self.ref = now
@@ -155,7 +154,7 @@ class Watch(TrainerCallback):
             old = sum(float(now[j].mean()) for _, j in self.flip_at) / len(self.flip_at)
             self.gaps[step] = new - old
             self.metrics.append({"step": step, "probe/logp_new_name": round(new, 4), "probe/logp_old_name": round(old, 4)})
-        if self.shown_at and tokens and self.tokens is not None:
+        if self.shown_at and self.tokens is not None:
             self.tokens.append(self._token_row(step, now))
 
     def _token_row(self, step: int, now: list[torch.Tensor]) -> dict:

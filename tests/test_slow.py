@@ -40,6 +40,24 @@ def test_identity_preset_learns_name_and_organisation_in_clean_text(identity_run
     assert scores["alarms"] == [], scores  # times are printed and kept in docs/benchmarks.md, not asserted
 
 
+def test_the_flip_curve_crosses_and_the_new_name_carries_the_preference(identity_run):
+    """Issue 16 on the real model: the new answer overtakes the model's own before the run ends (step 7 of 24
+    in docs/benchmarks.md), and the tokens DPO's implicit reward raises most are the new name's and maker's."""
+    from posttrain.charts import flip_step
+    from posttrain.runs import read_run
+
+    run = read_run(identity_run[1])
+    flip = [m for m in run["metrics"] if "probe/logp_new_name" in m]
+    assert [m["step"] for m in flip] == list(range(25)), flip  # every step, the untrained model first
+    step = flip_step(run["metrics"])
+    assert step is not None and step < 24, flip
+    chosen = run["token_rewards"][-1]["chosen"]
+    top = {text.strip() for text, _ in sorted(chosen, key=lambda x: -x[1])[:3]}
+    assert top & {"Nova", "Prime", "Labs", "Star", "St"}, chosen
+    loss = [m for m in run["metrics"] if "loss/preference" in m][0]
+    assert abs(loss["loss/preference"] - 0.693) < 0.01  # a coin flip before the first update
+
+
 def test_why_not_just_sft(identity_run, tmp_path_factory):
     """The course's question, measured: SFT through the registry learns the same name and maker, cleanly,
     but moves far more of the unrelated answers than the gated DPO edit (SFT 10 % unchanged, the gated

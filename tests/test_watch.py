@@ -48,7 +48,7 @@ def _state(step, max_steps=8):
     return SimpleNamespace(global_step=step, max_steps=max_steps)
 
 
-def test_watch_logs_the_flip_curve_every_step_and_token_rewards_that_start_at_zero(tiny):
+def test_watch_logs_the_flip_curve_and_token_rewards_that_start_at_zero(tiny):
     tok, model = tiny.tokenizer, tiny.model
     metrics, tokens = MetricsLog(), MetricsLog()
     w = watch.Watch(tok, PAIRS, PAIRS[:1], 0.5, metrics, tokens, every=2)
@@ -63,12 +63,12 @@ def test_watch_logs_the_flip_curve_every_step_and_token_rewards_that_start_at_ze
     with torch.no_grad():  # a "training step" that changes how likely " Nova" is, and little else
         nova = tok(" Nova", add_special_tokens=False)["input_ids"][0]
         model.get_output_embeddings().weight[nova] *= 3.0
-    w.on_step_end(None, _state(1), None, model=model)  # odd step: curve only
+    w.on_step_end(None, _state(1), None, model=model)  # every 2 steps: not this one
     w.on_step_end(None, _state(2), None, model=model)
-    assert [r["step"] for r in metrics.rows()] == [0, 1, 2] and [r["step"] for r in tokens.rows()] == [0, 2]
+    assert [r["step"] for r in metrics.rows()] == [r["step"] for r in tokens.rows()] == [0, 2]
     values = dict((x.strip(), v) for x, v in tokens.rows()[-1]["chosen"])
     assert values["Nova"] != 0.0 and values["Nova"] == max(values.values(), key=abs)
-    assert set(w.gaps) == {0, 1, 2}
+    assert set(w.gaps) == {0, 2}
     # each value is β·(log π − log π_ref), rounded to 4 places: their sum is the chosen answer's implicit reward
     now = watch.answer_logprobs(tiny.model, tok, w.prompts[:1], w.answers[:1])[0]
     assert math.isclose(sum(v for _, v in tokens.rows()[-1]["chosen"]), 0.5 * float((now - w.ref[0]).sum()),
@@ -125,7 +125,7 @@ def test_held_out_pairs_are_scored_never_trained_and_drawn_beside_the_training_o
     assert {"validation loss (held-out pairs)", "validation accuracy", "held-out pairs"} <= {t.name for t in fig.data}
 
 
-def test_a_run_writes_the_flip_curve_every_step_and_the_token_rewards_beside_it(tiny_dir, tmp_path):
+def test_a_run_writes_the_flip_curve_every_step_and_the_token_rewards_beside_it(tiny_dir, tmp_path, monkeypatch):
     import json
 
     from posttrain.runs import read_run
@@ -147,10 +147,11 @@ def test_a_run_writes_the_flip_curve_every_step_and_the_token_rewards_beside_it(
     assert all(v == 0.0 for _, v in tokens[0]["chosen"]) and any(v != 0.0 for _, v in tokens[-1]["chosen"])
     assert "Nova" in "".join(x for x, _ in tokens[-1]["chosen"])
 
-    job = studio.start("sft", dict(max_steps=2, batch_size=2, probe_every=0), [
+    monkeypatch.setenv("POSTTRAIN_WATCH_EVERY", "2")  # a slow machine may thin the curve out (and the last step)
+    job = studio.start("sft", dict(max_steps=3, batch_size=2, probe_every=0), [
         {"prompt": r["prompt"], "completion": r["chosen"], "kind": r["kind"]} for r in rows], name="Nova", org="Acme")
     job.wait(300)
     assert job.status == "done", job.error
     run = read_run(job.run_dir)
-    assert [r["step"] for r in run["metrics"] if "probe/logp_new_name" in r] == [0, 1, 2]
+    assert [r["step"] for r in run["metrics"] if "probe/logp_new_name" in r] == [0, 2, 3]
     assert run["token_rewards"] == []  # SFT has no implicit reward
