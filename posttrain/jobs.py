@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -97,7 +98,7 @@ def _held_out(rows: list[dict] | None, keys: tuple[str, ...], settings) -> tuple
     if not rows:
         return None, {}
     return Dataset.from_list([{k: r[k] for k in keys} for r in rows]), dict(
-        eval_strategy="steps", eval_steps=max(1, settings.max_steps // 8), per_device_eval_batch_size=settings.batch_size)
+        eval_strategy="steps", eval_steps=math.ceil(settings.max_steps / 8), per_device_eval_batch_size=settings.batch_size)
 
 
 def run_sft(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,

@@ -137,9 +137,11 @@ class TrainingCallback(TrainerCallback):
     def _moved(self, step: int) -> bool:
         """Whether the flip curve moved by DENSE_NATS since the last probe: the timeline asks then too, so its
         rows are densest where the answer changes."""
-        if not self.curve or step not in self.curve or self._probed not in self.curve:
+        if not self.curve or step not in self.curve:
             return False
-        return abs(self.curve[step] - self.curve[self._probed]) >= DENSE_NATS
+        # the curve as it stood at the last probe (its last point then: $POSTTRAIN_WATCH_EVERY may thin it)
+        then = max((s for s in self.curve if s <= self._probed), default=None)
+        return then is not None and abs(self.curve[step] - self.curve[then]) >= DENSE_NATS
 
     def on_log(self, args, state, control, logs=None, **kw):
         logs = dict(logs or {})

@@ -43,11 +43,12 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         job.enter("data")
         plan = method.prepare(spec, model_lm, job)
         share = getattr(plan.settings, "eval_share", 0.0)
-        if share:
+        if share and plan.eval_rows is None:  # a method may hold rows out itself (the gated edit: before its fit)
             plan.train_rows, plan.eval_rows = hold_out(plan.training_rows, share, plan.settings.seed)
-            job.note(f"{len(plan.eval_rows)} of {len(plan.training_rows) + len(plan.eval_rows)} rows are held out: "
-                     "their loss is measured, never trained on" if plan.eval_rows else
-                     "too few rows to hold any out; all of them train")
+        if share:
+            job.note(f"{len(plan.eval_rows)} of {len(plan.training_rows) + len(plan.eval_rows)} rows are held out "
+                     "for validation: their loss is measured, never trained on" if plan.eval_rows else
+                     "too few rows to hold any out for validation; all of them train")
         write_json(job.run_dir / "data.json", plan.rows)
         evaluation = method.evaluation(spec)
 

@@ -107,7 +107,11 @@ class Watch(TrainerCallback):
 
     def __init__(self, tokenizer, flip: list[dict], shown: list[dict], beta: float | None,
                  metrics: MetricsLog, tokens: MetricsLog | None, system: str | None = None, every: int = 1):
-        self.tok, self.flip, self.shown = tokenizer, list(flip), list(shown[:1]) if beta else []
+        def scorable(row: dict) -> bool:  # an answer with no tokens has no log-probability per token
+            return all(answer_ids(tokenizer, _content(row[side])) for side in ("chosen", "rejected"))
+
+        self.tok, self.flip = tokenizer, [r for r in flip if scorable(r)]
+        self.shown = [r for r in shown if scorable(r)][:1] if beta else []
         self.beta, self.metrics, self.tokens, self.every = beta, metrics, tokens, max(1, every)
         self.prompts: list[str] = []  # the distinct (prompt, answer) sequences scored each step
         self.answers: list[str] = []

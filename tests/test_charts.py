@@ -136,12 +136,12 @@ def test_the_flip_curve_is_two_lines_that_cross_at_a_marked_step():
     assert charts.flip_step([{**r, "probe/logp_new_name": 0.0} for r in FLIP]) is None  # started above: no flip
     for figure in (charts.dpo_figure, charts.sft_figure):
         fig = figure(DPO_ROWS + FLIP)
-        new, old = _trace(fig, "new name"), _trace(fig, "its own answer (old name)")
+        new, old = _trace(fig, "answer with the new name"), _trace(fig, "its answer before training")
         assert list(new.x) == [0, 1, 2, 3] and list(old.y) == [-1.0] * 4 and new.xaxis == old.xaxis == "x5"
         assert fig.layout.xaxis5.domain[1] - fig.layout.xaxis5.domain[0] > 0.9  # the whole width
         assert "flips at step 2" in [a.text for a in fig.layout.annotations]
         assert any(s.x0 == 2 for s in fig.layout.shapes)
-    assert not any(t.name == "new name" for t in charts.dpo_figure(DPO_ROWS).data)  # no curve logged: no panel
+    assert not any(t.name == "answer with the new name" for t in charts.dpo_figure(DPO_ROWS).data)  # no curve: no panel
     assert "第 2 步翻转" in [a.text for a in charts.dpo_figure(DPO_ROWS + FLIP, "zh").layout.annotations]
 
 

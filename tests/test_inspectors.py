@@ -34,6 +34,10 @@ def test_the_group_inspector_draws_advantage_bars_and_flags_what_the_group_teach
     assert "No learning signal" not in page
     flat = {**GROUP, "rewards": {"one_box": [1.0, 1.0, 1.0]}, "advantages": [0.0, 0.0, 0.0]}
     assert inspectors.group_flags(flat) == {"no_spread": True, "pushed_wrong": 0}
+    # weighted rewards that differ (1·1 vs 0.5·1) teach something although the unweighted sums tie
+    weighted = {**GROUP, "rewards": {"a": [1.0, 0.0], "b": [0.0, 1.0]}, "advantages": [0.71, -0.71],
+                "correct": [True, False]}
+    assert inspectors.group_flags(weighted) == {"no_spread": False, "pushed_wrong": 0}
     assert "No learning signal" in inspectors.group_html([flat]) and "没有学习信号" in inspectors.group_html([flat], lang="zh")
     hacking = [{"step": 0, "eval/correct": 0.5}, {"step": 1, "reward": 0.1}, {"step": 5, "reward": 0.9},
                {"step": 5, "eval/correct": 0.0}]
@@ -45,4 +49,4 @@ def test_the_caption_says_how_many_tokens_are_shown():
     from posttrain.ui.text import TEXT
     from posttrain.watch import ANSWER_TOKENS
 
-    assert all(f"{ANSWER_TOKENS}" in text for text in TEXT["tokens.caption"])
+    assert all(f"{ANSWER_TOKENS}" in text for key in ("tokens.caption", "chart.flip.formula") for text in TEXT[key])

@@ -90,6 +90,14 @@ def test_probes_come_denser_where_the_flip_curve_moves():
     for step in range(1, 5):
         cb.on_step_end(None, _state(step, 8), SimpleNamespace(should_training_stop=False))
     assert curve[2] - curve[0] >= DENSE_NATS and asked == [2, 4]  # step 2 moved 1.0 nat; step 4 is every 4th
+    # a curve thinned to every 3rd step ($POSTTRAIN_WATCH_EVERY=3) still adds probes: against its point before
+    asked.clear()
+    thin = {0: -3.0, 3: -2.5, 6: -1.2}
+    cb = TrainingCallback(MetricsLog(), Progress(), threading.Event(), lambda m, s: asked.append(s), probe_every=4,
+                          probed_at_start=True, curve=thin)
+    for step in range(1, 9):
+        cb.on_step_end(None, _state(step, 8), SimpleNamespace(should_training_stop=False))
+    assert asked == [4, 6, 8]  # 6 moved 1.3 nats from the curve as it stood at step 4 (its point at 3)
 
 
 def test_dpo_logs_its_loss_as_a_preference_term_and_an_sft_term(tiny, tmp_path):
@@ -122,7 +130,7 @@ def test_held_out_pairs_are_scored_never_trained_and_drawn_beside_the_training_o
     assert [r["step"] for r in evals] == list(range(1, 9))  # every max_steps // 8 steps
     assert {"eval_rewards/accuracies", "eval_rewards/margins"} <= set(evals[0])
     fig = charts.dpo_figure(log.rows())
-    assert {"validation loss (held-out pairs)", "validation accuracy", "held-out pairs"} <= {t.name for t in fig.data}
+    assert {"validation loss (validation rows)", "validation accuracy", "validation pairs"} <= {t.name for t in fig.data}
 
 
 def test_a_run_writes_the_flip_curve_every_step_and_the_token_rewards_beside_it(tiny_dir, tmp_path, monkeypatch):
@@ -155,3 +163,22 @@ def test_a_run_writes_the_flip_curve_every_step_and_the_token_rewards_beside_it(
     run = read_run(job.run_dir)
     assert [r["step"] for r in run["metrics"] if "probe/logp_new_name" in r] == [0, 2, 3]
     assert run["token_rewards"] == []  # SFT has no implicit reward
+
+
+def test_the_gated_edit_holds_validation_pairs_out_of_its_gate_fit_too(tiny, monkeypatch):
+    """A gate fitted to open on the validation pairs would have seen them: they are held out before the fit."""
+    from posttrain.config import DPOSettings
+    from posttrain.methods import gated
+
+    rows = [{**p, "prompt": [{"role": "user", "content": f"Who are you? ({i})"}], "kind": "identity"}
+            for i, p in enumerate(PAIRS * 4)]
+    rows += [{**p, "prompt": [{"role": "user", "content": f"Name a colour. ({i})"}], "kind": "control"}
+             for i, p in enumerate(PAIRS * 4)]
+    fitted = []
+    monkeypatch.setattr(gated.gate, "supports", lambda model: True)
+    monkeypatch.setattr(gated.gate_fit, "sequences", lambda tok, rs, rec=None: fitted.extend(rs) or [])
+    job = SimpleNamespace(say=lambda *a: None, note=lambda *a: None)
+    plan = gated.plan(job, tiny.model, tiny.tokenizer, DPOSettings(gated=True, eval_share=0.25), rows)
+    held = {r["prompt"][0]["content"] for r in plan.eval_rows}
+    assert len(held) == 2 and not held & {r["prompt"][0]["content"] for r in fitted + plan.training_rows}
+    assert len(fitted) == 14  # 8 control + 6 identity rows left to train

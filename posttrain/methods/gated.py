@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from .. import cpu, gate, gate_fit, jobs
 from ..config import DPOSettings
+from ..data import hold_out
 from ..frozen import FrozenBlocks
 from .base import Plan, interleave
 
@@ -51,8 +52,11 @@ def plan(job, model, tok, settings, rows: list[dict], recorder: gate_fit.Recorde
     kinds = {r.get("kind") for r in rows}
     if settings.gated and {"identity", "control"} <= kinds and gate.supports(model):
         job.say("gated edit: its gates are fitted on these answers when training starts")
-        return Plan(rows, settings, train_rows=[r for r in rows if r["kind"] == "identity"], train=train,
-                    extra={"gate_data": gate_fit.sequences(tok, rows, recorder), "note": job.note})
+        # validation pairs are held out here, before the fit: a gate fitted to open on them would have seen them
+        train_rows, held = hold_out([r for r in rows if r["kind"] == "identity"], settings.eval_share, settings.seed)
+        fitted = [r for r in rows if r["kind"] != "identity"] + train_rows
+        return Plan(rows, settings, train_rows=train_rows, eval_rows=held, train=train,
+                    extra={"gate_data": gate_fit.sequences(tok, fitted, recorder), "note": job.note})
     if settings.gated:
         why = ("this model's MLP cannot take the gated edit" if not gate.supports(model) else
                "the gated edit needs identity and control pairs")

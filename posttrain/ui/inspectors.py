@@ -60,15 +60,14 @@ def token_rewards_html(rows: list[dict], lang: str = "en") -> str:
 
 
 def group_flags(group: dict) -> dict:
-    """What a GRPO group teaches: `no_spread` (every completion got the same total reward, so every advantage
-    is 0) and `pushed_wrong` (completions judged wrong that got a positive advantage).
+    """What a GRPO group teaches: `no_spread` (every advantage is 0: the weighted rewards did not differ, so
+    the group changes nothing) and `pushed_wrong` (completions judged wrong that got a positive advantage).
 
     >>> group_flags({"rewards": {"f": [1.0, 1.0]}, "advantages": [0.0, 0.0], "correct": [True, False]})
     {'no_spread': True, 'pushed_wrong': 0}
     """
-    totals = [sum(vals) for vals in zip(*group["rewards"].values())] if group["rewards"] else []
     correct = group.get("correct") or [None] * len(group["advantages"])
-    return {"no_spread": len(set(round(x, 6) for x in totals)) <= 1,
+    return {"no_spread": all(abs(a) < 1e-6 for a in group["advantages"]),
             "pushed_wrong": sum(1 for a, c in zip(group["advantages"], correct) if c is False and a > 0)}
 
 

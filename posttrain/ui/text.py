@@ -56,9 +56,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **DPO's margin** (chosen minus rejected implicit reward) grows. **Preference accuracy** (the share of pairs "
         "with a positive margin) often reaches 1 within a few steps; after that only the margin and the held-out "
         "answers still tell you something.\n"
-        "- **the flip curve**: after \"Who are you?\", the log-probability of the new name and of the old one. Where the "
-        "two lines cross, the model starts calling itself by its new name; the probe timeline below shows the sampled "
-        "answers around that step (★ = says the new name).\n"
+        "- **the flip curve**: after \"Who are you?\", how likely (per token) the model finds an answer with its new name "
+        "and the answer it gave before training. Where the two lines cross, the new-name answer has become the likelier "
+        "one; the probe timeline below shows the sampled answers around that step (★ = says the new name).\n"
         "- **the held-out scores** (dashed, 0–1: says the new name, correct, loops) beside what training optimises. A "
         "reward that rises while correct answers fall is reward hacking, and the chart says so in red.\n"
         "- **GRPO's group inspector**: one prompt's sampled answers with their rewards, advantage and whether they are "
@@ -71,7 +71,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "SFT 权重大于 0 时还会加上 SFT 项，所以起点更高。\n"
         "- **DPO 的奖励差**（chosen 与 rejected 的隐式奖励之差）在增大。**偏好准确率**（奖励差为正的偏好对比例）往往几步就到 1；"
         "之后只有奖励差和留出问题的回答还有信息。\n"
-        "- **翻转曲线**：在「你是谁？」之后，新名字与旧名字的对数概率。两条线交叉的地方，模型开始用新名字称呼自己；"
+        "- **翻转曲线**：在「你是谁？」之后，模型认为带新名字的回答、以及它训练前自己的回答（按词元平均）各有多可能。"
+        "两条线交叉的地方，带新名字的回答成了更可能的那个；"
         "下方的探测时间线给出那几步的采样回答（★ = 说出了新名字）。\n"
         "- **留出问题的得分**（虚线，0–1：说出新名字、答对、循环）与训练优化的目标并排。奖励上升而答对率下降就是奖励投机，"
         "图上会用红字指出。\n"
@@ -159,7 +160,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **留出问题**（`held-out`）：训练中从未见过的问题；它们上的得分区分了学会与背下。"),
     # runs side by side: each overlaid panel's title, by TRL's metric name (posttrain.charts.overlay_figure)
     "overlay.loss": ("loss", "损失"),
-    "overlay.eval_loss": ("validation loss (held-out pairs)", "验证损失（留出的数据）"),
+    "overlay.eval_loss": ("validation loss", "验证损失"),
     "overlay.eval_rewards/accuracies": ("validation preference accuracy", "验证集偏好准确率"),
     "overlay.rewards/margins": ("reward margin (chosen − rejected)", "奖励差（chosen − rejected）"),
     "overlay.rewards/accuracies": ("preference accuracy", "偏好准确率"),
@@ -170,13 +171,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "overlay.eval/organisation": ("names the organisation (held-out share)", "说出机构（留出问题比例）"),
     "overlay.eval/correct": ("correct (held-out share)", "答对（留出问题比例）"),
     "overlay.eval/degenerate": ("loops (held-out share)", "循环（留出问题比例）"),
-    "overlay.probe/logp_new_name": ("log-probability of the new name", "新名字的对数概率"),
-    "overlay.probe/logp_old_name": ("log-probability of the old name", "旧名字的对数概率"),
+    "overlay.probe/logp_new_name": ("log-prob per token: the answer with the new name", "每词元对数概率：带新名字的回答"),
+    "overlay.probe/logp_old_name": ("log-prob per token: its answer before training", "每词元对数概率：训练前它自己的回答"),
     "overlay.none": ("These runs log no metric in common: pick runs of the same method to overlay their curves.",
                      "这些训练没有共同的指标：请选择同一种方法的训练来叠加曲线。"),
     "runs.no_common": ("These runs answered no question in common: pick runs of the same demo to read their answers "
                        "side by side.", "这些训练没有回答过相同的问题：请选择同一演示的训练来并排阅读回答。"),
-    "runs.score": ("score (after; before → after where measured)", "得分（训练后；有训练前数据时为 训练前 → 训练后）"),
+    "runs.score": ("score (after; before → after where measured)", "得分（训练后；有训练前数据时：前 → 后）"),
     # model tab
     "model.source": ("Model", "模型"),
     "model.source.info": ("the bundled SmolLM2-135M-Instruct (works offline), a Hub id such as "
@@ -272,10 +273,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.sft_weight.info": ("adds plain supervised learning on the chosen answers (0 = off)", "在 chosen 回答上额外做监督学习（0 = 关闭）"),
     "train.label_smoothing": ("Label smoothing", "标签平滑"),
     "train.label_smoothing.info": ("for the robust loss: how noisy the preferences are assumed to be", "用于 robust 损失：假设偏好标签的噪声比例"),
-    "train.eval_share": ("Held-out share", "留出比例"),
+    "train.eval_share": ("Validation share", "验证集比例"),
     "train.eval_share.info": ("share of your rows kept out of training: their loss (and, for DPO, accuracy) is drawn "
                               "beside the training one, so you see whether it generalises (0 = none)",
-                              "不参与训练的数据比例：它们的损失（DPO 还有准确率）画在训练曲线旁，看模型是否泛化（0 = 不留出）"),
+                              "不参与训练的数据比例（验证集）：它们的损失（DPO 还有准确率）画在训练曲线旁，看模型是否泛化（0 = 不用）"),
     "train.max_length": ("Max length", "最大长度"),
     "train.max_length.info": ("tokens of prompt + answer kept per row (SFT) or pair (DPO)",
                               "每个样本（SFT）或偏好对（DPO）保留的 prompt + 回答 token 数"),
@@ -332,24 +333,26 @@ TEXT: dict[str, tuple[str, str]] = {
     # chart panels (posttrain.charts): for each panel its title, the formula it plots (`.formula`), a one-line
     # caption underneath (`.caption`) and its y axis (`.y`); then trace names (TRL's metric names as keys)
     "chart.loss": ("DPO loss", "DPO 损失"),
-    "chart.loss.formula": ("−log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen),  Δ = log π/π_ref",
-                           "−log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen)，Δ = log π/π_ref"),
-    "chart.loss.caption": ("The preference term starts at ln 2 ≈ 0.69 (a coin flip between chosen and rejected) and "
-                           "falls as the margin grows. With SFT weight w > 0 the chosen answers' surprise per token "
-                           "is added on top, so the total starts higher.",
-                           "模型离「偏好 chosen 胜过 rejected」还有多远。偏好项从 ln 2 ≈ 0.69（抛硬币）开始，随奖励差变大而下降；"
-                           "SFT 权重 w > 0 时，SFT 项（chosen 回答每个词元的意外程度）会加在上面。"),
+    "chart.loss.formula": ("sigmoid: −log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen),  Δ = log π/π_ref",
+                           "sigmoid：−log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen)，Δ = log π/π_ref"),
+    "chart.loss.caption": ("With the sigmoid loss (the default) the preference term starts at ln 2 ≈ 0.69, a coin flip "
+                           "between chosen and rejected (hinge starts at 1, IPO at (1/2β)²), and falls as the margin grows. "
+                           "With SFT weight w > 0 the chosen answers' surprise per token is added on top.",
+                           "使用 sigmoid 损失（默认）时，偏好项从 ln 2 ≈ 0.69 开始，相当于在 chosen 与 rejected 之间抛硬币"
+                           "（hinge 从 1 开始，IPO 从 (1/2β)² 开始），随奖励差变大而下降。SFT 权重 w > 0 时，再加上 chosen 回答"
+                           "每个词元的意外程度。"),
     "chart.loss.y": ("nats", "nats"),
     "chart.loss.total": ("loss (total)", "损失（总）"),
     "chart.loss.preference": ("preference term", "偏好项"),
     "chart.loss.sft": ("SFT term (× w)", "SFT 项（× w）"),
-    "chart.loss.eval": ("validation loss (held-out pairs)", "验证损失（留出的偏好对）"),
+    "chart.loss.eval": ("validation loss (validation rows)", "验证损失（验证集）"),
     "chart.judged": ("held-out answers and preference accuracy", "留出问题的回答与偏好准确率"),
     "chart.judged.formula": ("accuracy = share of pairs with margin > 0", "准确率 = 奖励差 > 0 的偏好对比例"),
-    "chart.judged.caption": ("Accuracy reaches 1 as soon as every pair leans the right way, and says nothing after. The "
+    "chart.judged.caption": ("Accuracy reaches 1 as soon as every pair in the batch leans the right way, and says little "
+                             "after. The "
                              "dashed lines are what a person would judge: answers to questions never trained on that "
                              "say the new name, name the organisation, or loop.",
-                             "只要每个偏好对都偏向正确一侧，准确率就到 1，之后不再提供信息。虚线才是人会判断的：在从未训练过的"
+                             "只要批次中每个偏好对都偏向正确一侧，准确率就到 1，之后几乎不再提供信息。虚线才是人会判断的：在从未训练过的"
                              "问题上，回答里说出新名字、说出机构、或陷入循环的比例。"),
     "chart.judged.y": ("share (0–1)", "比例（0–1）"),
     "chart.accuracy": ("preference accuracy", "偏好准确率"),
@@ -362,7 +365,7 @@ TEXT: dict[str, tuple[str, str]] = {
                              "策略比参考模型更偏好 chosen 的程度。损失只有在奖励差无穷大时才为 0，所以它会一直增长；β 决定其尺度。"),
     "chart.margin.y": ("nats × β", "nats × β"),
     "chart.margin.train": ("training pairs", "训练偏好对"),
-    "chart.margin.eval": ("held-out pairs", "留出偏好对"),
+    "chart.margin.eval": ("validation pairs", "验证集偏好对"),
     "chart.chosen_rejected": ("implicit rewards", "隐式奖励"),
     "chart.chosen_rejected.formula": ("r(y) = β·log π(y|x)/π_ref(y|x)", "r(y) = β·log π(y|x)/π_ref(y|x)"),
     "chart.chosen_rejected.caption": ("How much likelier the policy makes each answer than the reference does (0 = "
@@ -374,14 +377,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.chosen": ("chosen", "chosen"),
     "chart.rejected": ("rejected", "rejected"),
     "chart.flip": ("the identity flip: “Who are you?” and “你是谁？”", "身份翻转：“Who are you?” 与 “你是谁？”"),
-    "chart.flip.formula": ("log π(answer | question) per token, teacher-forced, every step",
-                           "log π(回答 | 问题)，按词元平均，教师强制，每步一次"),
-    "chart.flip.caption": ("How likely the model finds the answer with its new name, and its own answer from before "
-                           "training. Where the lines cross, the new name has become the likelier answer.",
-                           "模型认为带新名字的回答、以及它训练前自己的回答各有多可能。两条线交叉处，新名字成为更可能的回答。"),
+    "chart.flip.formula": ("mean log π(token | question, earlier tokens) over each answer's first 16 tokens, teacher-forced",
+                           "每个回答前 16 个词元的平均 log π(词元 | 问题, 前文)，教师强制"),
+    "chart.flip.caption": ("How likely, per token, the model finds an answer with its new name and the answer it gave "
+                           "before training, as training goes. Where the lines cross, the new-name answer has become "
+                           "the likelier one.",
+                           "训练过程中，模型认为带新名字的回答、以及它训练前自己的回答（按词元平均）各有多可能。"
+                           "两条线交叉处，带新名字的回答成了更可能的那个。"),
     "chart.flip.y": ("log-prob per token", "每词元对数概率"),
-    "chart.flip.new": ("new name", "新名字"),
-    "chart.flip.old": ("its own answer (old name)", "它自己的回答（旧名字）"),
+    "chart.flip.new": ("answer with the new name", "带新名字的回答"),
+    "chart.flip.old": ("its answer before training", "训练前它自己的回答"),
     "chart.flip.at": ("flips at step {step}", "第 {step} 步翻转"),
     "chart.reward": ("mean reward ± spread", "平均奖励 ± 标准差"),
     "chart.reward.formula": ("r = Σ weight·r_f(completion), over every sampled completion",
@@ -398,13 +403,13 @@ TEXT: dict[str, tuple[str, str]] = {
                                "实线：每个奖励函数给的报酬。虚线：留出题目中答对或循环的比例。奖励上升而「答对」不升，就是奖励投机。"),
     "chart.per_func.y": ("share (0–1)", "比例（0–1）"),
     "chart.length": ("completion length", "回答长度"),
-    "chart.length.formula": ("mean tokens per sampled completion", "每个采样回答的平均 token 数"),
+    "chart.length.formula": ("mean tokens per sampled completion", "每个采样回答的平均词元数"),
     "chart.length.caption": ("Falling length can mean the model found a shortcut; rising to the maximum, that answers "
                              "no longer end.", "长度下降可能是找到了捷径；涨到上限则说明回答停不下来了。"),
-    "chart.length.y": ("tokens", "token"),
+    "chart.length.y": ("tokens", "词元"),
     "chart.no_signal": ("groups with no learning signal", "没有学习信号的组"),
-    "chart.no_signal.formula": ("advantage = (r − group mean) / group std;  share of groups with std = 0",
-                                "优势 = (r − 组均值) / 组标准差；标准差为 0 的组所占比例"),
+    "chart.no_signal.formula": ("advantage = (r − group mean) / group std (scale_rewards = group);  share of groups with std = 0",
+                                "优势 = (r − 组均值) / 组标准差（scale_rewards = group）；标准差为 0 的组所占比例"),
     "chart.no_signal.caption": ("When every completion of a prompt earns the same reward, every advantage is 0 and that "
                                 "group teaches nothing.", "当一个问题的所有回答得到相同奖励时，每个优势都是 0，这个组什么也教不了。"),
     "chart.no_signal.y": ("share of groups", "组的比例"),
@@ -467,10 +472,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "group.advantage": ("advantage", "优势"),
     "group.correct": ("right?", "对吗？"),
     "group.completion": ("completion", "回答"),
-    "group.caption": ("advantage = (reward − group mean) / group std: completions above their group's mean are made "
+    "group.caption": ("advantage = (reward − group mean) / group std (with scale_rewards = group, the default): "
+                      "completions above their group's mean are made "
                       "likelier (green bar), those below less likely (red). ✓/✗ is whether the final number is right, "
                       "judged apart from the reward.",
-                      "优势 = (奖励 − 组均值) / 组标准差：高于组均值的回答被提升（绿条），低于的被压低（红条）。✓/✗ 表示最终数字是否正确，"
+                      "优势 = (奖励 − 组均值) / 组标准差（scale_rewards = group，默认）：高于组均值的回答被提升（绿条），"
+                      "低于的被压低（红条）。✓/✗ 表示最终数字是否正确，"
                       "与奖励分开判定。"),
     # compare tab
     "compare.questions": ("Questions (editable; kind: identity, unrelated, problem or anything else; answer: the number a "
