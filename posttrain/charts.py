@@ -56,6 +56,29 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join([*lines, line.rstrip()]) if line.strip() else "<br>".join(lines)
 
 
+def _grid(titles: list[str], panel: int, gap: int) -> tuple[go.Figure, int]:
+    """Subplots two to a row, an odd last one spanning its row, `panel` pixels high with `gap` between rows;
+    returns the figure and the height of its plotting area (the margins are the caller's)."""
+    n_rows = max(1, (len(titles) + 1) // 2)
+    specs = [[{}, {}] for _ in range(n_rows)]
+    if len(titles) % 2:
+        specs[-1] = [{"colspan": 2}, None]
+    area = n_rows * panel + (n_rows - 1) * gap
+    fig = make_subplots(rows=n_rows, cols=2, specs=specs, horizontal_spacing=0.1,
+                        vertical_spacing=gap / area if n_rows > 1 else 0.0, subplot_titles=titles or None)
+    return fig, area
+
+
+def _cell(i: int) -> tuple[int, int]:
+    """(row, col) of the i-th panel (from 0) in a `_grid`."""
+    return i // 2 + 1, i % 2 + 1
+
+
+def _legend(i: int) -> str:
+    """The legend of the i-th panel (from 1): Plotly names them legend, legend2, legend3, …"""
+    return "legend" if i == 1 else f"legend{i}"
+
+
 class _Panels:
     """A grid of panels, two to a row (an odd last one spans the row). Each panel says what it is: its title,
     the formula it plots, axis labels, a one-line caption underneath and its own legend in its corner; texts
@@ -65,23 +88,15 @@ class _Panels:
 
     def __init__(self, keys: list[str], lang: str):
         self.keys, self.lang, self.t = keys, lang, TITLES[lang]
-        rows = (len(keys) + 1) // 2
-        specs = [[{}, {}] for _ in range(rows)]
-        if len(keys) % 2:
-            specs[-1] = [{"colspan": 2}, None]
-        area = rows * self.PANEL + (rows - 1) * self.GAP
-        self.fig = make_subplots(rows=rows, cols=2, specs=specs, horizontal_spacing=0.1,
-                                 vertical_spacing=self.GAP / area if rows > 1 else 0.0,
-                                 subplot_titles=[self.title(k) for k in keys])
+        self.fig, area = _grid([self.title(k) for k in keys], self.PANEL, self.GAP)
         self.fig.update_layout(height=area + self.TOP + self.BOTTOM, template="plotly_white", uirevision="keep",
                                margin=dict(l=56, r=20, t=self.TOP, b=self.BOTTOM), showlegend=True)
         self.fig.update_annotations(font=dict(size=13))
         self.legends: set[int] = set()
         for i, key in enumerate(keys, start=1):
-            self.fig.update_xaxes(title_text=self.t["step"], title_standoff=2, row=self.cell(key)[0],
-                                  col=self.cell(key)[1])
-            self.fig.update_yaxes(title_text=self.t.get(f"{key}.y", ""), title_standoff=2, row=self.cell(key)[0],
-                                  col=self.cell(key)[1])
+            row, col = _cell(i - 1)
+            self.fig.update_xaxes(title_text=self.t["step"], title_standoff=2, row=row, col=col)
+            self.fig.update_yaxes(title_text=self.t.get(f"{key}.y", ""), title_standoff=2, row=row, col=col)
             caption = self.t.get(f"{key}.caption")
             if caption:
                 x0, x1 = self.domain(i, "x")
@@ -95,8 +110,7 @@ class _Panels:
         return f"{self.t[key]}<br><span style='font-size:11px;color:#666'>{formula}</span>" if formula else self.t[key]
 
     def cell(self, key: str) -> tuple[int, int]:
-        i = self.keys.index(key)
-        return i // 2 + 1, i % 2 + 1
+        return _cell(self.keys.index(key))
 
     def domain(self, i: int, axis: str) -> tuple[float, float]:
         return tuple(self.fig.layout[f"{axis}axis{'' if i == 1 else i}"].domain)
@@ -108,7 +122,7 @@ class _Panels:
         i = self.keys.index(key) + 1
         self.fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name or metric, showlegend=legend,
                                       line=dict(color=color, dash=dash), marker=dict(size=5),
-                                      legend="legend" if i == 1 else f"legend{i}"), *self.cell(key))
+                                      legend=_legend(i)), *self.cell(key))
         if legend:
             self.legends.add(i)
 
@@ -128,10 +142,10 @@ class _Panels:
         for i in self.legends:
             (x0, x1), (_, y1) = self.domain(i, "x"), self.domain(i, "y")
             wide = x1 - x0 > 0.9  # a panel across the figure: its legend goes above it, right of the title
-            self.fig.update_layout({"legend" if i == 1 else f"legend{i}": dict(
+            self.fig.update_layout({_legend(i): dict(
                 x=x1, y=y1, xanchor="right", yanchor="bottom" if wide else "top", orientation="h" if wide else "v",
                 bgcolor="rgba(255,255,255,0.75)", font=dict(size=10))})
-        if not _series(rows, needed)[0]:
+        if not _has(rows, needed):
             self.fig.add_annotation(text=self.t["waiting"], showarrow=False, xref="paper", yref="paper",
                                     x=0.5, y=0.5, font=dict(size=15, color="#888"))
         return _alarm(self.fig, rows)
@@ -340,7 +354,7 @@ def shared_metrics(runs: list[tuple[str, list[dict]]]) -> list[str]:
     >>> shared_metrics([("a", [{"step": 1, "loss": 0.7, "reward": 0.1}]), ("b", [{"step": 1, "loss": 0.6}])])
     ['loss']
     """
-    return [k for k in OVERLAY_METRICS if runs and all(_series(rows, k)[0] for _, rows in runs)]
+    return [k for k in OVERLAY_METRICS if runs and all(_has(rows, k) for _, rows in runs)]
 
 
 def overlay_figure(runs: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
@@ -349,19 +363,12 @@ def overlay_figure(runs: list[tuple[str, list[dict]]], lang: str = "en") -> go.F
     name; one colour per run, each run in the legend once (clicking it hides the run in every panel). With
     nothing to draw, a note says why: no run has logged a step yet, or the runs share no metric."""
     keys = shared_metrics(runs)
-    n_rows = max(1, (len(keys) + 1) // 2)
-    panel, gap, top, bottom = 200, 90, 40, 70 + 22 * len(runs)  # pixels; the legend sits under the panels
-    area = n_rows * panel + (n_rows - 1) * gap
-    specs = [[{}, {}] for _ in range(n_rows)]
-    if len(keys) % 2:
-        specs[-1] = [{"colspan": 2}, None]
-    fig = make_subplots(rows=n_rows, cols=2, specs=specs, horizontal_spacing=0.1,
-                        vertical_spacing=gap / area if n_rows > 1 else 0.0,
-                        subplot_titles=[t(f"overlay.{k}", lang) for k in keys] or None)
+    top, bottom = 40, 70 + 22 * len(runs)  # pixels; the legend sits under the panels
+    fig, area = _grid([t(f"overlay.{k}", lang) for k in keys], panel=200, gap=90)
     fig.update_layout(height=area + top + bottom, template="plotly_white", margin=dict(l=60, r=20, t=top, b=bottom),
                       legend=dict(orientation="h", x=0, y=-70 / area, yanchor="top"), showlegend=True)
     for i, key in enumerate(keys):
-        row, col = i // 2 + 1, i % 2 + 1
+        row, col = _cell(i)
         for j, (label, rows) in enumerate(runs):
             xs, ys = _series(rows, key)
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=label, legendgroup=label,
@@ -370,7 +377,7 @@ def overlay_figure(runs: list[tuple[str, list[dict]]], lang: str = "en") -> go.F
         fig.update_xaxes(title_text=TITLES[lang]["step"], title_standoff=2, row=row, col=col)
         fig.update_yaxes(title_text=key, range=SHARE_RANGE if key in OVERLAY_SHARES else None, row=row, col=col)
     if not keys:
-        logged = any(_series(rows, k)[0] for _, rows in runs for k in OVERLAY_METRICS)
+        logged = any(_has(rows, k) for _, rows in runs for k in OVERLAY_METRICS)
         fig.add_annotation(text=t("overlay.none", lang) if logged else TITLES[lang]["waiting"], showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#888"))
         fig.update_xaxes(visible=False)

@@ -58,7 +58,7 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
 
-        # the flip curve and the implicit reward per token: teacher-forced, every step (posttrain.watch)
+        # the flip curve and the implicit reward per token: teacher-forced, step by step (posttrain.watch)
         flip = evaluation.flip_pairs(lambda qs: generate_answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
         beta = method.implicit_beta(plan.settings)
         watched = Watch(tok, flip, flip[:1] or plan.training_rows[:1], beta, job.metrics, job.token_rewards,

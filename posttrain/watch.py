@@ -1,14 +1,14 @@
-"""Teacher-forced views of a run, cheap enough for every step: the identity flip curve and DPO's implicit
-reward per token.
+"""Teacher-forced views of a run, step by step: the identity flip curve and DPO's implicit reward per token.
 
 Sampling an answer costs a generation; scoring a *given* answer costs one forward pass. `Watch` is a
 `TrainerCallback` that scores a few fixed answers after every optimiser step (one batched forward, no
-gradients) and writes:
+gradients; on 2 CPU cores that adds about a fifth to a DPO step, docs/benchmarks.md) and writes:
 
 - the **flip curve** (identity runs), to the metrics log: `{"step", "probe/logp_new_name",
   "probe/logp_old_name"}`, the log-probability per token of the answer with the new name and of the
   model's own answer from before training (their first ANSWER_TOKENS tokens), averaged over "Who are
-  you?" and "你是谁？". Where the two lines cross, the new name has become the likelier answer.
+  you?" and "你是谁？". Where the two lines cross, the answer with the new name has become the likelier
+  one per token.
 - **DPO's implicit reward per token** (DPO runs), to `token_rewards.jsonl`: `{"step", "prompt",
   "chosen": [[token, value], …], "rejected": [[token, value], …]}` with value = β·(log π − log π_ref) of
   each token, for one chosen/rejected pair. The reference is the model as training began (what TRL's
@@ -101,8 +101,9 @@ class Watch(TrainerCallback):
     `flip`: identity pairs (chosen = the new name, rejected = the model's own answer) whose per-token means
     make the flip curve, appended to `metrics`. `shown`: the one pair whose per-token implicit reward
     (β = `beta`) is appended to `tokens`. Either may be empty; an answer in both is scored once. Both are
-    scored every `every` steps and at the last (posttrain.switches.watch_every: 1 unless asked). Like the probes, it runs without gradients and restores the model's train mode, so it
-    does not change what is trained.
+    scored every `every` steps and at the last (posttrain.switches.watch_every: 1 unless asked). Like the
+    probes, it runs without gradients and restores the model's train mode, so it does not change what is
+    trained.
     """
 
     def __init__(self, tokenizer, flip: list[dict], shown: list[dict], beta: float | None,
@@ -113,18 +114,14 @@ class Watch(TrainerCallback):
         self.tok, self.flip = tokenizer, [r for r in flip if scorable(r)]
         self.shown = [r for r in shown if scorable(r)][:1] if beta else []
         self.beta, self.metrics, self.tokens, self.every = beta, metrics, tokens, max(1, every)
-        self.prompts: list[str] = []  # the distinct (prompt, answer) sequences scored each step
-        self.answers: list[str] = []
+        seqs: dict[tuple[str, str], int] = {}  # each distinct (prompt, answer) → its place in the scored batch
 
         def index(row: dict, side: str) -> int:
-            seq = (_prompt_text(tokenizer, row["prompt"], system), _content(row[side]))
-            if seq not in zip(self.prompts, self.answers):
-                self.prompts.append(seq[0])
-                self.answers.append(seq[1])
-            return list(zip(self.prompts, self.answers)).index(seq)
+            return seqs.setdefault((_prompt_text(tokenizer, row["prompt"], system), _content(row[side])), len(seqs))
 
         self.flip_at = [(index(r, "chosen"), index(r, "rejected")) for r in self.flip]
         self.shown_at = [index(r, side) for r in self.shown for side in ("chosen", "rejected")]
+        self.prompts, self.answers = [p for p, _ in seqs], [a for _, a in seqs]
         self.ref: list[torch.Tensor] | None = None
         self.gaps: dict[int, float] = {}  # step → new − old, per token (posttrain.metrics probes where it moves)
         self._pieces: list[list[str]] | None = None

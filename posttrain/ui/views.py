@@ -243,25 +243,32 @@ def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
     """
     if not rows:
         return ""
-    left, right = t("compare.before", lang), t("compare.after", lang)
-    head = (f"<tr><th>{t('compare.question', lang)}</th><th>{html.escape(left)}</th>"
-            f"<th>{html.escape(right)}</th></tr>")
+    columns = [t("compare.before", lang), t("compare.after", lang)]
+    return _answer_columns(columns, [
+        {**r, "texts": [r["before"], r["after"]],
+         "badges": [_badges(r["marks_before"], r.get("kind", ""), r["before"], lang) if r.get("marks_before") else [],
+                    _badges(r.get("marks"), r.get("kind", ""), r["after"], lang)]} for r in rows], lang)
+
+
+def _answer_columns(columns: list[str], rows: list[dict], lang: str) -> str:
+    """The answers table Compare and Runs share: one question per row (its kind above it, the answer it needs
+    under it), then one column per answer; in every column after the first the words the first lacks are
+    marked, and under each answer its badges. A row whose answers are all the same is greyed. `rows`:
+    {"question", "kind", "answer" (optional), "texts": [one per column], "badges": [one list per column]}."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in [t("compare.question", lang), *columns])
     body = []
     for r in rows:
-        kind_ = r.get("kind", "")
-        after = "".join(f"<mark>{html.escape(p)}</mark>" if label else html.escape(p)
-                        for p, label in word_diff(r["before"], r["after"]))
-        after += _marks_html(_badges(r.get("marks"), kind_, r["after"], lang))
-        before = html.escape(r["before"])
-        if r.get("marks_before"):
-            before += _marks_html(_badges(r["marks_before"], kind_, r["before"], lang))
-        same = ' class="pt-same"' if r["before"] == r["after"] else ""
+        kind_, first = r.get("kind", ""), r["texts"][0]
+        cells = [(html.escape(text) if i == 0 else "".join(
+            f"<mark>{html.escape(p)}</mark>" if new else html.escape(p) for p, new in word_diff(first, text)))
+            + _marks_html(badges) for i, (text, badges) in enumerate(zip(r["texts"], r["badges"]))]
+        same = ' class="pt-same"' if len(set(r["texts"])) == 1 else ""
         kind = f'<div class="pt-kind">{html.escape(kind_)}</div>' if kind_ else ""
         answer = (f'<div class="pt-answer">{html.escape(t("mark.answer", lang, answer=r["answer"]))}</div>'
                   if r.get("answer") is not None else "")
-        body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td><td>{before}</td>"
-                    f"<td>{after}</td></tr>")
-    return f'<table class="pt-compare">{head}{"".join(body)}</table>'
+        body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td>"
+                    + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f'<table class="pt-compare"><tr>{head}</tr>{"".join(body)}</table>'
 
 
 def compare_md(result: dict, lang: str = "en") -> str:
@@ -314,23 +321,11 @@ def runs_answers_html(result: dict, lang: str = "en") -> str:
     runs, rows = result["runs"], result["rows"]
     if not rows:
         return f"<p>{html.escape(t('runs.no_common', lang))}</p>"
-    head = "".join([f"<th>{html.escape(t('compare.question', lang))}</th>",
-                    f"<th>{html.escape(runs[0]['label'])}</th>",
-                    *(f"<th>{html.escape(t('runs.side_diff', lang, label=r['label']))}</th>" for r in runs[1:])])
-    body = []
-    for r in rows:
-        kind_, first = r.get("kind", ""), r["answers"][0]
-        cells = []
-        for i, (text, marks) in enumerate(zip(r["answers"], r["marks"])):
-            shown = html.escape(text) if i == 0 else "".join(
-                f"<mark>{html.escape(p)}</mark>" if new else html.escape(p) for p, new in word_diff(first, text))
-            cells.append(f"<td>{shown}{_marks_html(_badges(marks, kind_, text, lang))}</td>")
-        same = ' class="pt-same"' if len(set(r["answers"])) == 1 else ""
-        kind = f'<div class="pt-kind">{html.escape(kind_)}</div>' if kind_ else ""
-        answer = (f'<div class="pt-answer">{html.escape(t("mark.answer", lang, answer=r["answer"]))}</div>'
-                  if r.get("answer") is not None else "")
-        body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td>{''.join(cells)}</tr>")
-    return f'<table class="pt-compare"><tr>{head}</tr>{"".join(body)}</table>'
+    columns = [runs[0]["label"], *(t("runs.side_diff", lang, label=r["label"]) for r in runs[1:])]
+    return _answer_columns(columns, [
+        {**r, "texts": r["answers"],
+         "badges": [_badges(m, r.get("kind", ""), text, lang) for text, m in zip(r["answers"], r["marks"])]}
+        for r in rows], lang)
 
 
 def run_md(run: dict, lang: str = "en") -> str:
