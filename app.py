@@ -30,7 +30,13 @@ from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
 zerogpu.gpu_train()  # on a ZeroGPU Space, spaces.GPU has to wrap the GPU function when the app starts
 
 MAX_UPLOAD = "50mb"  # datasets for a short demo are small; a public Space must not take huge uploads
-LAUNCH = dict(css=views.CSS, max_file_size=MAX_UPLOAD)  # what every launch passes (tests launch the same way)
+# What every launch passes (tests and the screenshot script launch the same way): one theme, the CSS, and the
+# page script that keeps the charts full width and brings the charts and the answers into view.
+# One theme, in the system's own fonts (a web font cannot load offline, and digits read better in these).
+THEME = gr.themes.Soft(primary_hue="teal", secondary_hue="slate", text_size="md",
+                       font=["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
+                       font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
+LAUNCH = dict(css=views.CSS, js=views.JS, theme=THEME, max_file_size=MAX_UPLOAD)
 
 
 def build_demo(studio: Studio | None = None) -> gr.Blocks:
@@ -39,13 +45,15 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
     with gr.Blocks(title="posttrain") as demo:
         page = Page(demo, studio, gr.State("en"))
         seen = gr.State(None)  # what this page last drew, so unchanged ticks send nothing
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="header"):
             with gr.Column(scale=5):
                 page.md("title")
-                page.md("subtitle")
-            lang_pick = gr.Radio(list(LANGS), value="English", label=" / ".join(TEXT["language"]), scale=1)
-        status = gr.Markdown(t("train.idle"), elem_id="status")
-        progress = gr.HTML("")
+                page.md("subtitle", elem_classes=["pt-help"])
+            lang_pick = gr.Radio(list(LANGS), value="English", label=" / ".join(TEXT["language"]), scale=1,
+                                 container=False)
+        with gr.Column(elem_id="status-bar"):  # sticky: the job's one line and its bar stay in view, never grow
+            status = gr.Markdown(t("train.idle"), elem_id="status")
+            progress = gr.HTML("")
 
         with gr.Tabs() as tabs:
             model_tab = model.build(page)
@@ -53,11 +61,13 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             train_tab = train.build(page)
             compare_tab = compare.build(page, train_tab.method)
             runs.build(page)
-        train.wire(page, train_tab, data_tab, compare_tab, tabs, status, progress, seen)
+        train.wire(page, train_tab, data_tab, compare_tab, model_tab, tabs, status, progress, seen)
 
         def relabel(choice):
+            """Every label in the chosen language; the one-off messages (started, stopping, loaded) are cleared
+            rather than left in the other language. The timer redraws the charts in it."""
             lng = LANGS.get(choice, "en")
-            return [lng, None, views.card_md(studio.card(), lng), views.status_md(studio.job_view(), lng)] + \
+            return [lng, views.card_html(studio.card(), lng), views.status_md(studio.job_view(), lng), "", ""] + \
                 page.relabel(lng)
 
         def browser_language(request: gr.Request):
@@ -69,15 +79,15 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             scores, the run's scores, and its alarms."""
             return views.job_summary(studio.job_view())
 
-        lang_pick.change(relabel, lang_pick, [page.lang, seen, model_tab.card, status] + page.components,
-                         api_visibility="private")
+        lang_pick.change(relabel, lang_pick, [page.lang, model_tab.card, status, train_tab.msg, model_tab.msg] +
+                         page.components, api_visibility="private")
         demo.load(browser_language, None, lang_pick, api_visibility="private")
         gr.api(job, api_name="job")
 
     def relabelled(choice: str) -> dict:
         """{component: what the language switch sets on it} (the language test reads every visible string)."""
-        _, _, card_md, status_md, *updates = relabel(choice)
-        return {model_tab.card: {"value": card_md}, status: {"value": status_md},
+        _, card, status_md, _, _, *updates = relabel(choice)
+        return {model_tab.card: {"value": card}, status: {"value": status_md},
                 **dict(zip(page.components, updates))}
 
     demo.relabelled = relabelled

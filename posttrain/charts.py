@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from .identity import mentions_name
@@ -29,6 +30,14 @@ TITLES = {lang: {k.removeprefix("chart."): v[i] for k, v in TEXT.items() if k.st
 COLORS = {"chosen": "#2a9d8f", "rejected": "#e76f51", "main": "#3a5a9b", "band": "rgba(58,90,155,0.18)",
           "eval/name": "#2b9348", "eval/organisation": "#8d6cab", "eval/correct": "#111111",
           "eval/degenerate": "#c0392b", "alarm": "#c0392b"}
+RUN_COLORS = ("#3a5a9b", "#e76f51", "#2a9d8f", "#e9c46a", "#8d6cab", "#264653")  # one per run, in the order picked
+# Every figure's one style (the Train and Runs tabs, the overlay, the receipt): plotly_white with the app's
+# fonts, type large enough to read from the back of a room, and a hover that lists every series at that step.
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.update(font=dict(family="ui-sans-serif, system-ui, Segoe UI, Helvetica, Arial, sans-serif", size=13,
+                                 color="#222"),
+                       hovermode="x unified", hoverlabel=dict(font_size=13), colorway=RUN_COLORS,
+                       legend=dict(font=dict(size=12)))
 SHARE_RANGE = [-0.05, 1.05]  # panels of shares (accuracy, held-out scores, per-function rewards) share one scale
 
 
@@ -89,7 +98,7 @@ class _Panels:
     def __init__(self, keys: list[str], lang: str):
         self.keys, self.lang, self.t = keys, lang, TITLES[lang]
         self.fig, area = _grid([self.title(k) for k in keys], self.PANEL, self.GAP)
-        self.fig.update_layout(height=area + self.TOP + self.BOTTOM, template="plotly_white", uirevision="keep",
+        self.fig.update_layout(height=area + self.TOP + self.BOTTOM, template=TEMPLATE, uirevision="keep",
                                margin=dict(l=56, r=20, t=self.TOP, b=self.BOTTOM), showlegend=True)
         self.fig.update_annotations(font=dict(size=13))
         self.legends: set[int] = set()
@@ -345,7 +354,6 @@ OVERLAY_METRICS = ("loss", "eval_loss", "rewards/margins", "rewards/accuracies",
                    "probe/logp_new_name", "probe/logp_old_name")
 OVERLAY_SHARES = {"rewards/accuracies", "eval_rewards/accuracies", "mean_token_accuracy", "eval/name",
                   "eval/organisation", "eval/correct", "eval/degenerate"}  # drawn on the 0–1 scale
-RUN_COLORS = ("#3a5a9b", "#e76f51", "#2a9d8f", "#e9c46a", "#8d6cab", "#264653")  # one per run, in the order picked
 
 
 def shared_metrics(runs: list[tuple[str, list[dict]]]) -> list[str]:
@@ -365,7 +373,7 @@ def overlay_figure(runs: list[tuple[str, list[dict]]], lang: str = "en") -> go.F
     keys = shared_metrics(runs)
     top, bottom = 40, 70 + 22 * len(runs)  # pixels; the legend sits under the panels
     fig, area = _grid([t(f"overlay.{k}", lang) for k in keys], panel=200, gap=90)
-    fig.update_layout(height=area + top + bottom, template="plotly_white", margin=dict(l=60, r=20, t=top, b=bottom),
+    fig.update_layout(height=area + top + bottom, template=TEMPLATE, margin=dict(l=60, r=20, t=top, b=bottom),
                       legend=dict(orientation="h", x=0, y=-70 / area, yanchor="top"), showlegend=True)
     for i, key in enumerate(keys):
         row, col = _cell(i)

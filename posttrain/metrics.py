@@ -75,25 +75,39 @@ def _plain(v):
 
 
 class Progress:
-    """Step, total and ETA of a running job, updated from the training thread."""
+    """Step, total and ETA of a running job, updated from the training thread.
 
-    def __init__(self):
+    The ETA is the recent step time (the mean of the last RECENT steps' durations; the first step carries
+    warm-up costs and is left out) times the steps left, counted down from the last step's end: it falls
+    smoothly within a step instead of jumping at each one, and follows a run that speeds up or slows down.
+    """
+
+    RECENT = 5
+
+    def __init__(self, clock=time.time):
         self.step = 0
         self.total = 0
-        self.started = time.time()
-        self._first_step_at: float | None = None
+        self.clock = clock
+        self.started = clock()
+        self._marks: list[float] = []  # when steps 1, 2, … ended (the last RECENT + 1 of them)
+
+    def step_s(self) -> float | None:
+        """Seconds per step, from the last RECENT steps after the first; None until two steps have ended."""
+        if len(self._marks) < 2:
+            return None
+        return (self._marks[-1] - self._marks[0]) / (len(self._marks) - 1)
 
     def eta_s(self) -> float | None:
-        # The first step carries warm-up costs (allocations, first backward); time from it on.
-        if self._first_step_at is None or self.step <= 1 or self.total <= 0:
+        per_step = self.step_s()
+        if per_step is None or self.total <= 0:
             return None
-        per_step = (time.time() - self._first_step_at) / (self.step - 1)
-        return max(0.0, per_step * (self.total - self.step))
+        after = max(0, self.total - self.step - 1)  # the steps after the one under way
+        return max(per_step * after, per_step * (self.total - self.step) - (self.clock() - self._marks[-1]))
 
     def mark(self, step: int, total: int) -> None:
         self.step, self.total = step, total
-        if step == 1:
-            self._first_step_at = time.time()
+        if step >= 1:
+            self._marks = (self._marks + [self.clock()])[-(self.RECENT + 1):]
 
 
 # How far (log-probability per token) the flip curve's gap must move since the last probe to probe again.

@@ -83,6 +83,7 @@ class Job(JobHandle):
         self.messages: list[str] = []
         self.notes: list[str] = []  # what the user should know about this run (data cut to fit, …)
         self.thread: threading.Thread | None = None
+        self.ended: float | None = None  # when the job ended: its clock stops there
         self._phase_t0 = time.time()
 
     # -- called from the recipe (the job's thread) ------------------------------------------
@@ -110,14 +111,29 @@ class Job(JobHandle):
         self._save_status()
 
     # -- called from anywhere ---------------------------------------------------------------
+    def eta_s(self) -> float | None:
+        """Seconds until the job ends, where that can be told, phase by phase: while it trains, the steps left
+        at the recent step time plus the answering after training, which asks what the answering before
+        asked (its time is known by then); while it answers, what is left of that time. None before
+        training's second step, while saving, and once the job has ended."""
+        if self.status not in ACTIVE:
+            return None
+        answering = self.phase_times.get("before")
+        if self.phase == "train":
+            steps = self.progress.eta_s()
+            return None if steps is None else steps + (answering or 0.0)
+        if self.phase == "after" and answering is not None:
+            return max(0.0, answering - (time.time() - self._phase_t0))
+        return None
+
     def snapshot(self) -> dict:
-        """Plain-data view for UIs and the CLI."""
-        eta = self.progress.eta_s()
+        """Plain-data view for UIs and the CLI; the elapsed clock stops when the job ends."""
+        eta = self.eta_s()
         return {
             "kind": self.kind, "status": self.status, "phase": self.phase,
             "step": self.progress.step, "total": self.progress.total,
             "eta_s": None if eta is None else round(eta, 1),
-            "elapsed_s": round(time.time() - self.progress.started, 1),
+            "elapsed_s": round((self.ended or time.time()) - self.progress.started, 1),
             "error": self.error, "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
             "notes": list(self.notes),
         }
@@ -148,8 +164,9 @@ class Job(JobHandle):
         except Exception as e:  # noqa: BLE001 - a job must never take the process down
             self._fail(f"{type(e).__name__}: {e}")
         finally:
+            self.ended = time.time()
             if self.phase != "finished":  # a stopped or failed phase still gets its time
-                self.phase_times.setdefault(self.phase, round(time.time() - self._phase_t0, 2))
+                self.phase_times.setdefault(self.phase, round(self.ended - self._phase_t0, 2))
             gc.collect()
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()

@@ -45,13 +45,15 @@ class RunSpec:
     compare_questions: list[str] = field(default_factory=list)
     compare_kinds: list[str] = field(default_factory=list)
     eval_problems: int = 16
+    trained_on: list[str] = field(default_factory=list)  # earlier runs the starting model carries, in order
 
     def config(self) -> dict:
         """config.json: what was asked for, for people and the run list (no rows)."""
         return {"method": self.method, "model": self.model, "settings": self.settings.to_dict(),
                 "identity": asdict(self.identity) if self.identity else None, "data": self.data_source,
                 "n_rows": None if self.rows is None else len(self.rows),
-                "compare_questions": self.compare_questions}
+                "compare_questions": self.compare_questions,
+                **({"trained_on_top_of": self.trained_on} if self.trained_on else {})}
 
     def recipe(self) -> dict:
         """recipe.json's data: everything that reruns this run, rows inline (see posttrain.recipe_file)."""

@@ -14,6 +14,7 @@ pairs, loading and comparing are refused with a message that says what is runnin
 from __future__ import annotations
 
 import gc
+import json
 import os
 import threading
 import zipfile
@@ -59,9 +60,11 @@ class Studio:
         self.lm: LoadedModel | None = None
         self.base: str = self.default_model  # the source the current model was loaded from
         self.trained_by: str | None = None  # run dir whose trained weights the current model holds
+        self.lineage: list[str] = []  # the run dirs the current model was trained by, in order (base → A → B)
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
         self.identity_org: str | None = None  # ... and the organisation it was told made it
         self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
+        self.last_setup: dict | None = None  # what the last run was started with (a reopened page shows it)
         self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
@@ -96,7 +99,7 @@ class Studio:
         self.lm = None
         gc.collect()
         self.lm, self._token = lm, token
-        self.base, self.trained_by = source, None
+        self.base, self.trained_by, self.lineage = source, None, []
         self._before.clear()
 
     def load(self, source: str | None, token: str | None = None) -> dict:
@@ -127,10 +130,29 @@ class Studio:
                               "Qwen/Qwen2.5-0.5B-Instruct) and its own runs, not folders on the server")
 
     def card(self) -> dict:
-        """The current model's facts, plus which run trained it (None: as loaded)."""
+        """The current model's facts, plus which run trained it (None: as loaded) and its lineage: the
+        source it was loaded from, then each run that trained it since, in order."""
         if self.lm is None:
             return {}
-        return {**self.lm.card(), "base": self.base, "trained_by": self.trained_by}
+        return {**self.lm.card(), "base": self.base, "trained_by": self.trained_by,
+                "lineage": [self.base, *(Path(r).name for r in self.lineage)]}
+
+    def ready(self) -> dict:
+        """The current model's card, loading the default model first if none is loaded yet (a page opening shows
+        the model ready, not a promise); while a job runs, the card as it is."""
+        if self.lm is None:
+            job = current_job()
+            if job is None or job.status not in ACTIVE:
+                with self._use():
+                    pass
+        return self.card()
+
+    def reset_to_base(self) -> dict:
+        """Reload the model the runs started from (as loaded, untrained) as the current model."""
+        self._idle()
+        with self._model_lock:
+            self._load(self.base)
+            return self.card()
 
     def ask(self, question: str, system: str | None = None, max_new_tokens: int = COMPARE_TOKENS) -> str:
         if not (question or "").strip():
@@ -186,31 +208,59 @@ class Studio:
 
     # -- training ---------------------------------------------------------------------------
     def start(self, method: str, values: dict, rows: list[dict] | None, name: str | None = None,
-              org: str | None = None, data_source: str = "app", preset: str | None = None) -> Job:
+              org: str | None = None, data_source: str = "app", preset: str | None = None,
+              from_base: bool = False) -> Job:
         """Start a run of `method` on the current model in the background; raises JobBusy if one runs.
 
         `values` are the settings as typed (the preset's, or the method's own-data settings, under them).
         With `rows=None` and a name and organisation, an identity preset runs end to end (pairs built
         inside the job, so the presenter's one click shows every phase); with rows, `name` (if any)
-        scores the identity.
+        scores the identity. A model that runs already trained is trained further (the run's config and
+        notes say on top of what) unless `from_base`: then the base model is reloaded first.
         """
         m = methods.get(method)
         if rows is None and not (m.identity_presets and name and org):
             raise StudioError("build the data first (Data tab), or give a name and organisation for the identity demo")
         spec = m.spec(self.base, preset=preset, name=name, org=org, rows=None if rows is None else m.from_pairs(rows),
                       data_source=data_source, overrides=values)
+        if from_base and self.trained_by is not None:
+            self.reset_to_base()
+        spec.trained_on = [Path(r).name for r in self.lineage]
         if self.gpu is not None:
-            return self._start_remote(spec)
+            return self._start_remote(spec, rows)
         with self._use():
             job = start_job(spec.method, new_run_dir(spec.method, self.root), self._recipe(spec))
-        self._remember_run(spec)
+        self._remember_run(spec, rows)
         return job
 
-    def _remember_run(self, spec: RunSpec) -> None:
-        """What Compare needs to judge the current model: the run's method, and the identity it was given."""
+    def _remember_run(self, spec: RunSpec, rows: list[dict] | None) -> None:
+        """What Compare needs to judge the current model (the run's method, and the identity it was given) and
+        what a reopened page shows of the run (`setup`)."""
         self.last_kind = spec.method
         self.identity_name = spec.identity.name if spec.identity else None
         self.identity_org = (spec.identity.org or None) if spec.identity else None
+        self.last_setup = {"method": spec.method, "settings": spec.settings.to_dict(), "rows": rows,
+                           "name": self.identity_name, "org": self.identity_org}
+        if spec.trained_on:
+            job = current_job()
+            if job is not None and hasattr(job, "note"):
+                job.note(f"trains on top of {' → '.join(spec.trained_on)}, not on {Path(str(self.base)).name} "
+                         "as loaded (Model tab: Reset to base)")
+
+    def setup(self) -> dict | None:
+        """What the current or last run was started with, for a page opened during or after it: {"method",
+        "settings" (the validated settings as a dict), "rows" (the Data table it trains on: the rows as the
+        page gave them, or the ones the identity demo built, once it has; None before), "given" (whether the
+        page gave them), "name", "org", "run" (its folder's name), "running"}. None before the first run."""
+        job, setup = current_job(), self.last_setup
+        if job is None or setup is None:
+            return None
+        rows = setup["rows"]
+        if rows is None:
+            built = Path(job.run_dir) / "data.json"
+            rows = json.loads(built.read_text(encoding="utf-8")) if built.exists() else None
+        return {**setup, "rows": rows, "given": setup["rows"] is not None, "run": Path(job.run_dir).name,
+                "running": job.status in ACTIVE}
 
     def start_identity_demo(self, name: str, org: str, method: str = "dpo") -> Job:
         """The presenter's one click: the identity preset of `method` (data, training, compare) from the loaded model.
@@ -226,9 +276,10 @@ class Studio:
         if not m.identity_presets:  # a method without an identity demo (GRPO): the first one that has it
             m = next(x for x in methods.METHODS.values() if x.identity_presets)
         preset = m.identity_presets[0]
-        return self.start(m.name, {}, None, name=name, org=org, data_source=f"preset: {preset}", preset=preset)
+        return self.start(m.name, {}, None, name=name, org=org, data_source=f"preset: {preset} (pairs built from "
+                          "the model's own answers)", preset=preset)
 
-    def _start_remote(self, spec: RunSpec) -> zerogpu.RemoteJob:
+    def _start_remote(self, spec: RunSpec, rows: list[dict] | None) -> zerogpu.RemoteJob:
         """Start a run in the GPU worker; `drive(job)` must then be iterated by the request that started it."""
         self._idle()
         with self._model_lock:
@@ -241,7 +292,7 @@ class Studio:
                                 lambda: self.gpu(spec, str(run_dir), zerogpu.GPU_SECONDS, start_from, token),
                                 on_end=self._adopt_remote)
         register_job(job)
-        self._remember_run(spec)
+        self._remember_run(spec, rows)
         return job
 
     @staticmethod
@@ -260,6 +311,7 @@ class Studio:
             self._remember_before(job.kind, job.result.get("before_after"))
             self.lm = load_model(str(model_dir), device=device)
             self.trained_by = str(job.run_dir)
+            self.lineage.append(self.trained_by)
 
     def _recipe(self, spec: RunSpec):
         inner = pipeline.recipe(spec, self.lm)
@@ -269,7 +321,7 @@ class Studio:
                 result = inner(job)
             except BaseException:
                 if job.phase in ("train", "after", "save"):  # touched by training (maybe adapters attached): drop it
-                    self.lm, self.trained_by = None, None
+                    self.lm, self.trained_by, self.lineage = None, None, []
                 raise
             self._adopt(job, result)
             return result
@@ -281,6 +333,7 @@ class Studio:
         self._remember_before(job.kind, result.get("before_after"))
         self.lm.model = result.pop("model")
         self.trained_by = str(job.run_dir)
+        self.lineage.append(self.trained_by)
 
     def _remember_before(self, kind: str, rows: list[dict] | None) -> None:
         """A run's before-answers seed Compare's cache, while they still describe the base model."""

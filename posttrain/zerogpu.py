@@ -178,7 +178,7 @@ class RemoteJob(JobHandle):
             _DiskLog(self.run_dir / f"{n}.jsonl") for n in ("metrics", "probes", "groups", "token_rewards"))
         self._call, self._on_end = call, on_end
         self.stop_event, self._done = threading.Event(), threading.Event()
-        self._t0 = time.time()
+        self._t0, self._ended = time.time(), None  # the clock stops when the run has settled
         self._snap: dict = {"kind": kind, "step": 0, "total": 0, "eta_s": None, "error": None,
                             "run_dir": str(self.run_dir), "phase_times": {}, "notes": []}
 
@@ -225,12 +225,12 @@ class RemoteJob(JobHandle):
         except Exception as e:  # noqa: BLE001 - the run is on disk; say why its model was not taken up
             self._snap["notes"] = [*self._snap.get("notes", []), f"the trained model could not be loaded back: {e}"]
         finally:
-            self.status = self.outcome
+            self.status, self._ended = self.outcome, time.time()
             self._done.set()
 
     def snapshot(self) -> dict:
         return {**self._snap, "status": self.status, "phase": self.phase, "error": self.error,
-                "elapsed_s": round(time.time() - self._t0, 1), "eta_s": self._snap.get("eta_s") if self.status in ACTIVE else None}
+                "elapsed_s": round((self._ended or time.time()) - self._t0, 1), "eta_s": self._snap.get("eta_s") if self.status in ACTIVE else None}
 
     def wait(self, timeout: float | None = None) -> None:
         self._done.wait(timeout)

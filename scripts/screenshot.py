@@ -2,8 +2,9 @@
 
     .venv/bin/python scripts/screenshot.py [--out assets]     # about 4 minutes on 2 CPU cores
 
-Launches the app, presses "Identity change demo", and saves the Train tab while the charts move
-(assets/train.png, once the probe timeline shows the new name) and the Compare tab when the run is over (assets/compare.png).
+Launches the app at 1366×768, saves the landing tab (assets/landing.png), presses "Run the identity demo" there,
+and saves what the page shows by itself: the Train tab while the charts move (assets/train.png, once the probe
+timeline shows the new name) and the Compare tab when the run is over (assets/compare.png).
 """
 
 import argparse
@@ -32,7 +33,6 @@ def main() -> None:
     import app
     from playwright.sync_api import sync_playwright
     from posttrain.studio import Studio
-    from posttrain.ui.views import CSS
 
     studio = Studio(root=Path(tempfile.mkdtemp()) / "runs")
     studio.load(None)
@@ -40,23 +40,24 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo = app.build_demo(studio)
-    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True, css=CSS)
+    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.LAUNCH)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1500}, locale="en-US")
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")  # a laptop, a projector
         page.set_default_timeout(600_000)
         page.goto(f"http://127.0.0.1:{port}")
+        page.locator("#card").get_by_text("Ready").wait_for()
+        page.screenshot(path=str(out / "landing.png"))
         page.get_by_role("tab", name="2 · Data").click()
         page.get_by_label("New name").fill(args.name)
         page.get_by_label("Organisation").fill(args.org)
-        page.get_by_role("tab", name="3 · Train").click()
-        page.locator("#demo-btn").click()
+        page.get_by_role("tab", name="1 · Model").click()
+        page.locator("#landing-demo-btn").click()  # the presenter's one click
         page.locator("#probes .pt-hit").first.wait_for()  # the probe timeline shows the new name
         page.wait_for_timeout(1500)
-        page.screenshot(path=str(out / "train.png"), full_page=True)
-        page.locator("#status").get_by_text("Compare tab").wait_for()  # "Finished: …" with or without alarms
-        page.get_by_role("tab", name="4 · Compare").click()
-        page.locator("#side-by-side table tr").nth(3).wait_for()
+        page.screenshot(path=str(out / "train.png"))  # what the audience sees while it trains: no scrolling
+        page.locator("#side-by-side table tr").nth(3).wait_for()  # it ended: Compare came up by itself
+        page.wait_for_timeout(2000)
         page.screenshot(path=str(out / "compare.png"))
         browser.close()
     demo.close()

@@ -19,7 +19,7 @@ def client(tiny_dir, tmp_path_factory, serve):
 
 def test_load_build_train_watch_stop_compare(client):
     card, msg = client.predict("", "", api_name="/load_model")
-    assert "Loaded" in msg and "| parameters |" in card
+    assert "Loaded" in msg and "<td>parameters</td>" in card and "as loaded, untrained" in card
 
     table, msg, _ = client.predict("Nova", "Acme", 8, api_name="/build_identity")
     assert msg.startswith("✓ 8 pairs ready (4 identity, 4 control)")

@@ -246,3 +246,20 @@ def test_overlay_figure_says_why_it_is_empty():
     assert any("waiting" in a.text for a in charts.overlay_figure([("a", []), ("b", [])]).layout.annotations)
     assert any("没有共同的指标" in a.text for a in charts.overlay_figure([("grpo", grpo), ("sft", sft_only_accuracy)],
                                                                     "zh").layout.annotations)
+
+
+def test_every_figure_has_one_style_and_hover_on_every_series():
+    from posttrain import methods
+
+    figures = [methods.figure("dpo", DPO_ROWS + DPO_EVAL), methods.figure("grpo", GRPO_ROWS + GRPO_EVAL),
+               methods.figure("sft", SFT_ROWS), methods.figure("dpo", []),
+               charts.overlay_figure([("a", SFT_ROWS), ("b", SFT_ROWS)])]
+    for fig in figures:
+        layout = fig.layout.template.layout
+        assert layout.hovermode == "x unified" and layout.font.size >= 13, layout
+        assert layout.colorway == charts.RUN_COLORS
+        lines = [tr for tr in fig.data if tr.fill is None]  # the GRPO band is the spread of a line, not a series
+        assert all(tr.hoverinfo != "skip" for tr in lines)
+    dpo = figures[0]
+    chosen = [tr.line.color for tr in dpo.data if tr.name in ("chosen", "new name")]
+    assert chosen and set(chosen) == {charts.COLORS["chosen"]}  # chosen and the new name share one colour

@@ -74,3 +74,60 @@ def test_failed_recipe_reports_error_and_frees_the_slot(tmp_path):
     ok = start_job("dpo", tmp_path / "y", lambda job: {"fine": True})
     ok.wait(10)
     assert ok.status == "done" and ok.result == {"fine": True}
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_the_eta_counts_down_within_a_step_and_follows_recent_steps():
+    from posttrain.metrics import Progress
+
+    clock = _Clock()
+    p = Progress(clock)
+    p.mark(0, 10)
+    clock.now += 30  # the first step carries warm-up: it is not a step time
+    p.mark(1, 10)
+    assert p.eta_s() is None
+    clock.now += 10
+    p.mark(2, 10)
+    assert p.eta_s() == pytest.approx(80)  # 8 steps at 10 s
+    seen = []
+    for _ in range(5):  # within the step the ETA falls, it never jumps up (it jumped 175 → 199 → 223 before)
+        clock.now += 2
+        seen.append(p.eta_s())
+    assert seen == sorted(seen, reverse=True) and seen[-1] == pytest.approx(70)
+    clock.now += 20  # an overdue step: the ETA holds at the steps after it
+    assert p.eta_s() == pytest.approx(70)
+    for step in range(3, 9):  # the run slows to 20 s a step: the ETA follows the last steps, not the average
+        clock.now += 20 if step > 3 else 0
+        p.mark(step, 10)
+    assert p.eta_s() == pytest.approx(40)
+
+
+def test_the_clock_stops_when_the_job_ends_and_the_eta_covers_the_answering_after(tmp_path):
+    release = __import__("threading").Event()
+
+    def recipe(job):
+        job.enter("before")
+        time.sleep(0.3)
+        job.enter("train")
+        release.wait(30)
+        return {}
+
+    job = start_job("dpo", tmp_path / "run", recipe)
+    _wait_for(lambda: job.phase == "train")
+    job.progress._marks = [time.time() - 2, time.time()]  # two steps ended, 2 s each
+    job.progress.step, job.progress.total = 2, 4
+    eta = job.snapshot()["eta_s"]
+    assert 4 + 0.3 <= eta < 4 + 1.5  # two steps left, then answering after training as long as before took
+    release.set()
+    job.wait(30)
+    assert job.status == "done" and job.snapshot()["eta_s"] is None
+    first = job.snapshot()["elapsed_s"]
+    time.sleep(1.1)
+    assert job.snapshot()["elapsed_s"] == first  # it kept counting after the job ended (123 → 185 → 215 s)

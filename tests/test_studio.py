@@ -279,3 +279,34 @@ def test_the_pairs_table_loads_dpo_pairs_and_sft_rows_and_names_both_shapes(stud
         studio.preference_data(str(tmp_path / "qa.jsonl"))
     with pytest.raises(ValueError, match="^row 2 has an empty 'rejected' field"):  # a bad row is said once
         studio.preference_data(str(tmp_path / "gap.jsonl"))
+
+
+def test_trainings_stack_only_when_asked_and_the_model_keeps_its_history(studio, tiny_dir):
+    rows = studio.identity_pairs("Nova", "Acme", n_pairs=4)
+    quick = dict(max_steps=1, batch_size=2, probe_every=0)
+    first = studio.start("dpo", quick, rows, name="Nova", org="Acme")
+    first.wait(300)
+    assert first.status == "done", first.error
+    assert studio.card()["lineage"] == [str(tiny_dir), first.run_dir.name]
+    trained = _weights(studio.lm.model)
+
+    # asked to train further: the run says on top of what (it used to name only the base model)
+    second = studio.start("sft", quick, rows, name="Nova", org="Acme", from_base=False)
+    second.wait(300)
+    assert second.status == "done", second.error
+    config = json.loads((second.run_dir / "config.json").read_text())
+    assert config["trained_on_top_of"] == [first.run_dir.name]
+    assert any("trains on top of " + first.run_dir.name in n for n in studio.job_view()["notes"])
+    assert studio.card()["lineage"] == [str(tiny_dir), first.run_dir.name, second.run_dir.name]
+    assert studio.setup()["method"] == "sft" and studio.setup()["rows"] == rows and not studio.setup()["running"]
+
+    # from the base model (the default on the Train tab): the base is reloaded first, nothing stacks
+    third = studio.start("dpo", quick, rows, name="Nova", org="Acme", from_base=True)
+    third.wait(300)
+    config = json.loads((third.run_dir / "config.json").read_text())
+    assert "trained_on_top_of" not in config and studio.card()["lineage"] == [str(tiny_dir), third.run_dir.name]
+    assert torch.equal(trained, _weights(studio.lm.model))  # the first run again, from the same start: same weights
+
+    card = studio.reset_to_base()
+    assert card["lineage"] == [str(tiny_dir)] and card["trained_by"] is None
+    assert torch.equal(_weights(studio.lm.model), _weights(load_model(str(tiny_dir)).model))

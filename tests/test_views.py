@@ -71,9 +71,11 @@ def test_the_status_line_shows_alarms_while_training_and_when_done():
     assert "⚠ **Reward hacking: the reward rose (0.20 → 0.90) while correct answers fell (40% → 0%).**" in line
     assert "#f4a261" in views.progress_html(running)  # amber, not the green of a healthy run
     done = {**running, "status": "done", "phase": "finished", "scores": ARITHMETIC}
-    line = views.status_md(done)
-    assert "Finished, but the scores say it did not do what it shows (correct 28% → 2%)" in line
-    assert line.rstrip().endswith("(28% → 2%).**") and "#2a9d8f" not in views.progress_html(done)
+    line = views.status_md(done)  # one line: the alarms themselves lead the Compare summary (scores_md)
+    n = len(ARITHMETIC["alarms"])
+    assert f"⚠ **Finished, but the scores say it did not do what it shows (correct 28% → 2%): {n} alarm" in line
+    assert "\n" not in line and "#2a9d8f" not in views.progress_html(done)
+    assert all(a in views.scores_md(ARITHMETIC) for a in ARITHMETIC["alarms"])
     healthy = {**done, "metrics": [], "scores": {"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0,
                                                  "organisation_after": 0.9, "alarms": []}}
     assert "Finished: new name 0% → 95% · organisation 0% → 90%. See the Compare tab" in views.status_md(healthy)

@@ -197,16 +197,36 @@ TEXT: dict[str, tuple[str, str]] = {
     "model.token.placeholder": ("hf_…", "hf_…"),
     "model.token.info": ("kept in this server's memory for this model only: never saved, logged or shown back",
                          "只保存在本服务器内存中、只用于这个模型：不会被保存、记录或显示"),
-    "model.none": ("No model loaded yet: press **Load** (the bundled model loads in about a second after its "
-                   "first conversion).", "尚未加载模型：请点击 **加载**（内置模型首次转换后约一秒即可加载）。"),
+    "model.none": ("The model is not loaded yet: it loads with the first thing you do (the bundled model in a few "
+                   "seconds), or press **Load** under *Load another model*.",
+                   "模型尚未加载：做第一件事时会自动加载（内置模型只需几秒），也可以在「加载其他模型」里点击 **加载**。"),
+    "model.intro": (
+        "### Watch a language model being post-trained\n"
+        "posttrain trains a small instruct model for a minute or two, **right here**, and shows you what changed: "
+        "live charts while it learns, then its answers **before and after**, side by side, scored.\n\n"
+        "1. **Try the demo** on the right: the model learns a new name and maker (\"Who are you?\" → "
+        "\"I'm Deep Qwen, made by Acme AI\"). Nothing to set up.\n"
+        "2. Then build your own data (**2 · Data**), pick SFT, DPO or GRPO (**3 · Train**), and compare (**4 · Compare**).",
+        "### 看一个语言模型被后训练\n"
+        "`posttrain` 就在这里把一个小型指令模型训练一两分钟，然后告诉你变了什么：训练时的实时图表，以及训练**前后**并排、打过分的回答。\n\n"
+        "1. 先点右边的**演示**：模型学会一个新名字和新机构（「你是谁？」→「我是 `Deep Qwen`，由 `Acme AI` 开发」），无需任何设置。\n"
+        "2. 然后构建自己的数据（**2 · 数据**），选择 SFT、DPO 或 GRPO（**3 · 训练**），再对比（**4 · 对比**）。"),
+    "model.demo": ("▶ Run the identity demo", "▶ 运行身份转变演示"),
+    "model.demo.info": ("About two minutes on a laptop CPU: builds the data from the model's own answers, trains by "
+                        "DPO, and opens the before/after answers when it ends. The new name and organisation are on "
+                        "the Data tab.", "在笔记本电脑的处理器上约两分钟：用模型自己的回答构建数据，用 DPO 训练，结束后自动打开训练前后的回答。"
+                        "新名字和机构在「数据」页。"),
+    "model.reset": ("↺ Reset to the base model", "↺ 恢复为基础模型"),
+    "model.other": ("Load another model (Hub id, folder, a run; Hub token)", "加载其他模型（Hub id、文件夹、训练记录；Hub 令牌）"),
     "model.ask": ("Ask the current model", "向当前模型提问"),
     "model.ask.placeholder": ("Who are you?", "你是谁？"),
     "model.ask.button": ("Ask", "提问"),
     "model.answer": ("Answer (greedy)", "回答（贪心解码）"),
     "card.source": ("source", "来源"), "card.parameters": ("parameters", "参数量"), "card.device": ("device", "设备"),
     "card.dtype": ("dtype", "精度"), "card.memory": ("memory", "内存"), "card.load": ("load time", "加载用时"),
-    "card.state": ("state", "状态"), "card.as_loaded": ("as loaded", "原始权重"),
-    "card.trained": ("trained by run {run}", "已由训练 {run} 修改"),
+    "card.history": ("history", "来历"), "card.as_loaded": ("as loaded, untrained", "原始权重，未训练"),
+    "card.trained": ("trained {n} times since it was loaded", "加载后已训练 {n} 次"),
+    "card.ready": ("Ready: {source} on {device}.", "已就绪：{source}，运行于 {device}。"),
     # data tab
     "data.pairs_tab": ("{methods}: preference pairs", "{methods}：偏好对"),
     "data.problems_tab": ("{methods}: problems with answers", "{methods}：带答案的题目"),
@@ -232,6 +252,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.generate": ("Generate arithmetic problems", "生成算术题"),
     "data.system": ("System prompt (for every problem)", "系统提示词（用于每道题）"),
     "data.problem_table": ("Problems (editable)", "题目（可编辑）"),
+    "data.n_demo": ("{n} pairs the identity demo built from the model's own answers (run {run})",
+                    "身份演示用模型自己的回答构建了 {n} 个偏好对（训练 {run}）"),
+    "data.n_run": ("{n} rows the run {run} trains on", "训练 {run} 使用的 {n} 行数据"),
     "data.n_pairs": ("{n} pairs ready ({identity} identity, {control} control)", "已准备 {n} 个偏好对（{identity} 个身份，{control} 个对照）"),
     "data.n_rows": ("{n} pairs ready from {source}", "已从 {source} 准备 {n} 个偏好对"),
     "data.n_problems": ("{n} problems ready", "已准备 {n} 道题"),
@@ -243,6 +266,12 @@ TEXT: dict[str, tuple[str, str]] = {
                    "▶ 用所选方法（SFT 或 DPO）做身份转变演示（一键完成：数据、训练、对比）"),
     "train.demo.info": ("uses the name and organisation on the Data tab", "使用「数据」页上的新名字和机构"),
     "train.start": ("Start", "开始"),
+    "train.from_base": ("from the base model", "从基础模型开始"),
+    "train.from_base.info": ("untick to train further the model earlier runs trained", "取消勾选则在之前训练过的模型上继续训练"),
+    "train.stacked": ("This run trains further a model already trained ({lineage}): what it learns comes on top of "
+                      "that. To start from the base model, tick **from the base model** and start again.",
+                      "这次训练是在已训练过的模型上继续（{lineage}）：学到的内容叠加在之前的训练之上。若要从基础模型开始，请勾选"
+                      "**从基础模型开始**后重新开始。"),
     "train.stop": ("Stop", "停止"),
     "train.settings": ("Settings", "设置"),
     "train.learning_rate": ("Learning rate", "学习率"), "train.learning_rate.info": ("how big each update is", "每次更新的步长"),
@@ -324,8 +353,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "status.finished": ("Finished: see the Compare tab for before and after.", "已完成：在「对比」页查看训练前后的回答。"),
     "status.finished_scores": ("Finished: {headline}. See the Compare tab for before and after.",
                                "已完成：{headline}。在「对比」页查看训练前后的回答。"),
-    "status.finished_alarms": ("Finished, but the scores say it did not do what it shows{headline}; see the Compare tab:",
-                               "已完成，但得分显示它并没有做到看起来的效果{headline}；请看「对比」页："),
+    "status.finished_alarms": ("Finished, but the scores say it did not do what it shows{headline}: {n} alarm{s}, on the "
+                               "Compare tab.", "已完成，但得分显示它并没有做到看起来的效果{headline}：{n} 条警报，见「对比」页。"),
     "phase.starting": ("starting", "启动中"), "phase.load": ("loading the model", "加载模型"),
     "phase.data": ("building the data", "构建数据"), "phase.before": ("answering before training", "训练前作答"),
     "phase.train": ("training", "训练中"), "phase.after": ("answering after training", "训练后作答"),
@@ -480,6 +509,7 @@ TEXT: dict[str, tuple[str, str]] = {
                       "低于的被压低（红条）。✓/✗ 表示最终数字是否正确，"
                       "与奖励分开判定。"),
     # compare tab
+    "compare.asked": ("Questions asked (edit them, then press Compare)", "提问的问题（修改后点击「对比」）"),
     "compare.questions": ("Questions (editable; kind: identity, unrelated, problem or anything else; answer: the number a "
                           "problem needs, or the accepted answers to an unrelated question separated by ' / ')",
                           "问题（可编辑；类型：identity、unrelated、problem 或其他；答案：problem 需要的数字，"
@@ -560,6 +590,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "msg.unexpected": ("unexpected {kind}: {detail}", "意外错误 {kind}：{detail}"),
     "msg.busy": ("Refused: {error}. Anyone can watch it on the Train tab.", "已拒绝：{error}。任何人都可以在「训练」页观看。"),
     "msg.loaded": ("Loaded {source}.", "已加载 {source}。"),
+    "msg.reset": ("Reset: {source} as loaded, untrained.", "已恢复：{source} 的原始权重，未训练。"),
     "msg.stopping": ("Stopping after the current step; the model trained so far is kept and compared.",
                      "将在当前步结束后停止；已训练的模型会被保留并用于对比。"),
     "msg.nothing": ("Nothing is running.", "当前没有运行的任务。"),

@@ -15,16 +15,40 @@ from ..scores import is_degenerate, training_alarms
 from .text import t
 
 
-def card_md(card: dict, lang: str = "en") -> str:
-    """The Model tab's card: source, parameters, device, dtype, memory, and whether a run trained it."""
+def card_html(card: dict, lang: str = "en") -> str:
+    """The Model tab's card: a ready line, the model's history (base → run A → run B: what trained it, in
+    order), then source, parameters, device, dtype, memory and load time, as a plain two-column list.
+
+    >>> page = card_html({"source": "smol", "parameters_h": "135M", "parameters": 134515008, "device": "cpu",
+    ...                   "dtype": "float32", "memory_mb": 513.1, "load_s": 0.4, "trained_by": "runs/2-dpo",
+    ...                   "lineage": ["smol", "1-sft", "2-dpo"]})
+    >>> "smol → 1-sft → 2-dpo" in page and "trained 2 times" in page and "<th>" not in page
+    True
+    """
     if not card:
-        return t("model.none", lang)
-    state = t("card.trained", lang, run=card["trained_by"].rsplit("/", 1)[-1]) if card.get("trained_by") \
-        else t("card.as_loaded", lang)
-    rows = [("source", card["source"]), ("parameters", f"{card['parameters_h']} ({card['parameters']:,})"),
-            ("device", card["device"]), ("dtype", card["dtype"]), ("memory", f"{card['memory_mb']:,.0f} MB"),
-            ("load", f"{card['load_s']:.2f} s"), ("state", state)]
-    return "| | |\n|---|---|\n" + "\n".join(f"| {t('card.' + k, lang)} | {v} |" for k, v in rows)
+        return f'<div class="pt-card pt-card-empty">{_md_bold(t("model.none", lang))}</div>'
+    runs = (card.get("lineage") or [card["source"]])[1:]
+    ready = t("card.ready", lang, source=html.escape(str(card["source"])), device=html.escape(str(card["device"])))
+    history = " → ".join(html.escape(str(x)) for x in card.get("lineage") or [card["source"]])
+    state = t("card.trained", lang, n=len(runs)) if runs else t("card.as_loaded", lang)
+    rows = [("history", f"{history} <span class=\"pt-{'warn' if runs else 'ok'}\">({html.escape(state)})</span>"),
+            ("parameters", f"{card['parameters_h']} ({card['parameters']:,})"), ("device", html.escape(str(card["device"]))),
+            ("dtype", html.escape(str(card["dtype"]))), ("memory", f"{card['memory_mb']:,.0f} MB"),
+            ("load", f"{card['load_s']:.2f} s")]
+    body = "".join(f"<tr><td>{html.escape(t('card.' + k, lang))}</td><td>{v}</td></tr>" for k, v in rows)
+    return f'<div class="pt-card"><div class="pt-ready">✓ {ready}</div><table>{body}</table></div>'
+
+
+def _md_bold(text: str) -> str:
+    """A sentence with **bold** words as HTML (the card's strings are written as Markdown)."""
+    parts = html.escape(text).split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def notes_md(view: dict | None) -> str:
+    """What the user should know about the job (the engine's notes: data held out, a gated edit's blocks, trained
+    on top of another run), one line each under an ℹ️: information, not warnings (alarms are those)."""
+    return "\n\n".join(f"ℹ️ {n}" for n in (view or {}).get("notes") or [])
 
 
 def job_alarms(view: dict | None) -> list[str]:
@@ -38,14 +62,14 @@ def job_alarms(view: dict | None) -> list[str]:
 
 
 def status_md(view: dict | None, lang: str = "en") -> str:
-    r"""One line on the current job: kind, status, phase, step / total, ETA; its alarms; or how it ended.
+    r"""One line on the current job: kind, status, phase, step / total, ETA, elapsed, and how it ended. While it
+    trains, the alarms its metrics raise follow, each on a line of its own; once it has ended they lead the
+    Compare tab's summary and the line says so (the job's notes are not here: `notes_md`, on the Train tab).
 
-    >>> v = {"kind": "grpo", "status": "done", "phase": "finished", "step": 2, "total": 2,
+    >>> v = {"kind": "grpo", "status": "done", "phase": "finished", "step": 2, "total": 2, "elapsed_s": 9,
     ...      "scores": {"correct_before": 0.3, "correct_after": 0.0, "alarms": ["Correct answers fell (30% → 0%)."]}}
-    >>> print(status_md(v).split("\n\n", 1)[1])
-    Finished, but the scores say it did not do what it shows (correct 30% → 0%); see the Compare tab:
-    <BLANKLINE>
-    ⚠ **Correct answers fell (30% → 0%).**
+    >>> print(status_md(v))
+    **GRPO** · done · finished · step 2 / 2 · 9 s elapsed — ⚠ **Finished, but the scores say it did not do what it shows (correct 30% → 0%): 1 alarm, on the Compare tab.**
     """
     if not view:
         return t("train.idle", lang)
@@ -57,17 +81,17 @@ def status_md(view: dict | None, lang: str = "en") -> str:
         parts.append(t("status.eta", lang, eta=round(view["eta_s"])))
     parts.append(t("status.elapsed", lang, elapsed=round(view.get("elapsed_s") or 0)))
     line = " · ".join(parts)
-    line += "".join(f"\n\n⚠ {note}" for note in view.get("notes") or [])
     alarms = job_alarms(view)
     finished = view["status"] in ("done", "stopped") and view["phase"] == "finished"
     if view["status"] == "failed":
-        line += "\n\n" + t("status.error", lang, error=view.get("error") or "?")
+        line += " — " + t("status.error", lang, error=view.get("error") or "?")
     elif finished and alarms:
         head = headline(view.get("scores"), lang)
-        line += "\n\n" + t("status.finished_alarms", lang, headline=f" ({head})" if head else "")
+        return line + " — ⚠ **" + t("status.finished_alarms", lang, headline=f" ({head})" if head else "",
+                                    n=len(alarms), s="" if len(alarms) == 1 else "s") + "**"
     elif finished:
         head = headline(view.get("scores"), lang)
-        line += "\n\n" + (t("status.finished_scores", lang, headline=head) if head else t("status.finished", lang))
+        line += " — " + (t("status.finished_scores", lang, headline=head) if head else t("status.finished", lang))
     return line + "".join(f"\n\n⚠ **{a}**" for a in alarms)
 
 
@@ -400,12 +424,70 @@ def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
     return out
 
 
+# Run once when the page opens (launch(js=…)). Twice a second:
+# - presenting: while a job runs (Stop is live) and the Train tab is open, its charts are kept up under the
+#   status bar (a redrawn chart can make the page jump back to the top): the audience sees the model learn,
+#   not a settings form. Once the reader scrolls (wheel, touch or keys) during the job, the page is theirs;
+# - a visible Plotly chart narrower or wider than its box is resized: a chart redrawn while its tab was hidden
+#   (a language switch on another tab) keeps Plotly's default 700 px until the window resizes;
+# - when the before/after answers change (a run this page watched ended and the page switched to Compare, or
+#   Compare was pressed) and they start low on the screen or out of it, they are scrolled up into view.
+JS = """() => {
+  let answered = null, running = 0, scrolled = false;
+  const up = (el) => el.scrollIntoView({behavior: 'instant', block: 'start'});
+  for (const ev of ['wheel', 'touchmove', 'keydown']) window.addEventListener(ev, () => { scrolled = running > 0; },
+                                                                              {passive: true});
+  setInterval(() => {
+    const stop = document.querySelector('#stop-btn');
+    running = stop && !stop.disabled ? running + 1 : 0;
+    if (!running) scrolled = false;
+    const charts = document.querySelector('#charts');
+    if (running >= 2 && !scrolled && charts && charts.offsetParent) {
+      const y = charts.getBoundingClientRect().top;
+      if (y < 0 || y > window.innerHeight * 0.3) up(charts);
+    }
+    for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+      const box = gd.parentElement;
+      if (gd.offsetParent && box && Math.abs(gd.getBoundingClientRect().width - box.getBoundingClientRect().width) > 24) {
+        window.dispatchEvent(new Event('resize'));
+        break;
+      }
+    }
+    const answers = document.querySelector('#side-by-side');
+    if (!answers || !answers.offsetParent) return;
+    const now = answers.textContent.length + ':' + answers.textContent.slice(0, 120);
+    if (answered !== null && now !== answered && answers.textContent.trim()) {
+      const y = answers.getBoundingClientRect().top;
+      if (y < 0 || y > window.innerHeight * 0.5) up(document.querySelector('#scores') || answers);
+    }
+    answered = now;
+  }, 500);
+}"""
+
 CSS = """
+.gradio-container {overflow: clip !important}  /* "hidden" would make it the scroller and the status bar not stick */
+#status-bar {position: sticky; top: 0; z-index: 30; background: var(--background-fill-primary);
+  border-bottom: 1px solid var(--border-color-primary); padding: 2px 0 0; gap: 0}
+#status-bar .prose p {margin: 2px 0}
+#charts, #scores {scroll-margin-top: 96px}
+#header h1 {font-size: 1.6em; margin: 0} #header .pt-help p {margin: 2px 0 0}
+#header {align-items: center}
+.pt-help, .pt-help p {color: #4b5563; font-size: var(--text-md)}
+.pt-card {font-size: var(--text-md)}
+.pt-card table {border-collapse: collapse; margin-top: 4px; border: none !important}
+.pt-card tr {border: none !important}
+.pt-card td {border: none !important; border-bottom: 1px solid var(--border-color-primary) !important;
+  padding: 4px 16px 4px 0 !important; background: none !important}
+.pt-card td:first-child {color: var(--body-text-color-subdued); white-space: nowrap}
+.pt-ready {font-weight: 600; color: #1d6b3a; font-size: 1.05em}
+.pt-card .pt-warn {color: #a15c00} .pt-card .pt-ok {color: #1d6b3a}
+#landing-demo-btn, #demo-btn {font-size: 1.1em; min-height: 52px}
 .pt-progress {height: 12px; background: #eee; border-radius: 6px; overflow: hidden; margin: 4px 0 8px}
 .pt-progress > div {height: 100%; transition: width .6s}
-table.pt-compare {width: 100%; border-collapse: collapse; font-size: 0.95em}
+table.pt-compare {width: 100%; border-collapse: collapse; font-size: 0.95em; table-layout: fixed;
+  overflow-wrap: anywhere}
 table.pt-compare td, table.pt-compare th {border: 1px solid #ddd; padding: 6px 8px; vertical-align: top; text-align: left}
-table.pt-compare td:first-child {width: 22%}
+table.pt-compare td:first-child, table.pt-compare th:first-child {width: 22%}
 table.pt-compare tr.pt-same td {color: #777}
 table.pt-compare mark {background: #ffe08a; padding: 0 1px}
 table.pt-table {width: 100%; border-collapse: collapse; font-size: 0.92em}

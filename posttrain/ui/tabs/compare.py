@@ -17,14 +17,16 @@ def build(page: Page, method: gr.Radio) -> SimpleNamespace:
     start_rows, start_system = questions_for(studio, None)
     with page.tab("tab.compare", id="compare"):
         page.explain("compare")
-        questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=QUESTION_HEADERS,
-                                interactive=True, wrap=True, max_height=300)
-        system = page.widget(gr.Textbox, "compare.system", value=start_system, lines=1)
         with gr.Row():
             compare_btn = page.button("compare.run", variant="primary")
             reset_btn = page.button("compare.reset")
+        # the answers first: when a run ends they come up in view; the questions asked are under them
         scores = gr.Markdown(elem_id="scores")
         side_by_side = gr.HTML(elem_id="side-by-side")
+        with page.accordion("compare.asked", open=True):
+            questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=QUESTION_HEADERS,
+                                    interactive=True, wrap=True, max_height=300, elem_id="compare-questions")
+            system = page.widget(gr.Textbox, "compare.system", value=start_system, lines=1)
 
     def compare(q_table, sys_prompt, lng):
         cells = [c + ["", ""] for c in tables.table_rows(q_table)]  # question, kind, answer (kind and answer optional)

@@ -10,11 +10,13 @@ import gradio as gr
 
 from ... import methods, tables
 from ...methods.grpo import ARITHMETIC_HINT, ARITHMETIC_PROBLEMS
+from ...spec import IdentitySpec
 from .. import views
 from ..text import t
 from .shared import Page, frame, message
 
 FILE_TYPES = [".jsonl", ".json", ".csv", ".parquet"]
+DEMO_PAIRS = IdentitySpec.n_identity + IdentitySpec.n_control  # as many as the identity demo builds
 
 
 def _feeds(table: str) -> str:
@@ -26,13 +28,13 @@ def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
     studio, lang = page.studio, page.lang
     with page.tab("tab.data", id="data"):
         page.explain("data")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with page.tab("data.pairs_tab", id="data-pairs", methods=_feeds("pairs")):
                 page.md("data.identity", bold=True)
                 with gr.Row():
                     name = page.widget(gr.Textbox, "data.name", value="Deep Qwen")
                     org = page.widget(gr.Textbox, "data.org", value="Acme AI")
-                    n_pairs = page.widget(gr.Slider, "data.pairs", minimum=8, maximum=160, value=146, step=2)
+                    n_pairs = page.widget(gr.Slider, "data.pairs", minimum=8, maximum=160, value=DEMO_PAIRS, step=2)
                 build_btn = page.button("data.build", variant="primary")
                 with page.accordion("data.or_load"):
                     with gr.Row():
@@ -54,7 +56,7 @@ def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
                 problems_msg = gr.Markdown()
                 system = page.widget(gr.Textbox, "data.system", lines=2)
                 problems = page.widget(gr.Dataframe, "data.problem_table", headers=tables.GRPO_HEADERS,
-                                       interactive=True, wrap=True, max_height=420)
+                                       interactive=True, wrap=True, max_height=420, elem_id="problems-table")
 
     def build_pairs(nm, og, n, lng):
         try:
@@ -63,7 +65,7 @@ def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
             return gr.skip(), message(e, lng), gr.skip()
         kinds = [r["kind"] for r in rows]
         msg = t("data.n_pairs", lng, n=len(rows), identity=kinds.count("identity"), control=kinds.count("control"))
-        return frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✓ " + msg, views.card_md(studio.card(), lng)
+        return frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✓ " + msg, views.card_html(studio.card(), lng)
 
     def load_pairs(hub, file, lng):
         src = file or (hub or "").strip()
@@ -89,7 +91,8 @@ def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
                   [n_problems, hint, lang], [system, problems, problems_msg], api_name="build_problems")
     load_problems_btn.click(lambda file, lng: problems_view(lambda: studio.problem_file(file), lng),
                             [problem_file, lang], [system, problems, problems_msg], api_name="load_problems")
-    return SimpleNamespace(name=name, org=org, pairs=pairs, system=system, problems=problems)
+    return SimpleNamespace(name=name, org=org, pairs=pairs, system=system, problems=problems, tabs=tabs,
+                           pairs_msg=pairs_msg, problems_msg=problems_msg)
 
 
 def read(table: str, pairs, system: str, problems) -> list[dict] | None:

@@ -102,7 +102,10 @@ def build(page: Page) -> SimpleNamespace:
         except Exception as e:  # noqa: BLE001
             return None, message(e, lng)
 
-    refresh_btn.click(refresh, lang, [run_pick, info], api_name="runs")
+    # the pick may stay the same run (no change event): its summary and charts are read again from disk, so a
+    # run that ended since shows how it ended
+    refresh_btn.click(refresh, lang, [run_pick, info], api_name="runs").then(
+        show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
     page.demo.load(refresh, lang, [run_pick, info], api_visibility="private")
     run_pick.change(show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
     run_pick.change(others, [run_pick, lang], other, api_visibility="private")

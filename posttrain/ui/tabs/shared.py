@@ -50,9 +50,10 @@ class Page:
     def button(self, key: str, **kw) -> gr.Button:
         return self(gr.Button(t(key), **kw), key)
 
-    def md(self, key: str, bold: bool = False, **values) -> gr.Markdown:
+    def md(self, key: str, bold: bool = False, elem_classes: list[str] | None = None, **values) -> gr.Markdown:
         text = t(key, **values)
-        return self(gr.Markdown(f"**{text}**" if bold else text), key, bold=bold, values=values)
+        return self(gr.Markdown(f"**{text}**" if bold else text, elem_classes=elem_classes), key, bold=bold,
+                    values=values)
 
     def tab(self, key: str, id: str, **values) -> gr.Tab:
         return self(gr.Tab(t(key, **values), id=id), key, values=values)

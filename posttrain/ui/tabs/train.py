@@ -14,13 +14,14 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ... import charts, methods
+from ... import charts, methods, tables
 from ...config import LOSS_TYPES
 from ...rewards import REWARD_FUNCTIONS
 from .. import inspectors, views
 from ..text import t
 from . import data as data_tab
-from .shared import DEFAULT_METHOD, Page, message, questions_for
+from ...runner import ACTIVE
+from .shared import DEFAULT_METHOD, Page, frame, message, questions_for
 
 SHARED = ("learning_rate", "max_steps", "batch_size", "grad_accum", "probe_every", "lora", "lora_r", "gated")
 CHOICES = {"loss_type": LOSS_TYPES, "reward_funcs": tuple(REWARD_FUNCTIONS)}  # settings picked from a list
@@ -56,12 +57,14 @@ def _widget(page: Page, name: str, hint, value, **kw):
     return page.widget(gr.Textbox, key, value=value, **kw)
 
 
-def _fill(m, preset: str) -> list:
-    """Updates for the shared settings (shown where `m` has them) and `m`'s own, from `m`'s `preset`."""
-    s, h = m.presets[preset], hints(m)
-    shared = [gr.update(value=_shown(h[n], getattr(s, n)), visible=True) if n in h else gr.update(visible=False)
+def _fill(m, settings) -> list:
+    """Updates for the shared settings (shown where `m` has them) and `m`'s own, from `settings`: the name of one
+    of `m`'s presets, or settings as a dict (a run's, restored on a reopened page)."""
+    s, h = m.presets[settings] if isinstance(settings, str) else settings, hints(m)
+    get = s.get if isinstance(s, dict) else functools.partial(getattr, s)
+    shared = [gr.update(value=_shown(h[n], get(n)), visible=True) if n in h else gr.update(visible=False)
               for n in SHARED]
-    return shared + [_shown(h[f], getattr(s, f)) for f in m.fields]
+    return shared + [_shown(h[f], get(f)) for f in m.fields]
 
 
 def _values(m, flat: list) -> tuple[str, dict]:
@@ -76,13 +79,15 @@ def build(page: Page) -> SimpleNamespace:
     with page.tab("tab.train", id="train"):
         page.explain("train")
         demo_btn = page.button("train.demo", variant="primary", size="lg", elem_id="demo-btn")
-        with gr.Row():
-            method = page.widget(gr.Radio, "train.method", value=default.name, scale=2,
+        with gr.Row(equal_height=True):
+            method = page.widget(gr.Radio, "train.method", value=default.name, scale=3,
                                  choices=[(m.label, m.name) for m in methods.METHODS.values()])
-            start_btn = page.button("train.start", variant="primary", scale=1)
-            stop_btn = page.button("train.stop", variant="stop", scale=1)
-        msg = gr.Markdown()
-        with page.accordion("train.settings"):
+            from_base = page.widget(gr.Checkbox, "train.from_base", value=True, scale=2)
+            start_btn = page.button("train.start", variant="primary", scale=1, elem_id="start-btn")
+            stop_btn = page.button("train.stop", variant="stop", scale=1, interactive=False, elem_id="stop-btn")
+        msg = gr.Markdown(elem_id="train-msg")
+        notes = gr.Markdown(elem_id="notes")
+        with page.accordion("train.settings") as settings_box:
             shared = []
             for names in (SHARED[:5], SHARED[5:]):
                 with gr.Row():
@@ -108,16 +113,33 @@ def build(page: Page) -> SimpleNamespace:
             page.md("train.group", bold=True)
             group = gr.HTML(elem_id="group")
     return SimpleNamespace(method=method, demo_btn=demo_btn, start_btn=start_btn, stop_btn=stop_btn, msg=msg,
+                           notes=notes, from_base=from_base, settings_box=settings_box,
                            shared=shared, rows=rows, presets=presets, own=own, plot=plot, probes=probes,
                            tokens_box=tokens_box, tokens=tokens, group_box=group_box, group=group)
 
 
-def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: SimpleNamespace, tabs: gr.Tabs,
-         status: gr.Markdown, progress: gr.HTML, seen: gr.State) -> None:
-    """Start, the identity demo, Stop, the method and preset switches, and the timer that draws the job."""
+def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: SimpleNamespace, model: SimpleNamespace,
+         tabs: gr.Tabs, status: gr.Markdown, progress: gr.HTML, seen: gr.State) -> None:
+    """Start, the identity demo (here and on the landing tab), Stop, the method and preset switches, what a
+    reopened page restores, and the timer that draws the job."""
     studio, lang = page.studio, page.lang
     registry = list(methods.METHODS.values())
     settings = tr.shared + [c for m_presets, m_own in zip(tr.presets, tr.own) for c in (m_presets, *m_own)]
+    every_own = [c for fields in tr.own for c in fields]
+    shown_method = [*tr.rows, *tr.shared, *every_own, compare.questions, compare.system]  # what `show` updates
+    present = {tr.settings_box: gr.Accordion(open=False)}  # a job starts: the settings fold, the charts come up
+
+    def _present(said: str):
+        return gr.Accordion(open=False) if said.startswith("✓") else gr.skip()
+
+    def show(m, chosen) -> dict:
+        """Method `m` shown: its settings row filled from `chosen` (a preset's name or a run's settings), the
+        other rows hidden; Compare asks its questions."""
+        filled = _fill(m, chosen)
+        out = {row: gr.update(visible=x is m) for x, row in zip(registry, tr.rows)}
+        out.update(zip(tr.shared, filled[:len(SHARED)]))
+        out.update(zip(tr.own[registry.index(m)], filled[len(SHARED):]))
+        return out | dict(zip((compare.questions, compare.system), questions_for(studio, m.name)))
 
     def carry(job, started: str, lng):
         """Yield `started`; on ZeroGPU first carry the whole run, which must happen in this request
@@ -130,8 +152,14 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             return
         yield started
 
+    def stacked_warning(from_base: bool, lng) -> str:
+        """Training on a model earlier runs trained (and not asked to start from the base): say so."""
+        lineage = (studio.card() or {}).get("lineage") or []
+        return "" if from_base or len(lineage) < 2 else \
+            "\n\n⚠ " + t("train.stacked", lng, lineage=" → ".join(lineage))
+
     def start(name, pairs, system, problems, nm, og, *flat):
-        *flat, lng = flat
+        *flat, from_base, lng = flat
         m = methods.get(name)
         try:
             rows = data_tab.read(m.table, pairs, system, problems)
@@ -140,21 +168,24 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
                 return
             preset, values = _values(m, flat)
             named = any(r.get("kind") == "identity" for r in rows)  # identity rows: answers are scored for the name
-            job = studio.start(m.name, values, rows, name=nm if named else None, org=og, data_source="app: table",
-                               preset=preset)
+            warning = stacked_warning(bool(from_base), lng)
+            job = studio.start(m.name, values, rows, name=nm if named else None, org=og, preset=preset,
+                               data_source=f"Data tab: the {m.table} table, {len(rows)} rows", from_base=bool(from_base))
         except Exception as e:  # noqa: BLE001
             yield message(e, lng)
             return
-        yield from carry(job, "✓ " + t("train.started", lng, kind=m.label), lng)
+        yield from carry(job, "✓ " + t("train.started", lng, kind=m.label) + warning, lng)
 
     def run_demo(nm, og, name, lng):
         try:
             job = studio.start_identity_demo(nm, og, name)
         except Exception as e:  # noqa: BLE001
-            yield message(e, lng), gr.skip(), gr.skip()
+            yield {tr.msg: message(e, lng), model.msg: message(e, lng)}
             return
-        for msg in carry(job, "✓ " + t("train.started", lng, kind=methods.get(job.kind).label), lng):
-            yield msg, gr.Tabs(selected="train"), job.kind
+        m = methods.get(job.kind)
+        for text in carry(job, "✓ " + t("train.started", lng, kind=m.label), lng):
+            yield {tr.msg: text, model.msg: "", tabs: gr.Tabs(selected="train"), tr.method: m.name, **present,
+                   **show(m, m.identity_presets[0])}
 
     def stop(lng):
         return t("msg.nothing", lng) if studio.stop().startswith("nothing") else "■ " + t("msg.stopping", lng)
@@ -162,20 +193,52 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     def pick(name, *chosen):
         """Show method `name`'s settings row, filled from its chosen preset; Compare asks its questions."""
         m = methods.get(name)
-        filled = _fill(m, chosen[registry.index(m)])
-        own = [v for x, fields in zip(registry, tr.own)
-               for v in (filled[len(SHARED):] if x is m else [gr.skip()] * len(fields))]
-        return [gr.update(visible=x is m) for x in registry] + filled[:len(SHARED)] + own + \
-            list(questions_for(studio, m.name))
+        return show(m, chosen[registry.index(m)])
 
-    every_own = [c for fields in tr.own for c in fields]
-    tr.start_btn.click(start, [tr.method, data.pairs, data.system, data.problems, data.name, data.org, *settings, lang],
-                       tr.msg, api_name="start")
-    tr.demo_btn.click(run_demo, [data.name, data.org, tr.method, lang], [tr.msg, tabs, tr.method],
-                      api_name="identity_demo")
+    def restore(lng):
+        """A page opened (or reloaded) during or after a run shows that run: its method and settings, the data
+        it trains on, its name and organisation, and the Train tab while it runs."""
+        setup = studio.setup()
+        if setup is None:
+            return {tr.method: gr.skip()}  # (an empty dict would be read as one value)
+        m = methods.get(setup["method"])
+        out = {tr.method: m.name, **show(m, setup["settings"]), **_data(m, setup, lng)}
+        if setup["name"]:
+            out.update({data.name: setup["name"], data.org: setup["org"] or ""})
+        if setup["running"]:
+            out.update({tabs: gr.Tabs(selected="train"), **present})
+        return out
+
+    def _data(m, setup: dict, lng) -> dict:
+        """The Data tab's table filled with the rows the run trains on (none yet: unchanged)."""
+        rows, run = setup["rows"], setup["run"]
+        if not rows:
+            return {}
+        if m.table == "problems":
+            system, table = tables.grpo_table(rows)
+            return {data.system: system, data.problems: frame(tables.GRPO_HEADERS, table),
+                    data.problems_msg: "✓ " + t("data.n_run", lng, n=len(rows), run=run),
+                    data.tabs: gr.Tabs(selected="data-problems")}
+        said = "data.n_run" if setup["given"] else "data.n_demo"
+        return {data.pairs: frame(tables.DPO_HEADERS, tables.dpo_table(rows)),
+                data.pairs_msg: "✓ " + t(said, lng, n=len(rows), run=run), data.tabs: gr.Tabs(selected="data-pairs")}
+
+    restored = [tr.method, *shown_method, data.name, data.org, data.pairs, data.pairs_msg, data.problems, data.system,
+                data.problems_msg, data.tabs, tabs, tr.settings_box]
+    page.demo.load(restore, lang, restored, api_visibility="private")
+    tr.start_btn.click(start, [tr.method, data.pairs, data.system, data.problems, data.name, data.org, *settings,
+                               tr.from_base, lang], tr.msg, api_name="start").then(
+        _present, tr.msg, tr.settings_box, api_visibility="private")
+    demo_out = [tr.msg, model.msg, tabs, tr.method, tr.settings_box, *shown_method]
+    tr.demo_btn.click(run_demo, [data.name, data.org, tr.method, lang], demo_out, api_name="identity_demo")
+
+    def landing_demo(nm, og, lng):  # the landing tab's button: the headline method's demo
+        yield from run_demo(nm, og, DEFAULT_METHOD, lng)
+
+    model.demo_btn.click(landing_demo, [data.name, data.org, lang], demo_out, api_visibility="private")
     tr.stop_btn.click(stop, lang, tr.msg, api_name="stop")
-    tr.method.change(pick, [tr.method, *tr.presets], [*tr.rows, *tr.shared, *every_own, compare.questions,
-                                                      compare.system], api_visibility="private")
+    tr.method.input(pick, [tr.method, *tr.presets], shown_method, api_visibility="private")
+
     def filler(m):
         return lambda preset: _fill(m, preset)
 
@@ -185,32 +248,45 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     def tick(lng, last):
         v = studio.job_view()
         if v is None:
-            return [gr.skip()] * 12 + [last]
+            return {seen: last}
         logs = (len(v["metrics"]), len(v["probes"]), len(v["groups"]), len(v["token_rewards"]))
-        key = (v["run_dir"], v["status"], v["phase"], v["step"], logs, lng,
-               int(v["elapsed_s"]) if v["status"] in ("running", "stopping") else 0)
+        active = v["status"] in ACTIVE
+        key = (v["run_dir"], v["status"], v["phase"], v["step"], logs, lng, int(v["elapsed_s"]) if active else 0)
         if key == last:
-            return [gr.skip()] * 12 + [last]
-        first_draw = last is None or last[0] != v["run_dir"] or last[-2] != lng
+            return {seen: last}
+        opened = last is None or last[0] != v["run_dir"]  # a page (re)opened, or a new run
+        first_draw = opened or last[-2] != lng
         grew = first_draw or logs != last[4]
-        out = [views.status_md(v, lng), views.progress_html(v)]
+        was_active = not opened and last[1] in ACTIVE
+        out = {seen: key, status: views.status_md(v, lng), progress: views.progress_html(v),
+               tr.notes: views.notes_md(v)}
+        if first_draw or last[1] != v["status"]:
+            out[tr.stop_btn] = gr.Button(interactive=active)  # Stop is live only while something runs
+        if was_active and not active:
+            out[tr.msg] = ""  # "Started…" and "Stopping…" are over: the status line says how it ended
         if grew:
             headers, rows = charts.probe_table(v["probes"], v.get("name"))
-            out += [methods.figure(v["kind"], v["metrics"], lng), views.table_html(headers, rows),
-                    gr.Column(visible=bool(v["token_rewards"])), inspectors.token_rewards_html(v["token_rewards"], lng),
-                    gr.Column(visible=bool(v["groups"])), inspectors.group_html(v["groups"], v["metrics"], lng)]
-        else:
-            out += [gr.skip()] * 6
-        ended_now = v["before_after"] and (first_draw or last[1] in ("running", "stopping"))
+            out.update({tr.plot: methods.figure(v["kind"], v["metrics"], lng), tr.probes: views.table_html(headers, rows),
+                        tr.tokens_box: gr.Column(visible=bool(v["token_rewards"])),
+                        tr.tokens: inspectors.token_rewards_html(v["token_rewards"], lng),
+                        tr.group_box: gr.Column(visible=bool(v["groups"])),
+                        tr.group: inspectors.group_html(v["groups"], v["metrics"], lng)})
+        data_built = not opened and last[2] in ("starting", "load", "data") and v["phase"] not in ("starting", "load", "data")
+        setup = studio.setup() if (opened or data_built) else None
+        if setup and setup["rows"]:  # the Data tab shows what this run trains on (the demo's pairs once built)
+            out.update(_data(methods.get(v["kind"]), setup, lng))
+        ended_now = v["before_after"] and (first_draw or was_active)
         if ended_now:
-            out += [views.scores_md(v["scores"], lng), views.side_by_side_html(v["before_after"], lng)]
-        else:
-            out += [gr.skip()] * 2
-        # a run this page watched end: Compare's questions become its method's (held-out problems after GRPO)
-        watched_end = ended_now and last is not None and last[0] == v["run_dir"] and last[1] in ("running", "stopping")
-        out += list(questions_for(studio, v["kind"])) if watched_end else [gr.skip()] * 2
-        return out + [key]
+            out.update({compare.scores: views.scores_md(v["scores"], lng),
+                        compare.side_by_side: views.side_by_side_html(v["before_after"], lng),
+                        model.card: views.card_html(studio.card(), lng)})
+        if ended_now and was_active:  # a run this page watched ended: its before/after comes up by itself
+            out.update(dict(zip((compare.questions, compare.system), questions_for(studio, v["kind"]))))
+            out[tabs] = gr.Tabs(selected="compare")
+        return out
 
-    gr.Timer(1.0).tick(tick, [lang, seen], [status, progress, tr.plot, tr.probes, tr.tokens_box, tr.tokens,
-                                            tr.group_box, tr.group, compare.scores, compare.side_by_side, compare.questions,
-                                            compare.system, seen], api_visibility="private", show_progress="hidden")
+    gr.Timer(1.0).tick(tick, [lang, seen], [seen, status, progress, tr.notes, tr.stop_btn, tr.msg, tr.plot, tr.probes,
+                                            tr.tokens_box, tr.tokens, tr.group_box, tr.group, data.pairs, data.pairs_msg,
+                                            data.problems, data.system, data.problems_msg, data.tabs, compare.scores,
+                                            compare.side_by_side, model.card, compare.questions, compare.system, tabs],
+                       api_visibility="private", show_progress="hidden")
