@@ -24,7 +24,7 @@ from posttrain import zerogpu  # noqa: E402
 from posttrain.studio import Studio  # noqa: E402
 from posttrain.ui import views  # noqa: E402
 from posttrain.ui.tabs import compare, data, model, runs, train  # noqa: E402
-from posttrain.ui.tabs.shared import Page  # noqa: E402
+from posttrain.ui.tabs.shared import Page, request_lang  # noqa: E402
 from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
 
 zerogpu.gpu_train()  # on a ZeroGPU Space, spaces.GPU has to wrap the GPU function when the app starts
@@ -71,8 +71,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
                 page.relabel(lng)
 
         def browser_language(request: gr.Request):
-            accept = (request.headers.get("accept-language", "") if request else "").lower()
-            return "中文" if accept.startswith("zh") else "English"
+            return "中文" if request_lang(request) == "zh" else "English"
 
         def job() -> dict:
             """The current job for API clients: status, phase, step / total, ETA, the latest metrics and held-out

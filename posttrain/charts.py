@@ -109,14 +109,15 @@ class _Panels:
             caption = self.t.get(f"{key}.caption")
             if caption:
                 x0, x1 = self.domain(i, "x")
-                self.fig.add_annotation(text=_wrap(caption, int(150 * (x1 - x0))), showarrow=False, xref="paper",
-                                        yref="paper", x=(x0 + x1) / 2, y=self.domain(i, "y")[0], yshift=-40,
+                self.fig.add_annotation(name="caption", text=_wrap(caption, int(138 * (x1 - x0))), showarrow=False,
+                                        xref="paper", yref="paper", x=(x0 + x1) / 2, y=self.domain(i, "y")[0],
+                                        yshift=-40,
                                         xanchor="center", yanchor="top", align="left",
-                                        font=dict(size=11, color="#555"))
+                                        font=dict(size=12, color="#444"))
 
     def title(self, key: str) -> str:
         formula = self.t.get(f"{key}.formula")
-        return f"{self.t[key]}<br><span style='font-size:11px;color:#666'>{formula}</span>" if formula else self.t[key]
+        return f"{self.t[key]}<br><span style='font-size:12px;color:#555'>{formula}</span>" if formula else self.t[key]
 
     def cell(self, key: str) -> tuple[int, int]:
         return _cell(self.keys.index(key))

@@ -91,15 +91,19 @@ class Job(JobHandle):
         """Start a new phase (closing the timing of the last one); stop here if asked to.
 
         Phases after training pass `stoppable=False`: a model stopped mid-training still gets its
-        after-answers and is saved, so stopping never throws away what was trained.
+        after-answers and is saved, so stopping never throws away what was trained. A stop stops before the
+        new phase begins: the job's phase stays the last one it ran (a stop before training leaves a model
+        no training touched, and the Studio keeps it).
         """
         now = time.time()
         if self.phase != "starting":
             self.phase_times[self.phase] = round(self.phase_times.get(self.phase, 0) + now - self._phase_t0, 2)
-        self.phase, self._phase_t0 = phase, now
-        self._save_status()
+        self._phase_t0 = now
         if stoppable and self.stop_event.is_set():
+            self._save_status()
             raise JobStopped
+        self.phase = phase
+        self._save_status()
 
     def say(self, message: str) -> None:
         self.messages.append(message)
@@ -116,7 +120,7 @@ class Job(JobHandle):
         at the recent step time plus the answering after training, which asks what the answering before
         asked (its time is known by then); while it answers, what is left of that time. None before
         training's second step, while saving, and once the job has ended."""
-        if self.status not in ACTIVE:
+        if self.status != "running":  # stopping: the step under way, then the answers; not told here
             return None
         answering = self.phase_times.get("before")
         if self.phase == "train":

@@ -239,13 +239,10 @@ class Studio:
         self.last_kind = spec.method
         self.identity_name = spec.identity.name if spec.identity else None
         self.identity_org = (spec.identity.org or None) if spec.identity else None
+        job = current_job()
         self.last_setup = {"method": spec.method, "settings": spec.settings.to_dict(), "rows": rows,
-                           "name": self.identity_name, "org": self.identity_org}
-        if spec.trained_on:
-            job = current_job()
-            if job is not None and hasattr(job, "note"):
-                job.note(f"trains on top of {' → '.join(spec.trained_on)}, not on {Path(str(self.base)).name} "
-                         "as loaded (Model tab: Reset to base)")
+                           "name": self.identity_name, "org": self.identity_org,
+                           "run_dir": str(job.run_dir) if job is not None else None}
 
     def setup(self) -> dict | None:
         """What the current or last run was started with, for a page opened during or after it: {"method",
@@ -253,7 +250,7 @@ class Studio:
         page gave them, or the ones the identity demo built, once it has; None before), "given" (whether the
         page gave them), "name", "org", "run" (its folder's name), "running"}. None before the first run."""
         job, setup = current_job(), self.last_setup
-        if job is None or setup is None:
+        if job is None or setup is None or setup["run_dir"] != str(job.run_dir):  # (a run between start and here)
             return None
         rows = setup["rows"]
         if rows is None:
@@ -364,7 +361,7 @@ class Studio:
     # -- compare ----------------------------------------------------------------------------
     def compare(self, questions: list[str], kinds: list[str] | None = None, system: str = "",
                 answers: list[str] | None = None) -> dict:
-        """Before (the model the last run started from) and after (the current model) answers, each row
+        """Before (the base model, as loaded before any run) and after (the current model) answers, each row
         marked with what a person would judge in it (see `_judge`).
 
         `answers[i]` is what question i needs: the number a "problem" asks for, or the accepted answers

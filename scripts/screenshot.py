@@ -47,6 +47,7 @@ def main() -> None:
         page.set_default_timeout(600_000)
         page.goto(f"http://127.0.0.1:{port}")
         page.locator("#card").get_by_text("Ready").wait_for()
+        page.wait_for_timeout(2000)  # the page's first events (language, runs list) settle
         page.screenshot(path=str(out / "landing.png"))
         page.get_by_role("tab", name="2 · Data").click()
         page.get_by_label("New name").fill(args.name)

@@ -217,7 +217,7 @@ def test_one_click_on_the_landing_demo_keeps_a_chart_then_the_answers_in_view(la
     page.get_by_role("tab", name="2 · Data").click()  # the Data tab shows the pairs the demo trained on
     page.get_by_text("pairs the identity demo built").wait_for()
     page.get_by_role("tab", name="1 · Model").click()  # the model card tells its history
-    page.locator("#card").get_by_text("trained 1 times").wait_for()
+    page.locator("#card").get_by_text("trained by one run").wait_for()
     page.get_by_role("button", name="↺ Reset to the base model").click()
     page.locator("#card").get_by_text("as loaded, untrained").wait_for()
 
@@ -240,6 +240,11 @@ def test_a_reload_mid_job_restores_method_data_and_tab_and_stop_ends_cleanly(lap
 
     page.reload()
     _wait_tab(page, "Train")
+    assert _comes_into_view(page, "#charts", 300)  # a reopened page follows the run: its charts in view
+    page.mouse.move(30, 400)  # the page's margin, not a chart (a chart takes the wheel for itself)
+    page.mouse.wheel(0, -2000)  # the reader scrolls up to the settings: the page is theirs now
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => window.scrollY") == 0, page.evaluate("() => window.posttrainFollow()")
     page.wait_for_function("() => [...document.querySelectorAll('input[type=radio]')]"
                            ".some(i => i.checked && i.value === 'grpo')")  # the Method radio says GRPO, not DPO
     page.get_by_role("tab", name="2 · Data").click()

@@ -92,13 +92,13 @@ def test_every_panel_explains_itself_in_both_languages():
     for figure, n_panels in ((charts.dpo_figure, 5), (charts.sft_figure, 5), (charts.grpo_figure, 4)):
         for lang in ("en", "zh"):
             fig = figure(rows if figure is not charts.grpo_figure else GRPO_ROWS + GRPO_EVAL, lang)
-            titles = [a for a in fig.layout.annotations if "<span style='font-size:11px" in a.text]
+            titles = [a for a in fig.layout.annotations if "<span style='font-size:12px" in a.text]
             assert len(titles) == n_panels, (figure.__name__, lang)
             for i in range(1, n_panels + 1):
                 suffix = "" if i == 1 else str(i)
                 assert fig.layout[f"xaxis{suffix}"].title.text == ("step" if lang == "en" else "步")
                 assert fig.layout[f"yaxis{suffix}"].title.text
-            captions = [a for a in fig.layout.annotations if a.font.size == 11 and a.yanchor == "top" and a.xref == "paper"]
+            captions = [a for a in fig.layout.annotations if a.name == "caption" and a.yanchor == "top"]
             assert len(captions) == n_panels, (figure.__name__, lang)
             for trace in fig.data:  # each trace's legend sits in its own panel's corner
                 if trace.showlegend:

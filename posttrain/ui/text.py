@@ -225,7 +225,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "card.source": ("source", "来源"), "card.parameters": ("parameters", "参数量"), "card.device": ("device", "设备"),
     "card.dtype": ("dtype", "精度"), "card.memory": ("memory", "内存"), "card.load": ("load time", "加载用时"),
     "card.history": ("history", "来历"), "card.as_loaded": ("as loaded, untrained", "原始权重，未训练"),
-    "card.trained": ("trained {n} times since it was loaded", "加载后已训练 {n} 次"),
+    "card.trained": ("trained by {n} runs since it was loaded", "加载后已训练 {n} 次"),
+    "card.trained_once": ("trained by one run since it was loaded", "加载后已训练 1 次"),
     "card.ready": ("Ready: {source} on {device}.", "已就绪：{source}，运行于 {device}。"),
     # data tab
     "data.pairs_tab": ("{methods}: preference pairs", "{methods}：偏好对"),

@@ -22,7 +22,7 @@ def card_html(card: dict, lang: str = "en") -> str:
     >>> page = card_html({"source": "smol", "parameters_h": "135M", "parameters": 134515008, "device": "cpu",
     ...                   "dtype": "float32", "memory_mb": 513.1, "load_s": 0.4, "trained_by": "runs/2-dpo",
     ...                   "lineage": ["smol", "1-sft", "2-dpo"]})
-    >>> "smol → 1-sft → 2-dpo" in page and "trained 2 times" in page and "<th>" not in page
+    >>> "smol → 1-sft → 2-dpo" in page and "trained by 2 runs" in page and "<th>" not in page
     True
     """
     if not card:
@@ -30,7 +30,8 @@ def card_html(card: dict, lang: str = "en") -> str:
     runs = (card.get("lineage") or [card["source"]])[1:]
     ready = t("card.ready", lang, source=html.escape(str(card["source"])), device=html.escape(str(card["device"])))
     history = " → ".join(html.escape(str(x)) for x in card.get("lineage") or [card["source"]])
-    state = t("card.trained", lang, n=len(runs)) if runs else t("card.as_loaded", lang)
+    state = (t("card.trained", lang, n=len(runs)) if len(runs) > 1 else t("card.trained_once", lang)) if runs \
+        else t("card.as_loaded", lang)
     rows = [("history", f"{history} <span class=\"pt-{'warn' if runs else 'ok'}\">({html.escape(state)})</span>"),
             ("parameters", f"{card['parameters_h']} ({card['parameters']:,})"), ("device", html.escape(str(card["device"]))),
             ("dtype", html.escape(str(card["dtype"]))), ("memory", f"{card['memory_mb']:,.0f} MB"),
@@ -427,40 +428,49 @@ def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
 # Run once when the page opens (launch(js=…)). Twice a second:
 # - presenting: while a job runs (Stop is live) and the Train tab is open, its charts are kept up under the
 #   status bar (a redrawn chart can make the page jump back to the top): the audience sees the model learn,
-#   not a settings form. Once the reader scrolls (wheel, touch or keys) during the job, the page is theirs;
-# - a visible Plotly chart narrower or wider than its box is resized: a chart redrawn while its tab was hidden
-#   (a language switch on another tab) keeps Plotly's default 700 px until the window resizes;
-# - when the before/after answers change (a run this page watched ended and the page switched to Compare, or
-#   Compare was pressed) and they start low on the screen or out of it, they are scrolled up into view.
+#   not a settings form. Once the reader takes the page (wheel, touch, keys, a press anywhere but the tabs)
+#   during the job, it is theirs until the job ends (a page jump of its own is not the reader's: it is undone);
+# - a visible Plotly chart narrower or wider than its box is resized, once per size it has: a chart redrawn
+#   while its tab was hidden can keep Plotly's default 700 px until the window resizes;
+# - new before/after answers (a run this page watched ended and the page switched to Compare, or Compare was
+#   pressed) that are shown within 20 s and start low on the screen or out of it are scrolled up into view.
 JS = """() => {
-  let answered = null, running = 0, scrolled = false;
+  let answers = null, changed = 0, running = 0, idle = 0, mine = false;
   const up = (el) => el.scrollIntoView({behavior: 'instant', block: 'start'});
-  for (const ev of ['wheel', 'touchmove', 'keydown']) window.addEventListener(ev, () => { scrolled = running > 0; },
-                                                                              {passive: true});
+  const take = () => { mine = running > 0; };
+  for (const ev of ['wheel', 'touchmove', 'keydown']) window.addEventListener(ev, take, {passive: true, capture: true});
+  window.addEventListener('pointerdown', (e) => { if (!e.target.closest('[role=tab]')) take(); }, true);
+  window.posttrainFollow = () => ({running, mine});  // what the script thinks (for tests and the curious)
+  const fitted = new WeakMap();
   setInterval(() => {
     const stop = document.querySelector('#stop-btn');
-    running = stop && !stop.disabled ? running + 1 : 0;
-    if (!running) scrolled = false;
+    const live = stop && !stop.disabled;  // (a relabel can grey Stop for a moment: two seconds of it is idle)
+    idle = live ? 0 : idle + 1;
+    running = live ? running + 1 : (idle >= 4 ? 0 : running);
+    if (!running) mine = false;
     const charts = document.querySelector('#charts');
-    if (running >= 2 && !scrolled && charts && charts.offsetParent) {
+    if (running >= 2 && !mine && charts && charts.offsetParent) {
       const y = charts.getBoundingClientRect().top;
       if (y < 0 || y > window.innerHeight * 0.3) up(charts);
     }
     for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-      const box = gd.parentElement;
-      if (gd.offsetParent && box && Math.abs(gd.getBoundingClientRect().width - box.getBoundingClientRect().width) > 24) {
+      const box = gd.parentElement, w = Math.round(gd.getBoundingClientRect().width);
+      if (gd.offsetParent && box && Math.abs(w - box.getBoundingClientRect().width) > 24 && fitted.get(gd) !== w) {
+        fitted.set(gd, w);
         window.dispatchEvent(new Event('resize'));
         break;
       }
     }
-    const answers = document.querySelector('#side-by-side');
-    if (!answers || !answers.offsetParent) return;
-    const now = answers.textContent.length + ':' + answers.textContent.slice(0, 120);
-    if (answered !== null && now !== answered && answers.textContent.trim()) {
-      const y = answers.getBoundingClientRect().top;
-      if (y < 0 || y > window.innerHeight * 0.5) up(document.querySelector('#scores') || answers);
+    const box = document.querySelector('#side-by-side');
+    if (!box) return;
+    const now = box.textContent.length + ':' + box.textContent.slice(0, 120);
+    if (answers !== null && now !== answers && box.textContent.trim()) changed = Date.now();
+    answers = now;
+    if (changed && box.offsetParent) {
+      const y = box.getBoundingClientRect().top;
+      if (Date.now() - changed < 20000 && (y < 0 || y > window.innerHeight * 0.5)) up(document.querySelector('#scores') || box);
+      changed = 0;
     }
-    answered = now;
   }, 500);
 }"""
 

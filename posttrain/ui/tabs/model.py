@@ -9,7 +9,7 @@ import gradio as gr
 
 from .. import views
 from ..text import t
-from .shared import Page, message
+from .shared import Page, message, request_lang
 
 
 def build(page: Page) -> SimpleNamespace:
@@ -35,7 +35,8 @@ def build(page: Page) -> SimpleNamespace:
                 load_btn = page.button("model.load", variant="primary", scale=1)
             token = page.widget(gr.Textbox, "model.token", type="password", max_lines=1)
 
-    def on_load(lng):
+    def on_load(request: gr.Request):
+        lng = request_lang(request)
         try:
             return views.card_html(studio.ready(), lng), ""
         except Exception as e:  # noqa: BLE001 - the default model did not load: say why, the page still works
@@ -61,7 +62,7 @@ def build(page: Page) -> SimpleNamespace:
         except Exception as e:  # noqa: BLE001
             return message(e, lng), gr.skip()
 
-    page.demo.load(on_load, lang, [card, msg], api_visibility="private")
+    page.demo.load(on_load, None, [card, msg], api_visibility="private")
     load_btn.click(load, [source, token, lang], [card, msg], api_name="load_model")
     reset_btn.click(reset, lang, [card, msg], api_name="reset_to_base")
     question.submit(ask, [question, lang], [answer, card], api_name="ask_enter", api_visibility="private")

@@ -46,11 +46,12 @@ def build(page: Page) -> SimpleNamespace:
                 push_btn = page.button("runs.push_btn", variant="primary")
             push_msg = gr.Markdown()
 
-    def refresh(lng):
+    def refresh(path, lng):
+        """The runs list read again; the run picked stays picked while it is listed (else the newest)."""
         runs = studio.runs()
         choices = views.run_choices(runs, lng)
-        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), \
-            "" if runs else t("runs.none", lng, root=studio.root)
+        keep = path if any(p == path for _, p in choices) else (choices[0][1] if choices else None)
+        return gr.Dropdown(choices=choices, value=keep), "" if runs else t("runs.none", lng, root=studio.root)
 
     def show(path, lng):
         if not path:
@@ -104,9 +105,11 @@ def build(page: Page) -> SimpleNamespace:
 
     # the pick may stay the same run (no change event): its summary and charts are read again from disk, so a
     # run that ended since shows how it ended
-    refresh_btn.click(refresh, lang, [run_pick, info], api_name="runs").then(
-        show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
-    page.demo.load(refresh, lang, [run_pick, info], api_visibility="private")
+    refresh_btn.click(refresh, [run_pick, lang], [run_pick, info], api_visibility="private").then(
+        show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private").then(
+        others, [run_pick, lang], other, api_visibility="private")
+    # /runs for API clients (and the page as it opens): the list, the newest run picked
+    page.demo.load(lambda lng: refresh(None, lng), lang, [run_pick, info], api_name="runs")
     run_pick.change(show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
     run_pick.change(others, [run_pick, lang], other, api_visibility="private")
     pair_btn.click(side_by_side, [run_pick, other, lang], [pair_scores, pair_answers], api_name="compare_runs").then(

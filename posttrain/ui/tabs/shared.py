@@ -98,6 +98,13 @@ def _choices(labels: list[tuple[str, object]], lang: str) -> list[tuple[str, obj
     return [(t(k, lang) if k in TEXT else k, v) for k, v in labels]
 
 
+def request_lang(request) -> str:
+    """The language a page asks for ("zh" when the browser prefers Chinese), for handlers that run as the page
+    opens, before the language switch has set the page's language."""
+    accept = (request.headers.get("accept-language", "") if request else "").lower()
+    return "zh" if accept.startswith("zh") else "en"
+
+
 def message(e: Exception, lang: str) -> str:
     """An engine error as one readable sentence; anything unexpected is logged, not shown raw."""
     if isinstance(e, JobBusy):

@@ -21,7 +21,7 @@ from .. import inspectors, views
 from ..text import t
 from . import data as data_tab
 from ...runner import ACTIVE
-from .shared import DEFAULT_METHOD, Page, frame, message, questions_for
+from .shared import DEFAULT_METHOD, Page, frame, message, questions_for, request_lang
 
 SHARED = ("learning_rate", "max_steps", "batch_size", "grad_accum", "probe_every", "lora", "lora_r", "gated")
 CHOICES = {"loss_type": LOSS_TYPES, "reward_funcs": tuple(REWARD_FUNCTIONS)}  # settings picked from a list
@@ -128,9 +128,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     every_own = [c for fields in tr.own for c in fields]
     shown_method = [*tr.rows, *tr.shared, *every_own, compare.questions, compare.system]  # what `show` updates
     present = {tr.settings_box: gr.Accordion(open=False)}  # a job starts: the settings fold, the charts come up
-
-    def _present(said: str):
-        return gr.Accordion(open=False) if said.startswith("✓") else gr.skip()
+    mine = gr.State(None)  # the run this page started (or reopened while it ran): the page follows it
 
     def show(m, chosen) -> dict:
         """Method `m` shown: its settings row filled from `chosen` (a preset's name or a run's settings), the
@@ -141,16 +139,17 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         out.update(zip(tr.own[registry.index(m)], filled[len(SHARED):]))
         return out | dict(zip((compare.questions, compare.system), questions_for(studio, m.name)))
 
-    def carry(job, started: str, lng):
-        """Yield `started`; on ZeroGPU first carry the whole run, which must happen in this request
-        (nothing is yielded until it ends, so a closed page cannot cut it short; the timer draws it)."""
+    def carry(job, started: dict, lng):
+        """Yield `started` (the page's updates as the job starts); on ZeroGPU then carry the whole run, which must
+        happen in this request: nothing more is yielded until it ends (Gradio stops a generator only between
+        yields, so a closed page cannot cut the run short; the timer draws it), and a failure to reach the GPU
+        worker is said in the message box."""
+        yield started
         try:
             for _ in studio.drive(job):
                 pass
         except Exception as e:  # noqa: BLE001
-            yield message(e, lng)
-            return
-        yield started
+            yield {tr.msg: message(e, lng)}
 
     def stacked_warning(from_base: bool, lng) -> str:
         """Training on a model earlier runs trained (and not asked to start from the base): say so."""
@@ -164,17 +163,19 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         try:
             rows = data_tab.read(m.table, pairs, system, problems)
             if rows is None:
-                yield "⚠ " + t("train.need_data", lng, kind=m.label)
+                yield {tr.msg: "⚠ " + t("train.need_data", lng, kind=m.label)}
                 return
             preset, values = _values(m, flat)
             named = any(r.get("kind") == "identity" for r in rows)  # identity rows: answers are scored for the name
             warning = stacked_warning(bool(from_base), lng)
             job = studio.start(m.name, values, rows, name=nm if named else None, org=og, preset=preset,
-                               data_source=f"Data tab: the {m.table} table, {len(rows)} rows", from_base=bool(from_base))
+                               data_source=f"Data tab: the {m.table} table, {len(rows)} rows",
+                               from_base=bool(from_base))
         except Exception as e:  # noqa: BLE001
-            yield message(e, lng)
+            yield {tr.msg: message(e, lng)}
             return
-        yield from carry(job, "✓ " + t("train.started", lng, kind=m.label) + warning, lng)
+        started = "✓ " + t("train.started", lng, kind=m.label) + warning
+        yield from carry(job, {tr.msg: started, mine: str(job.run_dir), **present}, lng)
 
     def run_demo(nm, og, name, lng):
         try:
@@ -183,9 +184,9 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             yield {tr.msg: message(e, lng), model.msg: message(e, lng)}
             return
         m = methods.get(job.kind)
-        for text in carry(job, "✓ " + t("train.started", lng, kind=m.label), lng):
-            yield {tr.msg: text, model.msg: "", tabs: gr.Tabs(selected="train"), tr.method: m.name, **present,
-                   **show(m, m.identity_presets[0])}
+        yield from carry(job, {tr.msg: "✓ " + t("train.started", lng, kind=m.label), model.msg: "",
+                               mine: str(job.run_dir), tabs: gr.Tabs(selected="train"), tr.method: m.name,
+                               **present, **show(m, m.identity_presets[0])}, lng)
 
     def stop(lng):
         return t("msg.nothing", lng) if studio.stop().startswith("nothing") else "■ " + t("msg.stopping", lng)
@@ -195,10 +196,10 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         m = methods.get(name)
         return show(m, chosen[registry.index(m)])
 
-    def restore(lng):
+    def restore(request: gr.Request):
         """A page opened (or reloaded) during or after a run shows that run: its method and settings, the data
-        it trains on, its name and organisation, and the Train tab while it runs."""
-        setup = studio.setup()
+        it trains on, its name and organisation; while it runs, the Train tab, and the page follows the run."""
+        setup, lng = studio.setup(), request_lang(request)
         if setup is None:
             return {tr.method: gr.skip()}  # (an empty dict would be read as one value)
         m = methods.get(setup["method"])
@@ -206,7 +207,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         if setup["name"]:
             out.update({data.name: setup["name"], data.org: setup["org"] or ""})
         if setup["running"]:
-            out.update({tabs: gr.Tabs(selected="train"), **present})
+            out.update({tabs: gr.Tabs(selected="train"), mine: setup["run_dir"], **present})
         return out
 
     def _data(m, setup: dict, lng) -> dict:
@@ -224,12 +225,11 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
                 data.pairs_msg: "✓ " + t(said, lng, n=len(rows), run=run), data.tabs: gr.Tabs(selected="data-pairs")}
 
     restored = [tr.method, *shown_method, data.name, data.org, data.pairs, data.pairs_msg, data.problems, data.system,
-                data.problems_msg, data.tabs, tabs, tr.settings_box]
-    page.demo.load(restore, lang, restored, api_visibility="private")
+                data.problems_msg, data.tabs, tabs, tr.settings_box, mine]
+    page.demo.load(restore, None, restored, api_visibility="private")
     tr.start_btn.click(start, [tr.method, data.pairs, data.system, data.problems, data.name, data.org, *settings,
-                               tr.from_base, lang], tr.msg, api_name="start").then(
-        _present, tr.msg, tr.settings_box, api_visibility="private")
-    demo_out = [tr.msg, model.msg, tabs, tr.method, tr.settings_box, *shown_method]
+                               tr.from_base, lang], [tr.msg, mine, tr.settings_box], api_name="start")
+    demo_out = [tr.msg, model.msg, tabs, tr.method, tr.settings_box, mine, *shown_method]
     tr.demo_btn.click(run_demo, [data.name, data.org, tr.method, lang], demo_out, api_name="identity_demo")
 
     def landing_demo(nm, og, lng):  # the landing tab's button: the headline method's demo
@@ -245,7 +245,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     for m, preset, own in zip(registry, tr.presets, tr.own):
         preset.change(filler(m), preset, [*tr.shared, *own], api_visibility="private")
 
-    def tick(lng, last):
+    def tick(lng, last, followed):
         v = studio.job_view()
         if v is None:
             return {seen: last}
@@ -258,12 +258,14 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         first_draw = opened or last[-2] != lng
         grew = first_draw or logs != last[4]
         was_active = not opened and last[1] in ACTIVE
+        follows = followed == v["run_dir"]  # this page started the run (or was reopened while it ran)
+        ended = not active and (opened or was_active)  # seen ended for the first time
         out = {seen: key, status: views.status_md(v, lng), progress: views.progress_html(v),
                tr.notes: views.notes_md(v)}
-        if first_draw or last[1] != v["status"]:
-            out[tr.stop_btn] = gr.Button(interactive=active)  # Stop is live only while something runs
-        if was_active and not active:
-            out[tr.msg] = ""  # "Started…" and "Stopping…" are over: the status line says how it ended
+        out[tr.stop_btn] = gr.Button(interactive=active)  # Stop is live only while something runs (and a relabel,
+        # which resets the button, is undone within a second)
+        if ended and follows:  # "Started…" and "Stopping…" are over: the status line says how it ended
+            out.update({tr.msg: "", model.card: views.card_html(studio.card(), lng)})
         if grew:
             headers, rows = charts.probe_table(v["probes"], v.get("name"))
             out.update({tr.plot: methods.figure(v["kind"], v["metrics"], lng), tr.probes: views.table_html(headers, rows),
@@ -271,21 +273,21 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
                         tr.tokens: inspectors.token_rewards_html(v["token_rewards"], lng),
                         tr.group_box: gr.Column(visible=bool(v["groups"])),
                         tr.group: inspectors.group_html(v["groups"], v["metrics"], lng)})
-        data_built = not opened and last[2] in ("starting", "load", "data") and v["phase"] not in ("starting", "load", "data")
-        setup = studio.setup() if (opened or data_built) else None
-        if setup and setup["rows"]:  # the Data tab shows what this run trains on (the demo's pairs once built)
+        built = not opened and last[2] in ("starting", "load", "data") and v["phase"] not in ("starting", "load", "data")
+        setup = studio.setup() if (follows and built) else None
+        if setup and setup["rows"]:  # the Data tab shows what the page's run trains on (the demo's pairs once built)
             out.update(_data(methods.get(v["kind"]), setup, lng))
-        ended_now = v["before_after"] and (first_draw or was_active)
-        if ended_now:
+        answered = v["before_after"] and not active
+        if answered and (first_draw or was_active):
             out.update({compare.scores: views.scores_md(v["scores"], lng),
                         compare.side_by_side: views.side_by_side_html(v["before_after"], lng),
                         model.card: views.card_html(studio.card(), lng)})
-        if ended_now and was_active:  # a run this page watched ended: its before/after comes up by itself
+        if answered and was_active and follows:  # the page's run ended: its before/after comes up by itself
             out.update(dict(zip((compare.questions, compare.system), questions_for(studio, v["kind"]))))
             out[tabs] = gr.Tabs(selected="compare")
         return out
 
-    gr.Timer(1.0).tick(tick, [lang, seen], [seen, status, progress, tr.notes, tr.stop_btn, tr.msg, tr.plot, tr.probes,
+    gr.Timer(1.0).tick(tick, [lang, seen, mine], [seen, status, progress, tr.notes, tr.stop_btn, tr.msg, tr.plot, tr.probes,
                                             tr.tokens_box, tr.tokens, tr.group_box, tr.group, data.pairs, data.pairs_msg,
                                             data.problems, data.system, data.problems_msg, data.tabs, compare.scores,
                                             compare.side_by_side, model.card, compare.questions, compare.system, tabs],
