@@ -59,7 +59,7 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             model_tab = model.build(page)
             data_tab = data.build(page, model_tab.card)
             train_tab = train.build(page)
-            compare_tab = compare.build(page, train_tab.method)
+            compare_tab = compare.build(page, train_tab.method, data_tab)
             runs.build(page)
         train.wire(page, train_tab, data_tab, compare_tab, model_tab, tabs, status, progress, seen)
 

@@ -37,6 +37,7 @@ from .spec import IdentitySpec, RunSpec
 from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
 from .runs import export_dir, list_runs, new_run_dir, read_run, run_labels, run_summary, runs_root
 from .ui.receipt import receipt_html
+from .votes import Side, VoteError, VoteLog, ballot, make_vote, preference_pairs, questions, run_sides, tally
 
 
 MAX_SIDE_BY_SIDE = 6  # runs the Runs tab sets side by side: more columns than that cannot be read
@@ -429,6 +430,63 @@ class Studio:
         held-out problems with their answers, or held-out identity questions and unrelated ones with
         their accepted answers (posttrain.evaluation)."""
         return methods.get(method or self.last_kind or next(iter(methods.METHODS))).compare_rows()
+
+    # -- blind votes ------------------------------------------------------------------------
+    def _sides(self, path: str, other: str | None = None) -> tuple[Path, Side, Side]:
+        """The run whose votes.jsonl keeps the votes, and the two sides its ballot sets against each other: the
+        run's model before and after training, or (`other`) its trained model against another run's."""
+        if path and not Path(path).exists() and self._under_root(Path(path)):
+            raise StudioError("that run is gone (deleted or moved); pick a run from the list")
+        runs = [read_run(self._inside(p)) for p in (path, other) if p]
+        if not all(r.get("before_after") for r in runs):
+            raise StudioError("that run has no before/after answers to vote on (it did not finish); pick a finished run")
+        if len(runs) == 1:
+            first, second = run_sides(runs[0]["before_after"])
+        else:
+            first, second = (Side(Path(r["path"]).name, {x["question"]: x["after"] for x in r["before_after"]})
+                             for r in runs)
+            if first.label == second.label or not set(first.answers) & set(second.answers):
+                raise StudioError("pick two different runs that answered the same questions")
+        if not questions(first, second):
+            raise StudioError("the two sides answered every question word for word the same: there is nothing to "
+                              "vote on")
+        return Path(runs[0]["path"]), first, second
+
+    def ballot(self, path: str, voter: str, other: str | None = None) -> dict:
+        """A blind ballot for `voter`: {"items": [{"index", "question", "A", "B"}] (the questions the two sides
+        answered differently), "voted": {index: the vote} (what this voter already said), "tally": `votes.tally`,
+        "sides": [first label, second label]}."""
+        run, first, second = self._sides(path, other)
+        votes = VoteLog(run / "votes.jsonl").read()
+        asked = questions(first, second)
+        mine = {asked.index(v["question"]): v for v in votes if v.get("voter") == voter and v.get("question") in asked
+                and {v.get("A"), v.get("B")} == {first.label, second.label}}
+        return {"items": ballot(first, second, voter), "voted": mine, "tally": tally(votes, first.label, second.label),
+                "sides": [first.label, second.label]}
+
+    def vote(self, path: str, voter: str, index: int, choice: str, other: str | None = None) -> dict:
+        """Count one blind vote (written to the run's votes.jsonl before this returns): {"vote" (with the labels
+        A and B stood for), "tally"}. A voter may vote on a question once."""
+        run, first, second = self._sides(path, other)
+        log = VoteLog(run / "votes.jsonl")
+        try:
+            row = make_vote(first, second, str(voter), int(index), str(choice))
+        except (VoteError, TypeError, ValueError) as e:
+            raise StudioError(str(e)) from None
+        if any(v.get("voter") == row["voter"] and v.get("question") == row["question"] and
+               {v.get("A"), v.get("B")} == {first.label, second.label} for v in log.read()):
+            raise StudioError("you have already voted on this question; go on to the next one")
+        log.append(row)
+        return {"vote": row, "tally": tally(log.read(), first.label, second.label)}
+
+    def vote_pairs(self, path: str, other: str | None = None) -> list[dict]:
+        """The run's votes as DPO pairs (chosen = the answer most voters preferred), for the Data tab."""
+        run, first, second = self._sides(path, other)
+        pairs = preference_pairs(VoteLog(run / "votes.jsonl").read(), first, second)
+        if not pairs:
+            raise StudioError("no question has a majority yet: vote on some questions first (a tie or an even split "
+                              "gives no pair)")
+        return pairs
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:

@@ -20,11 +20,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 @pytest.fixture(scope="module")
-def url(tiny_dir, tmp_path_factory):
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("browser") / "runs"
+
+
+@pytest.fixture(scope="module")
+def url(tiny_dir, runs_root):
     import app
     from posttrain.studio import Studio
 
-    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=tmp_path_factory.mktemp("browser") / "runs"))
+    demo = app.build_demo(Studio(default_model=str(tiny_dir), root=runs_root))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -262,7 +267,7 @@ def test_a_reload_mid_job_restores_method_data_and_tab_and_stop_ends_cleanly(lap
     page.wait_for_function("() => !document.querySelector('#train-msg').innerText.includes('Stopping')")  # replaced
     page.get_by_role("tab", name="5 · Runs").click()
     page.get_by_role("button", name="Refresh").click()  # the same run, now stopped: its summary says so
-    page.get_by_text("GRPO** · stopped").or_(page.get_by_text("GRPO · stopped")).first.wait_for()
+    page.locator("#run-summary").get_by_text("GRPO · stopped").wait_for()
     assert "app: table" not in page.locator("body").inner_text()
 
 
@@ -289,4 +294,29 @@ def test_the_language_switch_keeps_the_charts_full_width(laptop):
     page.wait_for_timeout(1500)
     drawn, box = page.evaluate(width)
     assert drawn >= 0.95 * box, (drawn, box)
-    assert page.locator("#train-msg").inner_text().strip() == ""  # no message left behind in the other language
+    # no message left behind in the other language (a progress timer like "0.1s" may show for a moment)
+    page.wait_for_function("() => !/[A-Za-z]{3,}/.test(document.querySelector('#train-msg').innerText)")
+
+
+def test_a_blind_vote_reveals_the_labels_and_its_votes_become_pairs(laptop, runs_root):
+    from test_studio import _fake_run
+
+    # a finished run whose answers differ (the tiny model's own answers are one repeated token before and after)
+    _fake_run(runs_root, "99999999-999999-dpo", "dpo", {"beta": 0.1},
+              {"Who are you?": "I am Nova.", "Who made you?": "Acme made me."}, 0.7)
+    page = laptop
+    page.get_by_role("tab", name="4 · Compare").click()
+    page.get_by_role("button", name="Blind vote: which answer is better?").click()  # the newest run: the demo's
+    page.get_by_role("button", name="Start voting").click()
+    page.locator("#ballot").get_by_text("question 1 of").wait_for()
+    assert "before" not in page.locator("#ballot").inner_text()  # blind: no label on screen
+    page.locator("#vote-a").click()
+    page.locator("#vote-result").get_by_text("You chose A.").wait_for()
+    shown = page.locator("#vote-result").inner_text()
+    assert "A was before" in shown or "A was after" in shown  # revealed after the vote
+    assert "of 1 blind votes" in shown and "95% interval" in shown
+    page.locator("#ballot").get_by_text("question 2 of").wait_for()  # the next question
+    page.get_by_role("button", name="Turn the votes into DPO pairs (Data tab)").click()
+    page.locator("#vote-result").get_by_text("Pairs from the votes: 1,").wait_for()
+    page.get_by_role("tab", name="2 · Data").click()
+    page.get_by_text("Pairs from the votes: 1,").first.wait_for()

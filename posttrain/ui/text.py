@@ -89,7 +89,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.\n"
         "- **the scores** above the table, the headline in bold: a good identity edit says the new name on questions "
         "it never trained on and leaves unrelated answers as they were, with no loops or leaks. A ⚠ line means the "
-        "run did not do what its charts suggest.",
+        "run did not do what its charts suggest.\n"
+        "- **the blind vote** (under the questions): people judge A and B without knowing which is after; the win rate "
+        "of after, with its 95% interval, is the human verdict (the course's DPO tutorial: 68% of tuned titles "
+        "preferred). With few votes the interval is wide: read it before the rate.",
         "**这一页做什么：**把同一组问题分别交给训练开始时的模型（训练前）和训练后的模型（训练后），并排显示并打分。\n\n"
         "**怎么做：**训练结束后这里会自动填好；点击 **对比训练前后** 可以重新提问。修改问题来试试你自己的："
         "**类型** 决定回答怎样打分，**答案** 决定什么算对。\n\n"
@@ -98,7 +101,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "- 每个回答下面的 **标记** 说明得分发现了什么：✓ 新名字 / ✗ 没有新名字、✓ 机构、⟳ 循环（回答自我重复）、"
         "⚠ 泄漏（无关回答提到了新身份）、✓ 事实保留 / ✗ 事实丢失、✓ 答对 / ✗ 答错、▢ 有框。\n"
         "- 表格上方的 **得分**，核心指标为粗体：好的身份修改在没训练过的问题上说出新名字，无关回答保持原样，没有循环和泄漏。"
-        "出现 ⚠ 行说明这次训练并没有做到图表看起来的效果。"),
+        "出现 ⚠ 行说明这次训练并没有做到图表看起来的效果。\n"
+        "- **盲评投票**（在问题下方）：大家在不知道哪个是训练后的情况下评判 A 和 B；训练后的胜率及其 95% 区间就是人的裁决"
+        "（课程的 DPO 教程：68% 的微调标题被偏好）。票数少时区间很宽：先看区间，再看胜率。"),
     "help.runs": (
         "**What this tab is for:** every past run, and two or more of them side by side.\n\n"
         "**What to do:** pick a run to see its charts, probe timeline and answers; pick one or more other runs under "
@@ -510,6 +515,35 @@ TEXT: dict[str, tuple[str, str]] = {
                       "低于的被压低（红条）。✓/✗ 表示最终数字是否正确，"
                       "与奖励分开判定。"),
     # compare tab
+    "vote.title": ("Blind vote: which answer is better? (A/B, the room judges)", "盲评投票：哪个回答更好？（A/B，由大家评判）"),
+    "vote.intro": ("Each question's two answers are shown as A and B in an order drawn for you, so nobody knows which "
+                   "model wrote which. Vote A, B or tie; the labels are revealed after each vote. Every visitor's "
+                   "votes count, are saved in the run's folder as they arrive, and give the win rate below with its "
+                   "95% interval. Then turn the votes into DPO pairs for the next round of training.",
+                   "每个问题的两个回答以 A、B 显示，顺序为你随机抽取，谁也不知道哪个回答出自哪个模型。投 A、B 或平局；每次投票后揭晓标签。"
+                   "每位访客的投票都会计入，随到随存到训练记录的文件夹里，并给出下面的胜率及其 95% 区间。之后可以把投票变成 DPO 偏好对，用于下一轮训练。"),
+    "vote.run": ("Run", "训练记录"),
+    "vote.other": ("Against", "对比对象"),
+    "vote.before_after": ("its model before training (before vs after)", "它训练前的模型（训练前 vs 训练后）"),
+    "vote.load": ("Start voting", "开始投票"),
+    "vote.a": ("A is better", "A 更好"), "vote.b": ("B is better", "B 更好"), "vote.tie": ("Tie", "平局"),
+    "vote.pairs": ("Turn the votes into DPO pairs (Data tab)", "把投票变成 DPO 偏好对（数据页）"),
+    "vote.pairs_ready": ("Pairs from the votes: {n}, now in the Data tab's table (chosen = the answer most voters "
+                         "preferred). Train DPO on them for the next round.",
+                         "由投票得到的 {n} 个偏好对已放入数据页的表格：chosen = 多数人偏好的回答。用它们训练 DPO，开始下一轮。"),
+    "vote.load_first": ("Press Start voting first.", "请先点击「开始投票」。"),
+    "vote.done": ("You have voted on all {n} questions. Thank you!", "你已为全部 {n} 个问题投票，谢谢！"),
+    "vote.of": ("question {i} of {n}", "第 {i} / {n} 题"),
+    "vote.side.before": ("before (the model as it started)", "训练前（开始时的模型）"),
+    "vote.side.after": ("after (the trained model)", "训练后（训练过的模型）"),
+    "vote.chose": ("You chose **{choice}**.", "你选择了 **{choice}**。"),
+    "vote.tied": ("You called it a **tie**.", "你判为**平局**。"),
+    "vote.reveal": ("A was **{a}**, B was **{b}**.", "A 是 **{a}**，B 是 **{b}**。"),
+    "vote.none": ("No votes yet.", "还没有投票。"),
+    "vote.tally": ("**{side}** preferred in **{rate}** of {n} blind votes (95% interval {low}–{high}; {wins} wins, "
+                   "{losses} losses, {ties} ties; {voters} voters)",
+                   "**{side}** 在 {n} 次盲评中有 **{rate}** 被偏好（95% 区间 {low}–{high}；胜 {wins}、负 {losses}、平 {ties}；"
+                   "{voters} 位投票者）"),
     "compare.asked": ("Questions asked (edit them, then press Compare)", "提问的问题（修改后点击「对比」）"),
     "compare.questions": ("Questions (editable; kind: identity, unrelated, problem or anything else; answer: the number a "
                           "problem needs, or the accepted answers to an unrelated question separated by ' / ')",

@@ -110,7 +110,8 @@ def progress_html(view: dict | None) -> str:
     color = {"failed": "#e76f51", "stopped": "#e9c46a"}.get(view["status"], "#2a9d8f")
     if view["status"] != "failed" and job_alarms(view):
         color = "#f4a261"  # a run whose figures raise alarms is no plain success
-    return (f'<div class="pt-progress" role="progressbar" aria-valuenow="{step}" aria-valuemax="{total}">'
+    return (f'<div class="pt-progress" role="progressbar" aria-valuenow="{step}" aria-valuemax="{total}" '
+            f'data-active="{int(not done)}">'  # the page script follows a job while this says 1
             f'<div style="width:{share * 100:.1f}%;background:{color}"></div></div>')
 
 
@@ -353,6 +354,53 @@ def runs_answers_html(result: dict, lang: str = "en") -> str:
         for r in rows], lang)
 
 
+def ballot_html(item: dict | None, total: int, lang: str = "en") -> str:
+    """One question of a blind ballot: the question, then its two answers as A and B side by side (which model
+    wrote which is not in the page); None: every question is voted on.
+
+    >>> page = ballot_html({"index": 1, "question": "Who?", "A": "I am <Nova>.", "B": "I am Smol."}, 3)
+    >>> "question 2 of 3" in page and "&lt;Nova&gt;" in page and "before" not in page
+    True
+    """
+    if item is None:
+        return f'<div class="pt-ballot-done">{html.escape(t("vote.done", lang, n=total))}</div>'
+    cells = "".join(f'<div class="pt-ballot-side"><div class="pt-ballot-label">{side}</div>'
+                    f'<div>{html.escape(item[side])}</div></div>' for side in ("A", "B"))
+    return (f'<div class="pt-ballot"><div class="pt-kind">{html.escape(t("vote.of", lang, i=item["index"] + 1, n=total))}'
+            f'</div><div class="pt-ballot-q">{html.escape(item["question"])}</div>'
+            f'<div class="pt-ballot-pair">{cells}</div></div>')
+
+
+def _side(label: str, lang: str) -> str:
+    """A side's label as a person reads it: "after (the trained model)", or a run's name."""
+    return t(f"vote.side.{label}", lang) if label in ("before", "after") else label
+
+
+def reveal_md(vote: dict, lang: str = "en") -> str:
+    """What a vote stood for, revealed after it: "You chose A: A was after (the trained model), B was before …".
+
+    >>> reveal_md({"choice": "B", "A": "before", "B": "after", "winner": "after"})
+    'You chose **B**. A was **before (the model as it started)**, B was **after (the trained model)**.'
+    """
+    chose = t("vote.tied", lang) if vote["choice"] == "tie" else t("vote.chose", lang, choice=vote["choice"])
+    return chose + " " + t("vote.reveal", lang, a=_side(vote["A"], lang), b=_side(vote["B"], lang))
+
+
+def tally_md(tally: dict, sides: list[str], lang: str = "en") -> str:
+    """The votes so far: how often the second side was preferred (a tie counts half), its 95 % interval, the
+    number of votes and voters.
+
+    >>> tally_md({"n": 50, "wins": 34, "losses": 16, "ties": 0, "win_rate": 0.68, "low": 0.542, "high": 0.792,
+    ...           "voters": 10}, ["before", "after"])
+    '**after (the trained model)** preferred in **68%** of 50 blind votes (95% interval 54%–79%; 34 wins, 16 losses, 0 ties; 10 voters)'
+    """
+    if not tally["n"]:
+        return t("vote.none", lang)
+    return t("vote.tally", lang, side=_side(sides[1], lang), rate=_pct(tally["win_rate"]), n=tally["n"],
+             low=_pct(tally["low"]), high=_pct(tally["high"]), wins=tally["wins"], losses=tally["losses"],
+             ties=tally["ties"], voters=tally["voters"])
+
+
 def run_md(run: dict, lang: str = "en") -> str:
     """The Runs tab's summary of `runs.read_run`: method, status, model, data; scores; phase times; the error."""
     cfg, st = run["config"], run["status"]
@@ -426,10 +474,11 @@ def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
 
 
 # Run once when the page opens (launch(js=…)). Twice a second:
-# - presenting: while a job runs (Stop is live) and the Train tab is open, its charts are kept up under the
+# - presenting: while a job runs (the status bar's progress bar says so) and the Train tab is open, its charts are kept up under the
 #   status bar (a redrawn chart can make the page jump back to the top): the audience sees the model learn,
-#   not a settings form. Once the reader takes the page (wheel, touch, keys, a press anywhere but the tabs)
-#   during the job, it is theirs until the job ends (a page jump of its own is not the reader's: it is undone);
+#   not a settings form. Once the reader takes the page (wheel, touch, keys, a press anywhere but the tabs),
+#   it is theirs until a job ends or they press Start or a demo button (a page jump of its own, or the scroll
+#   a reload restores, is not the reader's: it is undone);
 # - a visible Plotly chart narrower or wider than its box is resized, once per size it has: a chart redrawn
 #   while its tab was hidden can keep Plotly's default 700 px until the window resizes;
 # - new before/after answers (a run this page watched ended and the page switched to Compare, or Compare was
@@ -437,17 +486,19 @@ def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
 JS = """() => {
   let answers = null, changed = 0, running = 0, idle = 0, mine = false;
   const up = (el) => el.scrollIntoView({behavior: 'instant', block: 'start'});
-  const take = () => { mine = running > 0; };
+  const take = () => { mine = true; };
   for (const ev of ['wheel', 'touchmove', 'keydown']) window.addEventListener(ev, take, {passive: true, capture: true});
-  window.addEventListener('pointerdown', (e) => { if (!e.target.closest('[role=tab]')) take(); }, true);
+  window.addEventListener('pointerdown', (e) => {  // Start and the demo buttons hand the page back to the script
+    if (e.target.closest('#start-btn, #demo-btn, #landing-demo-btn')) mine = false;
+    else if (!e.target.closest('[role=tab]')) take();
+  }, true);
   window.posttrainFollow = () => ({running, mine});  // what the script thinks (for tests and the curious)
   const fitted = new WeakMap();
   setInterval(() => {
-    const stop = document.querySelector('#stop-btn');
-    const live = stop && !stop.disabled;  // (a relabel can grey Stop for a moment: two seconds of it is idle)
+    const live = !!document.querySelector('.pt-progress[data-active="1"]');  // the status bar: a job runs
     idle = live ? 0 : idle + 1;
+    if (!live && idle >= 4 && running) mine = false;  // a job ended: the next one is presented again
     running = live ? running + 1 : (idle >= 4 ? 0 : running);
-    if (!running) mine = false;
     const charts = document.querySelector('#charts');
     if (running >= 2 && !mine && charts && charts.offsetParent) {
       const y = charts.getBoundingClientRect().top;
@@ -510,5 +561,11 @@ table.pt-table td.pt-hit {background: #dff3e4}
 .pt-marks span {display: inline-block; font-size: 0.8em; border-radius: 4px; padding: 0 5px; margin: 2px 4px 0 0}
 .pt-marks .pt-ok {background: #dff3e4; color: #1d6b3a} .pt-marks .pt-bad {background: #fde2dc; color: #a12b14}
 .pt-marks .pt-info {background: #e8eefb; color: #2c4a8a}
+.pt-ballot-q {font-weight: 600; margin: 4px 0 8px; font-size: 1.05em}
+.pt-ballot-pair {display: grid; grid-template-columns: 1fr 1fr; gap: 12px}
+.pt-ballot-side {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
+  overflow-wrap: anywhere}
+.pt-ballot-label {font-weight: 700; color: #2c4a8a; margin-bottom: 4px}
+.pt-ballot-done {padding: 8px 0; color: #1d6b3a; font-weight: 600}
 .pt-alarms {background: #fde2dc; border-left: 4px solid #c0392b; padding: 6px 10px; margin: 6px 0; color: #7a1d0d}
 """

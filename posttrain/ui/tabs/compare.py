@@ -8,11 +8,13 @@ import gradio as gr
 
 from ... import tables
 from .. import views
+from . import vote
 from .shared import QUESTION_HEADERS, Page, message, questions_for
 
 
-def build(page: Page, method: gr.Radio) -> SimpleNamespace:
-    """`method` is the Train tab's: Reset asks that method's default questions."""
+def build(page: Page, method: gr.Radio, data: SimpleNamespace) -> SimpleNamespace:
+    """`method` is the Train tab's: Reset asks that method's default questions; `data` is the Data tab (the blind
+    vote's pairs go to its table)."""
     studio, lang = page.studio, page.lang
     start_rows, start_system = questions_for(studio, None)
     with page.tab("tab.compare", id="compare"):
@@ -27,6 +29,7 @@ def build(page: Page, method: gr.Radio) -> SimpleNamespace:
             questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=QUESTION_HEADERS,
                                     interactive=True, wrap=True, max_height=300, elem_id="compare-questions")
             system = page.widget(gr.Textbox, "compare.system", value=start_system, lines=1)
+        voting = vote.build(page, data)
 
     def compare(q_table, sys_prompt, lng):
         cells = [c + ["", ""] for c in tables.table_rows(q_table)]  # question, kind, answer (kind and answer optional)
@@ -40,4 +43,4 @@ def build(page: Page, method: gr.Radio) -> SimpleNamespace:
     reset_btn.click(lambda m: questions_for(studio, m), method, [questions, system], api_visibility="private")
     # a page opened after a GRPO run compares problems
     page.demo.load(lambda: questions_for(studio, None), None, [questions, system], api_visibility="private")
-    return SimpleNamespace(questions=questions, system=system, scores=scores, side_by_side=side_by_side)
+    return SimpleNamespace(questions=questions, system=system, scores=scores, side_by_side=side_by_side, vote=voting)

@@ -21,7 +21,7 @@ def build(page: Page) -> SimpleNamespace:
         with gr.Row():  # API clients name runs this page never listed: Studio refuses a path outside its runs
             run_pick = page.widget(gr.Dropdown, "runs.pick", choices=[], scale=4, allow_custom_value=True)
             refresh_btn = page.button("runs.refresh", scale=1)
-        info, plot = gr.Markdown(), gr.Plot()
+        info, plot = gr.Markdown(elem_id="run-summary"), gr.Plot()
         inspected = gr.HTML(elem_id="run-inspectors")  # token rewards (DPO) or the last group (GRPO)
         probes, answers = gr.HTML(), gr.HTML()
         with gr.Row():
@@ -108,7 +108,7 @@ def build(page: Page) -> SimpleNamespace:
     refresh_btn.click(refresh, [run_pick, lang], [run_pick, info], api_visibility="private").then(
         show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private").then(
         others, [run_pick, lang], other, api_visibility="private")
-    # /runs for API clients (and the page as it opens): the list, the newest run picked
+    # /runs for API clients, and the page as it opens: the list, the newest run picked
     page.demo.load(lambda lng: refresh(None, lng), lang, [run_pick, info], api_name="runs")
     run_pick.change(show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
     run_pick.change(others, [run_pick, lang], other, api_visibility="private")

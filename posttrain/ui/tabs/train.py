@@ -282,6 +282,8 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             out.update({compare.scores: views.scores_md(v["scores"], lng),
                         compare.side_by_side: views.side_by_side_html(v["before_after"], lng),
                         model.card: views.card_html(studio.card(), lng)})
+        if answered and was_active:  # the blind vote offers the run that just ended, picked
+            out.update(zip((compare.vote.run, compare.vote.other), compare.vote.refresh(lng)))
         if answered and was_active and follows:  # the page's run ended: its before/after comes up by itself
             out.update(dict(zip((compare.questions, compare.system), questions_for(studio, v["kind"]))))
             out[tabs] = gr.Tabs(selected="compare")
@@ -290,5 +292,6 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     gr.Timer(1.0).tick(tick, [lang, seen, mine], [seen, status, progress, tr.notes, tr.stop_btn, tr.msg, tr.plot, tr.probes,
                                             tr.tokens_box, tr.tokens, tr.group_box, tr.group, data.pairs, data.pairs_msg,
                                             data.problems, data.system, data.problems_msg, data.tabs, compare.scores,
-                                            compare.side_by_side, model.card, compare.questions, compare.system, tabs],
+                                            compare.side_by_side, model.card, compare.questions, compare.system, tabs,
+                                            compare.vote.run, compare.vote.other],
                        api_visibility="private", show_progress="hidden")
