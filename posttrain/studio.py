@@ -35,7 +35,7 @@ from .metrics import MetricsLog
 from .models import LoadedModel, default_source, generate_answers, is_bundled, load_model
 from .spec import IdentitySpec, RunSpec
 from .runner import ACTIVE, Job, JobBusy, current_job, register_job, start_job
-from .runs import export_dir, list_runs, new_run_dir, read_run, run_labels, run_summary, runs_root
+from .runs import export_dir, list_runs, new_run_dir, read_json, read_run, run_labels, run_summary, runs_root
 from .ui.receipt import receipt_html
 from .votes import Side, VoteError, VoteLog, ballot, make_vote, preference_pairs, questions, run_sides, tally
 
@@ -437,8 +437,10 @@ class Studio:
         run's model before and after training, or (`other`) its trained model against another run's."""
         if path and not Path(path).exists() and self._under_root(Path(path)):
             raise StudioError("that run is gone (deleted or moved); pick a run from the list")
-        runs = [read_run(self._inside(p)) for p in (path, other) if p]
-        if not all(r.get("before_after") for r in runs):
+        # only the answers: a vote must not read the whole run (its metrics and probes logs) twice per click
+        runs = [{"path": str(p), "before_after": read_json(p / "before_after.json", [])}
+                for p in [self._inside(path)] + ([self._inside(other)] if other else [])]
+        if not all(r["before_after"] for r in runs):
             raise StudioError("that run has no before/after answers to vote on (it did not finish); pick a finished run")
         if len(runs) == 1:
             first, second = run_sides(runs[0]["before_after"])

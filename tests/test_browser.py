@@ -298,13 +298,14 @@ def test_the_language_switch_keeps_the_charts_full_width(laptop):
     page.wait_for_function("() => !/[A-Za-z]{3,}/.test(document.querySelector('#train-msg').innerText)")
 
 
-def test_a_blind_vote_reveals_the_labels_and_its_votes_become_pairs(laptop, runs_root):
+def test_a_blind_vote_reveals_the_labels_and_its_votes_become_pairs(browser, url, runs_root):
     from test_studio import _fake_run
 
-    # a finished run whose answers differ (the tiny model's own answers are one repeated token before and after)
+    # a finished run whose answers differ (the tiny model's own answers are one repeated token before and after),
+    # the newest, so the page opened after it picks it
     _fake_run(runs_root, "99999999-999999-dpo", "dpo", {"beta": 0.1},
               {"Who are you?": "I am Nova.", "Who made you?": "Acme made me."}, 0.7)
-    page = laptop
+    page = _open(browser, url, 1366, 768)
     page.get_by_role("tab", name="4 · Compare").click()
     page.get_by_role("button", name="Blind vote: which answer is better?").click()  # the newest run: the demo's
     page.get_by_role("button", name="Start voting").click()
@@ -320,3 +321,4 @@ def test_a_blind_vote_reveals_the_labels_and_its_votes_become_pairs(laptop, runs
     page.locator("#vote-result").get_by_text("Pairs from the votes: 1,").wait_for()
     page.get_by_role("tab", name="2 · Data").click()
     page.get_by_text("Pairs from the votes: 1,").first.wait_for()
+    page.close()

@@ -95,6 +95,8 @@ def test_bad_votes_get_a_sentence(studio, run):
         studio.vote(run, "x", 0, "A")
     with pytest.raises(StudioError, match="choose a run from the list"):
         studio.ballot("/etc", "x")
+    with pytest.raises(StudioError, match="choose a run from the list"):  # no run picked (an empty list)
+        studio.ballot(None, "x")
     unfinished = studio.root / "3-dpo"
     unfinished.mkdir()
     (unfinished / "config.json").write_text("{}")
