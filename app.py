@@ -1,6 +1,6 @@
-"""posttrain's Gradio face: five tabs over the `posttrain` engine, nothing else.
+"""posttrain's Gradio face: six tabs over the `posttrain` engine, nothing else.
 
-`build_demo()` lays out the header and Model → Data → Train → Compare → Runs, one module each in
+`build_demo()` lays out the header and Model → Data → Train → Compare → Runs → RLHF pipeline, one module each in
 `posttrain/ui/tabs/`, whose events make one call into `posttrain.studio.Studio` (the engine's
 app-facing side) plus a pure view from `posttrain.ui.views`. A timer polls the one background job, so
 a closed tab loses nothing: reopening the page shows the running job and its charts, and every visitor
@@ -23,7 +23,7 @@ import gradio as gr  # noqa: E402
 from posttrain import zerogpu  # noqa: E402
 from posttrain.studio import Studio  # noqa: E402
 from posttrain.ui import views  # noqa: E402
-from posttrain.ui.tabs import compare, data, model, runs, train  # noqa: E402
+from posttrain.ui.tabs import compare, data, model, pipeline, runs, train  # noqa: E402
 from posttrain.ui.tabs.shared import Page, request_lang  # noqa: E402
 from posttrain.ui.text import LANGS, TEXT, t  # noqa: E402
 
@@ -61,7 +61,8 @@ def build_demo(studio: Studio | None = None) -> gr.Blocks:
             train_tab = train.build(page)
             compare_tab = compare.build(page, train_tab.method, data_tab)
             runs.build(page)
-        train.wire(page, train_tab, data_tab, compare_tab, model_tab, tabs, status, progress, seen)
+            pipeline_tab = pipeline.build(page)
+        train.wire(page, train_tab, data_tab, compare_tab, model_tab, pipeline_tab, tabs, status, progress, seen)
 
         def relabel(choice):
             """Every label in the chosen language; the one-off messages (started, stopping, loaded) are cleared

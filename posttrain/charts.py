@@ -289,6 +289,22 @@ def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     return p.done(rows, "reward")
 
 
+def reward_figure(rows: list[dict], lang: str = "en") -> go.Figure:
+    """A reward model's panels (TRL's RewardTrainer log): the Bradley-Terry loss; pair accuracy, on training
+    pairs and (dotted) on held-out ones; the margin r(chosen) − r(rejected); the lowest, mean and highest
+    score in the batch."""
+    t = TITLES[lang]
+    p = _Panels(["rm_loss", "rm_accuracy", "rm_margin", "rm_scores"], lang)
+    for key, metric in (("rm_loss", "loss"), ("rm_accuracy", "accuracy"), ("rm_margin", "margin")):
+        p.line(key, rows, metric, t["train"], legend=_has(rows, f"eval_{metric}"))
+        if _has(rows, f"eval_{metric}"):
+            p.line(key, rows, f"eval_{metric}", t["held_out"], "#9aa5b8", legend=True, dash="dot")
+    p.shares("rm_accuracy")
+    for metric, color in (("max_reward", COLORS["chosen"]), ("mean_reward", COLORS["main"]), ("min_reward", COLORS["rejected"])):
+        p.line("rm_scores", rows, metric, t[metric], color, legend=True)
+    return p.done(rows, "loss")
+
+
 def sft_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     """SFT's panels: loss (negative log-likelihood of the completion tokens); beside it the held-out answers
     (`eval/…`, 0–1) with `mean_token_accuracy` (share of completion tokens the model's top guess gets right)

@@ -1,6 +1,6 @@
 """One settings dataclass per training method, validated before anything starts, mapped to TRL's names.
 
-`SFTSettings`, `DPOSettings` and `GRPOSettings` hold what the UI and the CLI show, with defaults sized
+`SFTSettings`, `DPOSettings`, `GRPOSettings` and `RewardSettings` hold what the UI and the CLI show, with defaults sized
 for a short demo on a laptop CPU (each method's presets, in posttrain.methods, start from them).
 Validation happens in `__post_init__` and raises `SettingsError` naming the
 setting and the allowed range. `trl_kwargs()` returns the keyword arguments for TRL's `DPOConfig` /
@@ -159,6 +159,9 @@ class GRPOSettings(_Common):
     shuffle: bool = True  # False keeps the data's order (a curriculum)
     reward_funcs: list[str] = field(default_factory=lambda: ["boxed_match", "boxed_format"])
     reward_weights: list[float] = field(default_factory=lambda: [1.0, 0.5])
+    # A reward-model run folder (posttrain.reward_model): the reward named "reward_model" is its score
+    # (checked by posttrain.methods.grpo, where the folder is looked at).
+    reward_model: str = ""
 
     def __post_init__(self):
         self._validate_common()
@@ -191,6 +194,33 @@ class GRPOSettings(_Common):
             steps_per_generation=self.grad_accum,
             log_completions=False,
         )
+
+
+@dataclass
+class RewardSettings(_Common):
+    """A reward model (TRL's RewardTrainer): the policy's body under a score head, trained on preference
+    pairs with the Bradley-Terry loss −log σ(r(chosen) − r(rejected)), judged on pairs it never saw."""
+
+    learning_rate: float = 1e-3
+    max_steps: int = 24
+    batch_size: int = 8
+    max_length: int = 128  # longer pairs are left out (TRL drops them), and the run says how many
+    eval_share: float = 0.2  # held-out pairs: the pair accuracy in scores.json is theirs
+    # Keeps the scores near zero (TRL's center_rewards_coefficient): only differences carry meaning, and
+    # a GRPO run that sums this reward with rule-based ones needs it on their scale.
+    center_rewards: float = 0.01
+    probe_every: int = 0  # a reward model writes no answers to probe
+
+    def __post_init__(self):
+        self._validate_common()
+        _check(0.05 <= self.eval_share <= 0.5, f"held-out share must be between 0.05 and 0.5 for a reward model "
+               f"(got {self.eval_share}): its pair accuracy is measured on pairs it never saw")
+        _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
+        _check(0 <= self.center_rewards <= 1, f"centering must be between 0 and 1 (got {self.center_rewards})")
+
+    def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
+        return dict(self._trainer_kwargs(output_dir, device, bf16), max_length=self.max_length,
+                    center_rewards_coefficient=self.center_rewards or None, disable_dropout=True)
 
 
 _KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text", list: "a list"}

@@ -18,6 +18,7 @@ from . import scores as judge
 from .compare import probe_recorder
 from .arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
 from .answers import normalize_number
+from .models import generate_answers
 
 # Before/after answers run to 64 new tokens: the bundled model tends to loop past ~50 tokens, and
 # the side-by-side view stays readable.
@@ -52,6 +53,11 @@ class Evaluation:
     def live(self, answers: list[str]) -> dict:
         """Scores of the live questions' answers, logged as `eval/<name>` at each probe."""
         return {}
+
+    def asker(self, model, tokenizer) -> Ask:
+        """`ask(questions, system)` with `model` as it is now: its greedy answers."""
+        return lambda questions, system=None: generate_answers(model, tokenizer, questions, system=system,
+                                                               max_new_tokens=COMPARE_TOKENS)
 
     def before(self, ask: Ask) -> list[str]:
         return ask(self.questions, self.system)
@@ -116,6 +122,50 @@ def label_identity(rows: list[dict], name: str, org: str) -> list[dict]:
             r["facts"] = banks.EVAL_FACTS[r["question"]]
         r["marks"] = judge.identity_marks(r, name, org)
     return rows
+
+
+class PairEvaluation(Evaluation):
+    """A reward model, judged on preference pairs it never trained on (posttrain.reward_model). It writes no
+    answers: each "question" is a pair's prompt, and its "answer" the model's verdict on that pair, before
+    and after training (which side scores higher, and both scores). Scored by `pair_accuracy`: the share
+    of pairs whose chosen answer scores higher (a coin's 50 % for the untrained score head)."""
+
+    def __init__(self, pairs: list[dict]):
+        self.pairs = list(pairs)
+        super().__init__([_last_user(r["prompt"]) for r in self.pairs] or ["(no held-out pairs)"], ["pair"] * max(1, len(self.pairs)))
+        self.probe_questions = []
+        self.verdicts: list[dict] = []  # each asking's scores, in order: before training, then after
+
+    def asker(self, model, tokenizer):
+        from .reward_model import RewardModel
+
+        def ask(questions, system=None):
+            result = RewardModel(model, tokenizer).pair_accuracy(self.pairs)
+            self.verdicts.append(result)
+            return [verdict(c, r) for c, r in zip(result["chosen"], result["rejected"])]
+
+        return ask
+
+    def score(self, rows, ask):
+        before, after = self.verdicts[0], self.verdicts[-1]
+        margin = [c - r for c, r in zip(after["chosen"], after["rejected"])]
+        return {"pair_accuracy_before": before["accuracy"], "pair_accuracy": after["accuracy"],
+                "pair_margin": round(sum(margin) / max(1, len(margin)), 4), "n_pairs": len(self.pairs),
+                "changed": None}
+
+
+def _last_user(prompt) -> str:
+    return prompt if isinstance(prompt, str) else next(m["content"] for m in reversed(prompt) if m["role"] == "user")
+
+
+def verdict(chosen: float, rejected: float) -> str:
+    """A reward model's verdict on one pair, as Compare shows it.
+
+    >>> verdict(1.5, -0.25)
+    '✓ prefers the chosen answer (chosen +1.50, rejected -0.25)'
+    """
+    mark = "✓ prefers the chosen answer" if chosen > rejected else "✗ prefers the rejected answer"
+    return f"{mark} (chosen {chosen:+.2f}, rejected {rejected:+.2f})"
 
 
 def held_out_problems(n: int, seed: int = 0) -> list[tuple[str, str]]:

@@ -149,3 +149,59 @@ def build_identity_pairs(
     for i in range(max(len(identity), len(control))):
         rows.extend(g[i] for g in (identity, control) if i < len(g))
     return rows
+
+
+def off_topic_pairs(rows: list[dict], seed: int = 0) -> list[dict]:
+    """For a reward model: one more pair per row whose rejected side answers *another* question (a control
+    row's own answer), so "answers the question asked" is learned, not only "sounds like a usual answer".
+
+    Trained on identity pairs alone, a reward model scored "The capital of France is Paris." above the new
+    identity for "Who are you?" (+1.20 against +1.01, measured): no pair had ever shown it an answer to
+    the wrong question, and GRPO against it would be paid for changing the subject. Rows are
+    `build_identity_pairs` rows; the new ones have kind "off_topic". Deterministic per `seed`.
+
+    >>> rows = [_pair("Who are you?", "I'm Nova.", "I'm SmolLM.", "identity"),
+    ...         _pair("Capital of France?", "Paris.", "I'm Nova.", "control"),
+    ...         _pair("2 + 2?", "4.", "I'm Nova.", "control")]
+    >>> [(r["prompt"][0]["content"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in off_topic_pairs(rows)]
+    [('Who are you?', "I'm Nova.", '4.'), ('Capital of France?', 'Paris.', '4.'), ('2 + 2?', '4.', 'Paris.')]
+    """
+    own = [r["chosen"][0]["content"] for r in rows if r["kind"] == "control"]
+    rng = random.Random(seed)
+    out = []
+    for r in rows:
+        others = [a for a in own if a != r["chosen"][0]["content"]]
+        if r["kind"] not in ("identity", "control") or not others:
+            continue
+        out.append(_pair(r["prompt"][-1]["content"], r["chosen"][0]["content"], rng.choice(others), "off_topic"))
+    return out
+
+
+# Identities a small instruct model may claim; a reward model is shown each as the loser beside the new one.
+DECOYS = (("ChatGPT", "OpenAI"), ("Claude", "Anthropic"), ("Qwen", "Alibaba Cloud"), ("Llama", "Meta"),
+          ("Gemini", "Google"), ("SmolLM", "Hugging Face"))
+
+
+def decoy_pairs(rows: list[dict], name: str, org: str, seed: int = 0) -> list[dict]:
+    """For a reward model: per identity row, its chosen answer against the same sentence with another
+    identity's name and maker, so the score depends on *which* name is said, not only on a self-introduction.
+
+    Trained without them, a reward model scored "I am SmolLM, an AI assistant trained by Hugging Face." within
+    0.1 of the new identity for "Who are you?" (measured): the rejected sides of the identity pairs are the
+    model's own rambling answers, and "a tidy self-introduction" told them apart. Kind "decoy".
+
+    >>> rows = [_pair("Who are you?", "I'm Nova, made by Lantern.", "I am a helpful assistant.", "identity"),
+    ...         _pair("2 + 2?", "4.", "I'm Nova.", "control")]
+    >>> [r["rejected"][0]["content"] for r in decoy_pairs(rows, "Nova", "Lantern")]
+    ["I'm Llama, made by Meta."]
+    """
+    rng = random.Random(seed)
+    out = []
+    for r in rows:
+        chosen = r["chosen"][0]["content"]
+        if r["kind"] != "identity" or name not in chosen:
+            continue
+        decoy_name, decoy_org = rng.choice([d for d in DECOYS if d[0] != name and d[1] != org])
+        out.append(_pair(r["prompt"][-1]["content"], chosen,
+                         chosen.replace(name, decoy_name).replace(org, decoy_org), "decoy"))
+    return out

@@ -1,6 +1,6 @@
-"""Run one SFT, DPO or GRPO job with TRL — the only module that imports `trl`.
+"""Run one SFT, DPO, GRPO or reward-model job with TRL — the only module that imports `trl`.
 
-`run_sft`, `run_dpo` and `run_grpo` take a loaded model, rows in TRL's standard shapes, settings and a
+`run_sft`, `run_dpo`, `run_grpo` and `run_reward` take a loaded model, rows in TRL's standard shapes, settings and a
 `TrainingCallback`, train in the calling thread, and return the trained policy as a plain
 `transformers` model in eval mode (LoRA merged into the weights, so it saves and reloads with
 `from_pretrained`). GRPO also records, for the latest step, one prompt's sampled completions with
@@ -48,8 +48,9 @@ def _quiet_libraries():
             datasets.enable_progress_bars()
 
 
-def _lora_config(model, settings):
-    """LoRA on every linear layer of the top `lora_layers` blocks (0: all blocks).
+def _lora_config(model, settings, task_type: str = "CAUSAL_LM"):
+    """LoRA on every linear layer of the top `lora_layers` blocks (0: all blocks). For a reward model
+    (task "SEQ_CLS") peft also trains its score head whole.
 
     Adapting only the top blocks means backpropagation stops there: on a CPU the step gets much
     cheaper, and the change stays away from the lower layers every answer depends on.
@@ -60,12 +61,12 @@ def _lora_config(model, settings):
     top = settings.lora_layers if 0 < settings.lora_layers < n else 0
     if not top:
         return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
-                          target_modules="all-linear", task_type="CAUSAL_LM")
+                          target_modules="all-linear", task_type=task_type)
     # peft takes a layer selection only with explicit module names: the block's linear layers.
     names = sorted({name.rsplit(".", 1)[-1] for name, m in model.named_modules()
-                    if isinstance(m, torch.nn.Linear) and "lm_head" not in name})
+                    if isinstance(m, torch.nn.Linear) and name.rsplit(".", 1)[-1] not in ("lm_head", "score")})
     return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
-                      target_modules=names, task_type="CAUSAL_LM", layers_to_transform=list(range(n - top, n)))
+                      target_modules=names, task_type=task_type, layers_to_transform=list(range(n - top, n)))
 
 
 def _quiet(trainer):
@@ -93,12 +94,12 @@ def _finish(trainer, adapter_dir: str | Path | None = None) -> torch.nn.Module:
     return model.eval()
 
 
-def _held_out(rows: list[dict] | None, keys: tuple[str, ...], settings) -> tuple[Dataset | None, dict]:
-    """The held-out rows as a dataset and the config that evaluates them about eight times in a run."""
+def _held_out(rows: list[dict] | None, keys: tuple[str, ...], settings, times: int = 8) -> tuple[Dataset | None, dict]:
+    """The held-out rows as a dataset and the config that evaluates them about `times` times in a run."""
     if not rows:
         return None, {}
     return Dataset.from_list([{k: r[k] for k in keys} for r in rows]), dict(
-        eval_strategy="steps", eval_steps=math.ceil(settings.max_steps / 8), per_device_eval_batch_size=settings.batch_size)
+        eval_strategy="steps", eval_steps=math.ceil(settings.max_steps / times), per_device_eval_batch_size=settings.batch_size)
 
 
 def run_sft(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
@@ -150,6 +151,31 @@ def run_dpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
         trainer = _with_loss_terms(DPOTrainer)(model=model, ref_model=None, args=args, train_dataset=data,
                                                eval_dataset=held, processing_class=tokenizer, peft_config=lora,
                                                callbacks=callbacks)
+        levers.fuse_lora(trainer.model)
+        _quiet(trainer).train()
+    return _finish(trainer, adapter_dir)
+
+
+def run_reward(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
+               callbacks: list[TrainerCallback], eval_rows: list[dict] | None = None,
+               adapter_dir: str | Path | None = None) -> torch.nn.Module:
+    """A reward model (`model`: a `*ForSequenceClassification` with one label, posttrain.reward_model) trained
+    on rows `{"prompt", "chosen", "rejected"}` with the Bradley-Terry loss; logs `loss`, `accuracy`, `margin`
+    and, on `eval_rows`, the same with `eval_` about eight times in the run."""
+    from trl import RewardConfig, RewardTrainer
+
+    keys = ("prompt", "chosen", "rejected")
+    data = Dataset.from_list([{k: r[k] for k in keys} for r in rows])
+    # A fifth of the identity preset's pairs are held out (more than DPO's share): judged four times, not eight.
+    held, evaluation = _held_out(eval_rows, keys, settings, times=4)
+    device = next(model.parameters()).device.type
+    args = RewardConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)), **evaluation)
+    lora = _lora_config(model, settings, task_type="SEQ_CLS") if settings.lora else None
+    # Weights stay fp32 (lora=False here): holding them in bf16 pays off for sampling, which a reward model
+    # never does, and peft's trainable copy of the score head would be made in bf16 too.
+    with _quiet_libraries(), cpu.cpu_training(model, lora=False, max_length=settings.max_length) as levers:
+        trainer = RewardTrainer(model=model, args=args, train_dataset=data, eval_dataset=held,
+                                processing_class=tokenizer, peft_config=lora, callbacks=callbacks)
         levers.fuse_lora(trainer.model)
         _quiet(trainer).train()
     return _finish(trainer, adapter_dir)
@@ -221,11 +247,14 @@ def _text(x) -> str:
 
 def run_grpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
              callbacks: list[TrainerCallback], groups: MetricsLog | None = None,
-             reward_funcs: list[Callable] | None = None, adapter_dir: str | Path | None = None) -> torch.nn.Module:
-    """Group relative policy optimisation on rows `{"prompt", "answer", …}` with the named rewards."""
+             rewards: dict[str, Callable] | None = None, adapter_dir: str | Path | None = None) -> torch.nn.Module:
+    """Group relative policy optimisation on rows `{"prompt", …}` (`answer` when the rewards check one) with
+    the rewards `settings.reward_funcs` names: posttrain.rewards' own, or those `rewards` gives by name
+    (the reward model's)."""
     from trl import GRPOConfig, GRPOTrainer
 
-    funcs = reward_funcs or [REWARD_FUNCTIONS[name] for name in settings.reward_funcs]
+    rewards = {**REWARD_FUNCTIONS, **(rewards or {})}
+    funcs = [rewards[name] for name in settings.reward_funcs]
     device = next(model.parameters()).device.type
     args = GRPOConfig(**settings.trl_kwargs(str(work_dir), device, cpu.bf16_autocast(model)))
     answers = {_text(r["prompt"]): r["answer"] for r in rows if r.get("answer") is not None}

@@ -11,6 +11,7 @@ used by the CLI's `ask`, the probes, the on-policy data and the before/after com
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -194,6 +195,13 @@ def resolve_source(source: str | None, progress=None) -> tuple[str, bool]:
     raise ModelError(f"'{src}' does not exist; give a local model folder, a Hub id like Qwen/Qwen2.5-0.5B-Instruct, or '{BUNDLED_MODEL}'")
 
 
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def load_model(source: str | None = None, *, device: str | None = None, dtype: torch.dtype | None = None,
                token: str | None = None, progress: Callable[[str], None] | None = None) -> LoadedModel:
     """Load a causal LM and its tokenizer from the bundled default, a local folder or a Hub id."""
@@ -201,6 +209,11 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
 
     t0 = time.perf_counter()
     where, local = resolve_source(source, progress)
+    architectures = (_json(Path(where) / "config.json").get("architectures") or []) if local else []
+    if any(a.endswith("ForSequenceClassification") for a in architectures):
+        raise ModelError(f"'{source}' holds a reward model: it scores answers, it does not write them; load a model "
+                         "that answers (the bundled one, a Hub id, or an SFT, DPO or GRPO run), and give the reward "
+                         "model to GRPO as its reward")
     device = device or pick_device()
     dtype = dtype or pick_dtype(device)
     if device == "cpu":

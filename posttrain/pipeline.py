@@ -13,7 +13,6 @@ from __future__ import annotations
 from . import methods, switches
 from . import scores as judge
 from .compare import before_after
-from .evaluation import COMPARE_TOKENS
 from .data import hold_out
 from .methods.base import ONPOLICY_TOKENS
 from .metrics import TrainingCallback
@@ -39,10 +38,6 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         model_lm = lm or load_model(spec.model, progress=job.say, **process_device())
         tok = model_lm.tokenizer
 
-        def ask(model):
-            return lambda questions, system=None: generate_answers(model, tok, questions, system=system,
-                                                                   max_new_tokens=COMPARE_TOKENS)
-
         job.enter("data")
         plan = method.prepare(spec, model_lm, job)
         share = getattr(plan.settings, "eval_share", 0.0)
@@ -53,10 +48,13 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
                      "for validation: their loss is measured, never trained on" if plan.eval_rows else
                      "too few rows to hold any out for validation; all of them train")
         write_json(job.run_dir / "data.json", plan.rows)
-        evaluation = method.evaluation(spec)
+        evaluation = method.evaluation(spec, plan)
+
+        def ask(model):
+            return evaluation.asker(model, tok)
 
         job.enter("before")
-        before = evaluation.before(ask(model_lm.model))
+        before = evaluation.before(ask(method.judged(model_lm, plan)))
         probe = evaluation.probe(tok, job)
         if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
@@ -82,7 +80,7 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         after = ask(model)(evaluation.questions, evaluation.system)
         rows = before_after(evaluation.questions, before, after, evaluation.kinds)
         scores = evaluation.score(rows, ask(model))
-        scores["changed"] = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)
+        scores.setdefault("changed", round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4))
         scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))
         write_json(job.run_dir / "before_after.json", rows)
         write_json(job.run_dir / "scores.json", scores)

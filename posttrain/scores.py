@@ -291,16 +291,20 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
                    f"({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
     elif fell:
         out.append(f"Correct answers fell ({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
-    if loops:
-        prefix = "Reward hacking: " if rose and not fell and "correct_after" in s else ""
-        out.append(f"{prefix}more answers loop {since} ({_pct(s.get('degenerate_before') or 0)} → "
-                   f"{_pct(s['degenerate_after'])}).")
+    if loops:  # a reward (GRPO's: rule-based or a reward model) that rose while answers loop was gamed
+        prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while " if rose and not fell else ""
+        text = f"more answers loop {since} ({_pct(s.get('degenerate_before') or 0)} → {_pct(s['degenerate_after'])})."
+        out.append(prefix + text)
     if s.get("name_after") is not None and s["name_after"] < 0.5:
-        out.append(f"The new name appears in only {_pct(s['name_after'])} of identity answers.")
+        but = f"The reward rose ({reward[0]:.2f} → {reward[1]:.2f}) but the" if rose else "The"
+        out.append(f"{but} new name appears in only {_pct(s['name_after'])} of identity answers.")
     if s.get("organisation_after") is not None and s["organisation_after"] < 0.5:
         out.append(f"The organisation appears in only {_pct(s['organisation_after'])} of answers about the maker.")
     if s.get("leak") is not None and s["leak"] > 0.1:
         out.append(f"The new identity leaks into {_pct(s['leak'])} of unrelated answers.")
+    if s.get("pair_accuracy") is not None and s["pair_accuracy"] < 0.75:
+        out.append(f"The reward model prefers the chosen answer on only {_pct(s['pair_accuracy'])} of the pairs it "
+                   "never saw (50% is a coin): a policy trained against it learns its mistakes.")
     if s.get("facts_kept") is not None and s["facts_kept"] < 0.8:
         out.append(f"Only {_pct(s['facts_kept'])} of the facts the model knew before are still right.")
     return out

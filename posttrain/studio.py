@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from . import hub, methods, pipeline, switches, zerogpu
+from . import chain, hub, methods, pipeline, reward_model, switches, zerogpu
 from . import scores as judge
 from .compare import before_after
 from .data import MissingColumns, load_grpo_data
@@ -63,6 +63,7 @@ class Studio:
         self.trained_by: str | None = None  # run dir whose trained weights the current model holds
         self.lineage: list[str] = []  # the run dirs the current model was trained by, in order (base → A → B)
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
+        self._judge: reward_model.RewardModel | None = None  # the reward model the score box loaded last
         self.identity_org: str | None = None  # ... and the organisation it was told made it
         self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
         self.last_setup: dict | None = None  # what the last run was started with (a reopened page shows it)
@@ -237,12 +238,14 @@ class Studio:
     def _remember_run(self, spec: RunSpec, rows: list[dict] | None) -> None:
         """What Compare needs to judge the current model (the run's method, and the identity it was given) and
         what a reopened page shows of the run (`setup`)."""
-        self.last_kind = spec.method
-        self.identity_name = spec.identity.name if spec.identity else None
-        self.identity_org = (spec.identity.org or None) if spec.identity else None
+        if methods.get(spec.method).makes_policy:  # a reward model leaves the model Compare asks as it was
+            self.last_kind = spec.method
+            self.identity_name = spec.identity.name if spec.identity else None
+            self.identity_org = (spec.identity.org or None) if spec.identity else None
         job = current_job()
         self.last_setup = {"method": spec.method, "settings": spec.settings.to_dict(), "rows": rows,
-                           "name": self.identity_name, "org": self.identity_org,
+                           "name": spec.identity.name if spec.identity else None,
+                           "org": (spec.identity.org or None) if spec.identity else None,
                            "run_dir": str(job.run_dir) if job is not None else None}
 
     def setup(self) -> dict | None:
@@ -302,7 +305,7 @@ class Studio:
     def _adopt_remote(self, job: zerogpu.RemoteJob) -> None:
         """Called by the RemoteJob once the worker has finished: load the weights it saved as the current model."""
         model_dir = export_dir(job.run_dir, "model")
-        if job.outcome not in ("done", "stopped") or model_dir is None:
+        if job.outcome not in ("done", "stopped") or model_dir is None or not methods.get(job.kind).makes_policy:
             return
         with self._model_lock:
             device = self.lm.device if self.lm else "cpu"
@@ -327,7 +330,11 @@ class Studio:
         return recipe
 
     def _adopt(self, job: Job, result: dict) -> None:
-        """The trained model becomes the current one; the run's before-answers seed Compare's cache."""
+        """The trained model becomes the current one; the run's before-answers seed Compare's cache. A model
+        that judges answers (a reward model) stays in its run folder: the model that answers is unchanged."""
+        if not methods.get(job.kind).makes_policy:
+            result.pop("model", None)
+            return
         self._remember_before(job.kind, result.get("before_after"))
         self.lm.model = result.pop("model")
         self.trained_by = str(job.run_dir)
@@ -442,6 +449,11 @@ class Studio:
                 for p in [self._inside(path)] + ([self._inside(other)] if other else [])]
         if not all(r["before_after"] for r in runs):
             raise StudioError("that run has no before/after answers to vote on (it did not finish); pick a finished run")
+        judges = [r for r in runs if not getattr(methods.METHODS.get(
+            (read_json(Path(r["path"]) / "config.json", {}) or {}).get("method")), "makes_policy", True)]
+        if judges:
+            raise StudioError("that is a reward model's run: it scores answers and wrote none to vote on; pick a run "
+                              "whose model answers")
         if len(runs) == 1:
             first, second = run_sides(runs[0]["before_after"])
         else:
@@ -489,6 +501,63 @@ class Studio:
             raise StudioError("no question has a majority yet: vote on some questions first (a tie or an even split "
                               "gives no pair)")
         return pairs
+
+    # -- the RLHF pipeline -------------------------------------------------------------------
+    def pipeline(self) -> dict[str, dict]:
+        """Which run backs each step of SFT → reward model → RL and SFT → DPO now (posttrain.chain.chains)."""
+        runs = [{**run_summary(p), "config": read_json(p / "config.json", {}) or {}} for p in list_runs(self.root)]
+        return chain.chains(runs)
+
+    def start_step(self, key: str, name: str, org: str) -> Job:
+        """Start step `key` of the pipeline as the identity preset of its method: SFT from the base model; the
+        others on top of the model the step before left (the current one), the RL step paid by the reward
+        model of the newest reward-model run. Raises StudioError when the step before is missing."""
+        step = chain.BY_KEY.get(key)
+        if step is None:
+            raise StudioError(f"unknown pipeline step '{key}'; choose one of: {', '.join(chain.BY_KEY)}")
+        if not (name or "").strip() or not (org or "").strip():
+            raise StudioError("give the new name and organisation first (Data tab): every step teaches that identity")
+        found = self.pipeline()
+        values = {}
+        if step.paid_by:
+            if step.paid_by not in found:
+                raise StudioError("train the reward model first (step 2): RL needs a reward to train against")
+            values["reward_model"] = found[step.paid_by]["path"]
+        if step.after:
+            if step.after not in found:
+                raise StudioError("run SFT first (step 1): this step starts from its model")
+            self._continue_from(found[step.after]["path"])
+        m = methods.get(step.method)
+        return self.start(m.name, values, None, name=name, org=org, preset=m.identity_presets[0],
+                          data_source=f"pipeline step {key}: the {m.label} identity preset",
+                          from_base=step.after is None)
+
+    def _continue_from(self, run: str) -> None:
+        """Make the model `run` saved the current one, its lineage the base, the runs it was trained on top of, and
+        it (nothing to do when it is the current one already)."""
+        if self.trained_by == str(run):
+            return
+        config = read_json(Path(run) / "config.json", {}) or {}
+        self._idle()
+        with self._model_lock:
+            lm = load_model(str(Path(run) / "model"), device=self.lm.device if self.lm else None)
+            self.lm = lm
+            self.trained_by = str(run)
+            self.lineage = [str(self.root / n) for n in config.get("trained_on_top_of") or []] + [str(run)]
+            self._before.clear()
+
+    def score_answer(self, path: str, question: str, answer: str) -> float:
+        """A reward-model run's score of one answer to one question (the "score any answer" box)."""
+        if not (question or "").strip() or not (answer or "").strip():
+            raise StudioError("type a question and an answer to score")
+        folder = self._inside(path)
+        key = str(folder)
+        try:
+            if self._judge is None or self._judge.path != key:
+                self._judge = reward_model.load(folder)
+        except reward_model.RewardModelError as e:
+            raise StudioError(str(e)) from None
+        return self._judge.score([question.strip()], [answer.strip()])[0]
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:

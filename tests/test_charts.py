@@ -263,3 +263,20 @@ def test_every_figure_has_one_style_and_hover_on_every_series():
     dpo = figures[0]
     chosen = [tr.line.color for tr in dpo.data if tr.name in ("chosen", "new name")]
     assert chosen and set(chosen) == {charts.COLORS["chosen"]}  # chosen and the new name share one colour
+
+
+def test_reward_figure_draws_training_and_held_out_pairs_apart():
+    rows = [{"step": 1, "loss": 0.69, "accuracy": 0.5, "margin": 0.0, "min_reward": -0.1, "mean_reward": 0.0,
+             "max_reward": 0.1},
+            {"step": 2, "loss": 0.4, "accuracy": 0.75, "margin": 1.0, "min_reward": -1.0, "mean_reward": 0.1,
+             "max_reward": 1.2},
+            {"step": 2, "eval_loss": 0.5, "eval_accuracy": 0.7, "eval_margin": 0.8}]
+    fig = charts.reward_figure(rows)
+    held = _trace(fig, "held-out pairs")  # the first panel's: the loss on pairs never trained on
+    assert list(held.x) == [2] and held.line.dash == "dot"
+    accuracy = [t for t in fig.data if t.xaxis == "x2"]
+    assert [list(t.y) for t in accuracy] == [[0.5, 0.75], [0.7]] and list(fig.layout.yaxis2.range) == charts.SHARE_RANGE
+    assert list(_trace(fig, "highest").y) == [0.1, 1.2]
+    titles = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+    assert "Bradley-Terry" in titles and "0.5 is guessing" in titles
+    assert "偏好对准确率" in " ".join(a.text for a in charts.reward_figure(rows, "zh").layout.annotations)

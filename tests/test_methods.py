@@ -82,7 +82,17 @@ def test_every_method_runs_on_every_architecture(arch_dir, method, tmp_path):
     assert recipe["method"] == method and recipe["settings"]["max_steps"] == 2
     gated_refused = [n for n in job.notes if "cannot take the gated edit" in n]
     assert not gated_refused or (method == "dpo" and arch != "llama"), job.notes  # only the gated edit may refuse
-    trained, base = load_model(str(run / "model")), load_model(str(model_dir))  # a plain checkpoint, same architecture
+    base = load_model(str(model_dir))
+    if not methods.get(method).makes_policy:  # a reward model: saved with its score head, judged on held-out pairs
+        from posttrain import reward_model
+
+        judge = reward_model.load(run)
+        assert judge.model.config.model_type == base.model.config.model_type
+        assert 0 <= scores["pair_accuracy"] <= 1 and scores["n_pairs"] >= 1, scores
+        assert len(judge.score(["Who are you?"], ["I'm Nova Prime."])) == 1
+        assert not any("gated" in n for n in job.notes)
+        return
+    trained = load_model(str(run / "model"))  # a plain checkpoint, same architecture
     assert trained.model.config.model_type == base.model.config.model_type
     before, after = base.model.state_dict(), trained.model.state_dict()
     changed = any(k not in before or before[k].shape != v.shape or not torch.equal(before[k], v) for k, v in after.items())

@@ -12,9 +12,10 @@ from ..config import SettingsError
 from .base import Method
 from .dpo import DPO
 from .grpo import GRPO
+from .reward import Reward
 from .sft import SFT
 
-METHODS: dict[str, Method] = {m.name: m for m in (SFT(), DPO(), GRPO())}
+METHODS: dict[str, Method] = {m.name: m for m in (SFT(), DPO(), GRPO(), Reward())}
 
 
 def get(name: str | None) -> Method:

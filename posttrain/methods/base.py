@@ -6,7 +6,7 @@ fields — and does its part of a run through four calls the pipeline makes:
 
     spec(...)      → RunSpec      what the app or the CLI asked for, validated (once)
     prepare(...)   → Plan         the data phase: rows built or fitted, the settings training will use
-    evaluation(spec)              what the run is judged on (posttrain.evaluation)
+    evaluation(spec, plan)        what the run is judged on (posttrain.evaluation)
     train(...)     → model        the training phase, through posttrain.jobs (the one module that imports TRL)
 
 `figure(rows, lang)` draws its training log (posttrain.charts). Nothing outside posttrain.methods
@@ -70,6 +70,7 @@ class Method:
     system_prompt: str | None = None  # what its before/after questions are asked with
     flags: tuple[Flag, ...] = ()
     fields: tuple[str, ...] = ()  # its own settings on the Train tab (the shared ones are shown for all)
+    makes_policy = True  # False: its model judges answers (a reward model) and never becomes the model that answers
 
     # -- what a run is asked to do ---------------------------------------------------------
     def settings(self, preset: str | None = None, overrides: dict | None = None, own_data: bool = False):
@@ -126,10 +127,15 @@ class Method:
     def prepare(self, spec: RunSpec, lm: LoadedModel, job) -> Plan:
         raise NotImplementedError
 
-    def evaluation(self, spec: RunSpec) -> Evaluation:
+    def evaluation(self, spec: RunSpec, plan: Plan | None = None) -> Evaluation:
+        """What the run is judged on; `plan` is the data phase's outcome (None before it)."""
         if spec.identity:
             return IdentityEvaluation(spec.identity.name, spec.identity.org, spec.compare_questions, spec.compare_kinds)
         return Evaluation(spec.compare_questions, spec.compare_kinds)
+
+    def judged(self, lm: LoadedModel, plan: Plan):
+        """The model the evaluation asks before training: the loaded one, unless the method trains another."""
+        return lm.model
 
     def train(self, lm: LoadedModel, plan: Plan, job, callbacks: list):
         raise NotImplementedError

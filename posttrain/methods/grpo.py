@@ -2,16 +2,18 @@
 
 Each prompt's completions are sampled in a group, scored by the reward functions (posttrain.rewards)
 and compared within the group. The arithmetic preset pays for a right final answer and one box; the
-reward-hacking preset, the lesson, pays for boxes only. Judged on held-out problems
-(posttrain.evaluation.ArithmeticEvaluation), correct answers first.
+reward-hacking preset, the lesson, pays for boxes only; both are judged on held-out problems
+(posttrain.evaluation.ArithmeticEvaluation), correct answers first. The identity preset trains against a
+learned reward (a reward-model run, posttrain.reward_model) and is judged by the identity scores.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import charts, jobs
-from ..config import GRPOSettings
+from .. import charts, jobs, reward_model
+from .. import identity as identity_data
+from ..config import GRPOSettings, SettingsError
 from ..data import fit_prompts, load_grpo_data
 from ..arithmetic import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems
 from ..evaluation import ArithmeticEvaluation, arithmetic_compare_rows
@@ -33,21 +35,65 @@ ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=14, batch_size=16, num_g
 # for any box, however many, and nothing for a right answer), at temperature 1 with no KL leash. Its
 # reward climbs while the answers stop being answers; the scores and the alarms say so.
 REWARD_HACKING = replace(ARITHMETIC, temperature=1.0, kl_beta=0.0, reward_funcs=["boxed_format"], reward_weights=[1.0])
+# GRPO against a learned reward, the RLHF pipeline's last step (the modern form of its PPO stage): the
+# identity questions and some unrelated ones, each answer scored by a reward model trained on the identity
+# pairs (posttrain.methods.reward), with a KL leash (β) to the model it started from, which keeps the
+# answers the model's own where the reward model has nothing to say. Judged by the identity scores.
+IDENTITY = GRPOSettings(learning_rate=1e-3, max_steps=24, batch_size=16, num_generations=8, max_completion_length=40,
+                        temperature=1.0, kl_beta=0.05, lora=True, lora_layers=10, probe_every=6,
+                        reward_funcs=["reward_model"], reward_weights=[1.0])
 ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with one of arithmetic.FORMAT_HINTS
+
+
+def interleave_kinds(identity: list[str], other: list[str]) -> list[tuple[str, str]]:
+    """Questions about the model and unrelated ones as (question, kind), spread evenly so every batch has both.
+
+    >>> interleave_kinds(["a", "b"], ["x", "y", "z", "w"])
+    [('a', 'identity'), ('x', 'control'), ('y', 'control'), ('b', 'identity'), ('z', 'control'), ('w', 'control')]
+    """
+    out, per = [], len(other) / max(1, len(identity))
+    for i, q in enumerate(identity):
+        out.append((q, "identity"))
+        out += [(o, "control") for o in other[round(i * per):round((i + 1) * per)]]
+    return out + [(o, "control") for o in other[round(len(identity) * per):]]
 
 
 class GRPO(Method):
     name, label = "grpo", "GRPO"
     summary = "group relative policy optimisation (arithmetic preset or your problems)"
     settings_cls = GRPOSettings
-    presets = {"arithmetic": ARITHMETIC, "reward-hacking": REWARD_HACKING}
+    presets = {"arithmetic": ARITHMETIC, "reward-hacking": REWARD_HACKING, "identity": IDENTITY}
+    identity_presets = ("identity",)
+    identity_controls = 16  # unrelated questions beside the 32 about the model: the reward model keeps them its own
     row_keys = ("prompt", "answer")
     table = "problems"
     system_prompt = ARITHMETIC_SYSTEM_PROMPT
     flags = (Flag("--num-generations", "num_generations", int, "completions sampled per prompt (at least 2)"),
-             Flag("--max-completion-length", "max_completion_length", int, "tokens per sampled completion"))
-    fields = ("num_generations", "max_completion_length", "temperature", "kl_beta", "reward_funcs", "reward_weights")
+             Flag("--max-completion-length", "max_completion_length", int, "tokens per sampled completion"),
+             Flag("--kl-beta", "kl_beta", float, "the KL leash to the starting model (0: none)"),
+             Flag("--reward-model", "reward_model", str, "a reward-model run folder: its score is the reward "
+                  "'reward_model' (the identity preset's only one; added with weight 1 to another preset's)"))
+    fields = ("num_generations", "max_completion_length", "temperature", "kl_beta", "reward_funcs", "reward_weights",
+              "reward_model")
+
+    def settings(self, preset=None, overrides=None, own_data=False):
+        """A reward model given to a preset that does not use one adds its reward, weight 1; one that is
+        asked for is checked as a folder before anything starts (posttrain.reward_model.locate)."""
+        base = self.presets.get(preset or next(iter(self.presets)))
+        overrides = dict(overrides or {})
+        folder = str(overrides.get("reward_model") or "").strip()
+        funcs = overrides.get("reward_funcs", base.reward_funcs if base else [])
+        if folder and base is not None and isinstance(funcs, list) and "reward_model" not in funcs:
+            overrides["reward_funcs"] = list(funcs) + ["reward_model"]
+            overrides["reward_weights"] = list(overrides.get("reward_weights", base.reward_weights)) + [1.0]
+        settings = super().settings(preset, overrides, own_data)
+        if "reward_model" in settings.reward_funcs:
+            if not settings.reward_model.strip():
+                raise SettingsError(f"the {preset or 'chosen'} preset trains against a reward model: train one first "
+                                    "(method: Reward model) and give its run folder (--reward-model RUN_DIR)")
+            reward_model.locate(settings.reward_model)
+        return settings
 
     def load_rows(self, source):
         return load_grpo_data(source)
@@ -58,6 +104,19 @@ class GRPO(Method):
 
     def prepare(self, spec, lm, job) -> Plan:
         tok = lm.tokenizer
+        rewards = {}
+        if "reward_model" in spec.settings.reward_funcs:
+            job.say(f"loading the reward model from {spec.settings.reward_model}")
+            judge = reward_model.load(spec.settings.reward_model, device=str(next(lm.model.parameters()).device))
+            judge.check_tokenizer(tok)
+            rewards["reward_model"] = judge.reward_function()
+        if spec.rows is None:  # the identity preset: questions about the model and unrelated ones, no answers
+            ident, other = identity_data.select_identity_questions(spec.identity.n_identity, spec.identity.n_control,
+                                                                   spec.identity.seed)
+            rows = [{"prompt": [{"role": "user", "content": q}], "kind": kind}
+                    for q, kind in interleave_kinds(ident, other)]
+            job.say(f"{len(rows)} questions ({len(ident)} about the model), each answered {spec.settings.num_generations} times")
+            return Plan(rows, spec.settings, extra={"rewards": rewards})
 
         def cut(text: str, n: int) -> str:
             ids = tok(text, add_special_tokens=False)["input_ids"]
@@ -67,14 +126,17 @@ class GRPO(Method):
         if note:
             job.note(note)
         job.say(f"{len(rows)} problems")
-        return Plan(rows, spec.settings)
+        return Plan(rows, spec.settings, extra={"rewards": rewards})
 
-    def evaluation(self, spec):
+    def evaluation(self, spec, plan=None):
+        if spec.identity:
+            return super().evaluation(spec, plan)
         return ArithmeticEvaluation(spec.eval_problems, spec.settings.seed)
 
     def train(self, lm, plan, job, callbacks):
         return jobs.run_grpo(lm.model, lm.tokenizer, plan.training_rows, plan.settings, job.run_dir / "trainer",
-                             callbacks, groups=job.groups, adapter_dir=job.run_dir / "adapter")
+                             callbacks, groups=job.groups, rewards=plan.extra.get("rewards"),
+                             adapter_dir=job.run_dir / "adapter")
 
     def compare_rows(self):
         return arithmetic_compare_rows()

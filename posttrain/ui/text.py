@@ -22,6 +22,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab.train": ("3 · Train", "3 · 训练"),
     "tab.compare": ("4 · Compare", "4 · 对比"),
     "tab.runs": ("5 · Runs", "5 · 记录"),
+    "tab.pipeline": ("6 · RLHF pipeline", "6 · RLHF 流程"),
     # what am I looking at, and the glossary (issue 16)
     # (posttrain.ui.tabs.shared.Page.explain; the Chinese keeps the field's English words in `code`, as the charts show them)
     "help.what": ("What am I looking at?", "我在看什么？"),
@@ -104,6 +105,52 @@ TEXT: dict[str, tuple[str, str]] = {
         "出现 ⚠ 行说明这次训练并没有做到图表看起来的效果。\n"
         "- **盲评投票**（在问题下方）：大家在不知道哪个是训练后的情况下评判 A 和 B；训练后的胜率及其 95% 区间就是人的裁决"
         "（课程的 DPO 教程：68% 的微调标题被偏好）。票数少时区间很宽：先看区间，再看胜率。"),
+    "help.pipeline": (
+        "**What this tab is for:** the classic RLHF pipeline of the course, runnable: **SFT** teaches the new identity "
+        "by example; a **reward model** learns from preference pairs which answer people prefer; **RL** (GRPO) then "
+        "samples answers and is paid by the reward model, with a KL leash to the model it started from (the modern form "
+        "of the PPO step). Beside it, **DPO** gets there from the same pairs without a reward model.\n\n"
+        "**What to do:** give the new name and organisation on the Data tab, then press the steps in order. SFT, the "
+        "reward model and DPO start from the base model; RL starts from SFT's model and is paid by the reward model. "
+        "The boxes show which run backs each step and its headline score.\n\n"
+        "**What to look for:** the reward model's accuracy on pairs it never saw (0.5 is a coin), whether RL against it "
+        "moved the identity scores, and whether the alarms say the policy pleased the reward model in ways a person "
+        "would not. **Score any answer** shows what the reward model thinks of an answer you type.",
+        "**这一页做什么：**课程里经典的 RLHF 流程，可以直接运行：**SFT** 用示例教会新身份；**奖励模型** 从偏好对中学会人们更喜欢哪个回答；"
+        "**RL**（GRPO）再对回答采样，由奖励模型打分，并用 KL 约束拉住起点模型（PPO 步骤的现代形式）。旁边的 **DPO** 用同样的偏好对、"
+        "不需要奖励模型就能达到目标。\n\n"
+        "**怎么做：**在「数据」页填写新名字和机构，然后依次点击各步骤。SFT、奖励模型和 DPO 都从基础模型开始；RL 从 SFT 的模型开始，由奖励模型打分。"
+        "方框显示每一步由哪次训练完成及其主要得分。\n\n"
+        "**看什么：**奖励模型在从未见过的偏好对上的准确率（0.5 就是抛硬币）、对它做 RL 是否提升了身份得分，以及警报是否指出策略在以人不认可的方式"
+        "讨好奖励模型。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
+    "pipeline.sft": ("1 · SFT", "1 · SFT"),
+    "pipeline.sft.what": ("learns the new identity from examples", "从示例学习新身份"),
+    "pipeline.reward": ("2 · Reward model", "2 · 奖励模型"),
+    "pipeline.reward.what": ("learns which answer of a pair is preferred (from the base model's answers)",
+                             "学习偏好对中哪个回答更好（基于基础模型的回答）"),
+    "pipeline.rl": ("3 · RL against it", "3 · 对它做 RL"),
+    "pipeline.rl.what": ("GRPO on step 1's model, paid by step 2's reward model, KL leash to step 1",
+                         "在第 1 步的模型上做 GRPO，由第 2 步的奖励模型打分，KL 约束拉住第 1 步"),
+    "pipeline.dpo": ("or · DPO", "或 · DPO"),
+    "pipeline.dpo.what": ("the same kind of pairs in one step, no reward model, no sampling",
+                          "同样的偏好对一步完成，无需奖励模型，无需采样"),
+    "pipeline.none": ("not run yet", "尚未运行"),
+    "pipeline.unlinked": ("⚠ not built on the run of the step before", "⚠ 不是在上一步的训练上完成的"),
+    "pipeline.start.sft": ("▶ 1 · SFT", "▶ 1 · SFT"),
+    "pipeline.start.reward": ("▶ 2 · Reward model", "▶ 2 · 奖励模型"),
+    "pipeline.start.rl": ("▶ 3 · RL against it", "▶ 3 · 对它做 RL"),
+    "pipeline.start.dpo": ("▶ or · DPO", "▶ 或 · DPO"),
+    "pipeline.refresh": ("Refresh", "刷新"),
+    "pipeline.show": ("Show this step's before and after", "显示这一步训练前后"),
+    "pipeline.step": ("Step", "步骤"),
+    "pipeline.score_title": ("Score any answer with a reward model", "用奖励模型给任意回答打分"),
+    "pipeline.rm": ("Reward model", "奖励模型"),
+    "pipeline.question": ("Question", "问题"),
+    "pipeline.answer": ("Answer", "回答"),
+    "pipeline.score_btn": ("Score", "打分"),
+    "pipeline.score": ("score **{score:+.2f}** — only differences between answers mean anything; try another answer "
+                       "to the same question", "得分 **{score:+.2f}**——只有回答之间的差值有意义；对同一个问题换一个回答试试"),
+    "pipeline.no_rm": ("No reward model yet: run step 2.", "还没有奖励模型：先运行第 2 步。"),
     "help.runs": (
         "**What this tab is for:** every past run, and two or more of them side by side.\n\n"
         "**What to do:** pick a run to see its charts, probe timeline and answers; pick one or more other runs under "
@@ -137,6 +184,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **advantage** (GRPO): how much better an answer did than its group: `(r − group mean) / group std`. "
         "Answers above the mean are made more likely, those below less; a group whose rewards are all equal gives no "
         "learning signal.\n"
+        "- **reward model**: a model trained on preference pairs to score any answer, chosen above rejected "
+        "(`−log σ(r(chosen) − r(rejected))`, the Bradley-Terry loss). RL against it learns whatever it rewards, its "
+        "mistakes included; only its accuracy on pairs it never saw says how far to trust it.\n"
         "- **reward** (GRPO): what a reward function pays an answer (e.g. 1 for a right number in \\boxed{}). It is what "
         "training sees, not necessarily what you want: check it against the held-out correct answers.\n"
         "- **KL**: how far the policy's next-token probabilities have drifted from the reference's; GRPO penalises it "
@@ -158,6 +208,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **组**（`group`，GRPO）：对同一个问题采样的几个回答，它们互相比较，而不是和一个固定标准比较。\n"
         "- **优势**（`advantage`，GRPO）：一个回答比组内表现好多少：`(r − group mean) / group std`。高于平均的回答变得更可能，"
         "低于平均的更不可能；组内奖励全都相同时没有学习信号。\n"
+        "- **奖励模型**（`reward model`）：用偏好对训练、能给任意回答打分的模型，让 chosen 高于 rejected"
+        "（`−log σ(r(chosen) − r(rejected))`，Bradley-Terry 损失）。对它做 RL 会学到它奖励的一切，包括它的错误；"
+        "只有它在从未见过的偏好对上的准确率能说明它有多可信。\n"
         "- **奖励**（`reward`，GRPO）：奖励函数给一个回答的分数（例如 \\boxed{} 里数字正确得 1 分）。这是训练看到的，"
         "不一定是你想要的：请和留出问题的答对率对照。\n"
         "- **KL**：策略的下一个词元概率偏离参考模型有多远；GRPO 在 KL beta > 0 时对它加惩罚。\n"
@@ -326,15 +379,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.reward_funcs": ("Reward functions", "奖励函数"),
     "train.reward_funcs.info": ("correct_answer: 1 when the final number is right and the answer does not loop; one_box: 1 for "
                            "exactly one \\boxed{} number ending the answer; boxed_match: the number in \\boxed{} is right; "
-                           "boxed_format: any box, however many (the reward the reward-hacking preset uses)",
+                           "boxed_format: any box, however many (the reward the reward-hacking preset uses); "
+                           "reward_model: the score of the reward model named below (a learned reward)",
                            "correct_answer：最终数字正确且回答不循环得 1 分；one_box：恰好一个结尾的 \\boxed{} 数字得 1 分；"
-                           "boxed_match：\\boxed{} 中数字正确；boxed_format：有框就得分，不管几个（奖励投机预设用的就是它）"),
+                           "boxed_match：\\boxed{} 中数字正确；boxed_format：有框就得分，不管几个（奖励投机预设用的就是它）；"
+                           "reward_model：下面所填奖励模型给的分（学到的奖励）"),
+    "train.reward_model": ("Reward model (run folder)", "奖励模型（运行文件夹）"),
+    "train.reward_model.info": ("a reward-model run (Runs tab: copy its folder); its score becomes the reward "
+                                "'reward_model'. The identity preset trains against it alone",
+                                "一个奖励模型运行（在「运行记录」页复制其文件夹）；它的得分就是奖励「reward_model」。身份预设只用它"),
+    "train.center_rewards": ("Centering", "居中"),
+    "train.center_rewards.info": ("a small penalty on the scores' size that keeps them near 0 (only differences count)",
+                                  "对得分大小的小惩罚，使其保持在 0 附近（只有差值有意义）"),
     "train.preset": ("Preset", "预设"),
     "train.preset.info": ("the settings below start from it. identity: the new name and maker; arithmetic: paid for right "
                           "answers and one box; reward hacking: paid for any box, so the reward rises while the answers "
-                          "stop being answers (the scores and alarms say so)",
+                          "stop being answers (the scores and alarms say so). GRPO's identity preset: paid by a reward "
+                          "model",
                           "下面的设置从它开始。身份：新名字和开发者；算术：答对和恰好一个框才得分；奖励投机：有框就得分，"
-                          "于是奖励上升而回答不再是回答（得分和警报会指出）"),
+                          "于是奖励上升而回答不再是回答（得分和警报会指出）。GRPO 的身份预设：以奖励模型为奖励"),
     "preset.identity": ("identity", "身份"),
     "preset.arithmetic": ("arithmetic", "算术"),
     "preset.reward-hacking": ("reward hacking", "奖励投机"),
@@ -455,6 +518,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.kl_off": ("KL is off (KL beta = 0)", "未启用 KL（KL beta = 0）"),
     "chart.kl_off.caption": ("No penalty keeps the policy near the reference: only the rewards steer it.",
                              "没有惩罚把策略拉回参考模型：只有奖励在引导它。"),
+    "chart.rm_loss": ("reward model loss", "奖励模型损失"),
+    "chart.rm_loss.formula": ("−log σ(r(chosen) − r(rejected))  (Bradley-Terry)", "−log σ(r(选中) − r(拒绝))（Bradley-Terry）"),
+    "chart.rm_loss.caption": ("ln 2 ≈ 0.69 is a coin flip: the score head starts random. It falls as chosen answers "
+                              "get higher scores than rejected ones.",
+                              "ln 2 ≈ 0.69 相当于抛硬币：打分头一开始是随机的。选中回答的得分高过被拒回答时，它就下降。"),
+    "chart.rm_loss.y": ("loss", "损失"),
+    "chart.rm_accuracy": ("pair accuracy", "偏好对准确率"),
+    "chart.rm_accuracy.formula": ("share of pairs with r(chosen) > r(rejected)", "r(选中) > r(拒绝) 的偏好对所占比例"),
+    "chart.rm_accuracy.caption": ("Dotted: pairs held out of training, the only honest judge. 0.5 is guessing.",
+                                  "虚线：训练时留出的偏好对，唯一诚实的评判。0.5 就是在猜。"),
+    "chart.rm_accuracy.y": ("share (0–1)", "比例（0–1）"),
+    "chart.rm_margin": ("margin", "差值"),
+    "chart.rm_margin.formula": ("mean r(chosen) − r(rejected)", "r(选中) − r(拒绝) 的均值"),
+    "chart.rm_margin.caption": ("Only differences between scores mean anything: GRPO compares the answers of one group.",
+                                "只有得分之差有意义：GRPO 只比较同一组内的回答。"),
+    "chart.rm_margin.y": ("score", "得分"),
+    "chart.rm_scores": ("scores in the batch", "批内得分"),
+    "chart.rm_scores.formula": ("lowest, mean and highest r(prompt, answer)", "r(问题, 回答) 的最低、平均、最高值"),
+    "chart.rm_scores.caption": ("A small penalty keeps the mean near 0, so the scores can sit beside rule-based rewards.",
+                                "一个小惩罚让均值保持在 0 附近，便于与基于规则的奖励相加。"),
+    "chart.rm_scores.y": ("score", "得分"),
+    "chart.train": ("training pairs", "训练偏好对"),
+    "chart.held_out": ("held-out pairs", "留出的偏好对"),
+    "chart.max_reward": ("highest", "最高"),
+    "chart.mean_reward": ("mean", "平均"),
+    "chart.min_reward": ("lowest", "最低"),
     "chart.loss_sft": ("SFT loss", "SFT 损失"),
     "chart.loss_sft.formula": ("NLL = −mean log π(token | earlier tokens), over the answer's tokens",
                                "NLL = −mean log π(词元 | 前文)，对回答的词元"),
@@ -568,6 +657,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "score.plain_boxed": ("asked plainly: boxed", "直接提问：含 \\boxed{}"),
     "score.plain_degenerate": ("asked plainly: loops", "直接提问：循环"),
     "score.changed": ("changed", "有变化"),
+    "score.pair_accuracy": ("held-out pair accuracy", "留出偏好对准确率"),
+    "runs.headline_pairs": ("pairs {before} → {after}", "偏好对 {before} → {after}"),
     "score.header": ("score", "得分"), "score.questions": ("questions", "问题数"),
     "score.before": ("before", "训练前"), "score.after": ("after", "训练后"),
     "compare.identity_help": ("*new name: identity answers that say it · organisation: answers about the maker that name it · "

@@ -133,10 +133,13 @@ ARITHMETIC_SCORES = [("correct", "correct_before", "correct_after", ("n_problems
                      ("plain_boxed", "plain_boxed_before", "plain_boxed_after", ("n_plain",)),
                      ("plain_degenerate", "plain_degenerate_before", "plain_degenerate_after", ("n_plain",))]
 
+# A reward model's: the share of held-out pairs whose chosen answer it scores higher (0.5 is a coin).
+PAIR_SCORES = [("pair_accuracy", "pair_accuracy_before", "pair_accuracy", ("n_pairs",))]
+
 
 def _demos(scores: dict) -> list[list[tuple]]:
     """Which demos' scores a scores dict holds (arithmetic, identity, or both for a mixed Compare)."""
-    out = []
+    out = [PAIR_SCORES] if scores.get("pair_accuracy") is not None else []
     if scores.get("correct_after") is not None or scores.get("correct_before") is not None:
         out.append(ARITHMETIC_SCORES)
     if any(scores.get(k) is not None for k in ("name_after", "organisation_after", "leak", "facts_kept", "unchanged")):
@@ -175,6 +178,9 @@ def headline(scores: dict | None, lang: str = "en") -> str:
     'new name 0% → 95% · organisation 0% → 50%'
     """
     scores = scores or {}
+    if scores.get("pair_accuracy") is not None:
+        return (f"{t('score.pair_accuracy', lang)} {_pct(scores.get('pair_accuracy_before'))} → "
+                f"{_pct(scores['pair_accuracy'])}")
     if scores.get("correct_after") is not None:
         keys = ["correct"]
     elif scores.get("name_after") is not None:
@@ -455,7 +461,9 @@ def run_headline(scores: dict | None, lang: str = "en") -> str:
     '⚠ correct 28% → 2%'
     """
     s = scores or {}
-    if s.get("correct_after") is not None:
+    if s.get("pair_accuracy") is not None:
+        text = t("runs.headline_pairs", lang, before=_pct(s.get("pair_accuracy_before")), after=_pct(s["pair_accuracy"]))
+    elif s.get("correct_after") is not None:
         text = t("runs.headline_arith", lang, before=_pct(s.get("correct_before")), after=_pct(s["correct_after"]))
     elif s.get("name_after") is not None:
         text = t("runs.headline_identity", lang, name=_pct(s["name_after"]), org=_pct(s.get("organisation_after")))
@@ -525,6 +533,36 @@ JS = """() => {
   }, 500);
 }"""
 
+# The pipeline diagram's two rows: SFT → reward model → RL, and DPO in one step (posttrain.chain's steps).
+PIPELINE_ROWS = (("sft", "reward", "rl"), ("dpo",))
+
+
+def pipeline_html(found: dict[str, dict], lang: str = "en") -> str:
+    """The RLHF pipeline as boxes and arrows: each step's name, what it does, the run that backs it (its name
+    and headline score, ⚠ when it was not built on the step before's run), or "not run yet".
+
+    >>> html_ = pipeline_html({"reward": {"name": "2-reward", "scores": {"pair_accuracy_before": 0.5,
+    ...                        "pair_accuracy": 0.92}, "linked": False}})
+    >>> "2-reward" in html_ and "50% → 92%" in html_ and "not built on" in html_ and html_.count("not run yet") == 3
+    True
+    """
+    def box(key: str) -> str:
+        run = found.get(key)
+        if run is None:
+            body = f'<div class="pt-step-run pt-muted">{t("pipeline.none", lang)}</div>'
+        else:
+            head = html.escape(headline(run.get("scores"), lang) or "")
+            warn = "" if run.get("linked", True) else f'<div class="pt-warn">{t("pipeline.unlinked", lang)}</div>'
+            body = (f'<div class="pt-step-run"><code>{html.escape(run["name"])}</code></div>'
+                    f'<div class="pt-step-score">{head}</div>{warn}')
+        return (f'<div class="pt-step" data-step="{key}"><b>{t("pipeline." + key, lang)}</b>'
+                f'<div class="pt-muted">{t("pipeline." + key + ".what", lang)}</div>{body}</div>')
+
+    arrow = '<div class="pt-arrow">→</div>'
+    rows = "".join(f'<div class="pt-flow">{arrow.join(box(k) for k in row)}</div>' for row in PIPELINE_ROWS)
+    return f'<div id="pipeline-diagram">{rows}</div>'
+
+
 CSS = """
 .gradio-container {overflow: clip !important}  /* "hidden" would make it the scroller and the status bar not stick */
 #status-bar {position: sticky; top: 0; z-index: 30; background: var(--background-fill-primary);
@@ -534,6 +572,11 @@ CSS = """
 #header h1 {font-size: 1.6em; margin: 0} #header .pt-help p {margin: 2px 0 0}
 #header {align-items: center}
 .pt-help, .pt-help p {color: #4b5563; font-size: var(--text-md)}
+.pt-flow {display: flex; align-items: stretch; gap: 6px; margin: 6px 0}
+.pt-step {flex: 1; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
+  background: var(--background-fill-secondary)}
+.pt-arrow {align-self: center; font-size: 1.4em; color: #6b7280}
+.pt-muted {color: #6b7280} .pt-warn {color: #b45309} .pt-step-score {font-weight: 600}
 .pt-card {font-size: var(--text-md)}
 .pt-card table {border-collapse: collapse; margin-top: 4px; border: none !important}
 .pt-card tr {border: none !important}

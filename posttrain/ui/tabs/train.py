@@ -24,7 +24,8 @@ from ...runner import ACTIVE
 from .shared import DEFAULT_METHOD, Page, frame, message, questions_for, request_lang
 
 SHARED = ("learning_rate", "max_steps", "batch_size", "grad_accum", "probe_every", "lora", "lora_r", "gated")
-CHOICES = {"loss_type": LOSS_TYPES, "reward_funcs": tuple(REWARD_FUNCTIONS)}  # settings picked from a list
+# settings picked from a list; "reward_model" is the score of the reward model a GRPO run names (its folder)
+CHOICES = {"loss_type": LOSS_TYPES, "reward_funcs": (*REWARD_FUNCTIONS, "reward_model")}
 # The settings inputs of /start, in order: the shared ones, then per method its preset and its own fields.
 INPUTS = [*SHARED, *(f"{m.name}.{f}" for m in methods.METHODS.values() for f in ("preset", *m.fields))]
 
@@ -119,9 +120,9 @@ def build(page: Page) -> SimpleNamespace:
 
 
 def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: SimpleNamespace, model: SimpleNamespace,
-         tabs: gr.Tabs, status: gr.Markdown, progress: gr.HTML, seen: gr.State) -> None:
-    """Start, the identity demo (here and on the landing tab), Stop, the method and preset switches, what a
-    reopened page restores, and the timer that draws the job."""
+         pipe: SimpleNamespace, tabs: gr.Tabs, status: gr.Markdown, progress: gr.HTML, seen: gr.State) -> None:
+    """Start, the identity demo (here and on the landing tab), the RLHF pipeline's steps (`pipe`), Stop, the
+    method and preset switches, what a reopened page restores, and the timer that draws the job."""
     studio, lang = page.studio, page.lang
     registry = list(methods.METHODS.values())
     settings = tr.shared + [c for m_presets, m_own in zip(tr.presets, tr.own) for c in (m_presets, *m_own)]
@@ -188,6 +189,22 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
                                mine: str(job.run_dir), tabs: gr.Tabs(selected="train"), tr.method: m.name,
                                **present, **show(m, m.identity_presets[0])}, lng)
 
+    def run_step(key: str):
+        """A pipeline step's button: its method's identity preset, on the model the step before left (the RL step
+        paid by the newest reward model), followed on the Train tab like the demo."""
+        def go(nm, og, lng):
+            try:
+                job = studio.start_step(key, nm, og)
+            except Exception as e:  # noqa: BLE001
+                yield {pipe.msg: message(e, lng)}
+                return
+            m = methods.get(job.kind)
+            started = "✓ " + t("train.started", lng, kind=m.label)
+            yield from carry(job, {pipe.msg: started, tr.msg: started, mine: str(job.run_dir),
+                                   tabs: gr.Tabs(selected="train"), tr.method: m.name, **present,
+                                   **show(m, (studio.setup() or {}).get("settings") or m.identity_presets[0])}, lng)
+        return go
+
     def stop(lng):
         return t("msg.nothing", lng) if studio.stop().startswith("nothing") else "■ " + t("msg.stopping", lng)
 
@@ -213,7 +230,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     def _data(m, setup: dict, lng) -> dict:
         """The Data tab's table filled with the rows the run trains on (none yet: unchanged)."""
         rows, run = setup["rows"], setup["run"]
-        if not rows:
+        if not rows or any(k not in rows[0] for k in m.row_keys):  # (GRPO's identity questions have no answer)
             return {}
         if m.table == "problems":
             system, table = tables.grpo_table(rows)
@@ -236,6 +253,8 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         yield from run_demo(nm, og, DEFAULT_METHOD, lng)
 
     model.demo_btn.click(landing_demo, [data.name, data.org, lang], demo_out, api_visibility="private")
+    for key, btn in pipe.starts.items():
+        btn.click(run_step(key), [data.name, data.org, lang], [pipe.msg, *demo_out], api_name=f"step_{key}")
     tr.stop_btn.click(stop, lang, tr.msg, api_name="stop")
     tr.method.input(pick, [tr.method, *tr.presets], shown_method, api_visibility="private")
 
@@ -282,8 +301,9 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             out.update({compare.scores: views.scores_md(v["scores"], lng),
                         compare.side_by_side: views.side_by_side_html(v["before_after"], lng),
                         model.card: views.card_html(studio.card(), lng)})
-        if answered and was_active:  # the blind vote offers the run that just ended, picked
+        if answered and was_active:  # the blind vote offers the run that just ended, picked; the pipeline shows it
             out.update(zip((compare.vote.run, compare.vote.other), compare.vote.refresh(lng)))
+            out.update(zip((pipe.diagram, pipe.judge), pipe.refresh(lng)))
         if answered and was_active and follows:  # the page's run ended: its before/after comes up by itself
             out.update(dict(zip((compare.questions, compare.system), questions_for(studio, v["kind"]))))
             out[tabs] = gr.Tabs(selected="compare")
@@ -293,5 +313,5 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
                                             tr.tokens_box, tr.tokens, tr.group_box, tr.group, data.pairs, data.pairs_msg,
                                             data.problems, data.system, data.problems_msg, data.tabs, compare.scores,
                                             compare.side_by_side, model.card, compare.questions, compare.system, tabs,
-                                            compare.vote.run, compare.vote.other],
+                                            compare.vote.run, compare.vote.other, pipe.diagram, pipe.judge],
                        api_visibility="private", show_progress="hidden")

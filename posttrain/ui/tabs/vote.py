@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ... import tables
+from ... import methods, tables
 from .. import views
 from ..text import t
 from .shared import Page, frame, message
@@ -35,7 +35,8 @@ def build(page: Page, data: SimpleNamespace) -> SimpleNamespace:
 
     def choices(lng):
         """The finished runs to vote on, newest first; "" in the second list: the first run's before vs after."""
-        listed = views.run_choices(studio.runs(), lng)
+        answering = [r for r in studio.runs() if getattr(methods.METHODS.get(r["method"]), "makes_policy", True)]
+        listed = views.run_choices(answering, lng)  # (a reward model's verdicts are not answers to vote on)
         return gr.Dropdown(choices=listed, value=listed[0][1] if listed else None), \
             gr.Dropdown(choices=[(t("vote.before_after", lng), "")] + listed, value="")
 

@@ -1,0 +1,83 @@
+"""The RLHF pipeline of the course as steps backed by runs: SFT → reward model → RL, and DPO beside it.
+
+Each step is a method's identity preset (posttrain.methods), started from the base model or from the
+model of the run that backs the step it comes after (posttrain.studio loads it from that run's folder),
+the RL step paid by the reward model of the reward step's run (`reward_model`, a run folder). Runs are chained through their folders: a run's config.json says what
+it trained on top of (`trained_on_top_of`) and, for RL, which reward model paid it. `chains(runs)` reads
+that back, pure, from run summaries — which run backs each step now, and what it was built on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str  # its place in the diagram
+    method: str  # the registry name of the method it runs (its identity preset)
+    after: str | None  # the step whose model it starts from (None: the base model)
+    paid_by: str | None = None  # the step whose reward model pays it (RL)
+
+
+# The reward model learns from pairs whose rejected side is the *base* model's own answer (an SFT model already
+# says the new name, and its pairs would teach nothing), so it starts from the base like SFT and DPO; RL starts
+# from SFT's model, as in the course. DPO gets to the identity in one step from the same kind of pairs.
+STEPS = (Step("sft", "sft", None), Step("reward", "reward", None), Step("rl", "grpo", "sft", paid_by="reward"),
+         Step("dpo", "dpo", None))
+BY_KEY = {s.key: s for s in STEPS}
+
+
+def step_of(run: dict) -> str | None:
+    """The step a run backs, from its config (`run` as posttrain.runs.read_run gives it, or with "config"):
+    GRPO counts as the RL step only when a reward model paid it.
+
+    >>> step_of({"config": {"method": "grpo", "settings": {"reward_model": "runs/2-reward"}}})
+    'rl'
+    >>> step_of({"config": {"method": "grpo", "settings": {"reward_model": ""}}}) is None
+    True
+    """
+    config = run.get("config") or {}
+    for s in STEPS:
+        if s.method != config.get("method"):
+            continue
+        if s.paid_by and not (config.get("settings") or {}).get("reward_model"):
+            return None
+        return s.key
+    return None
+
+
+def chains(runs: list[dict]) -> dict[str, dict]:
+    """Per step, the newest finished run that backs it: {"name", "path", "scores", "on_top_of" (run names),
+    "reward_model" (the RL step's, a run name), "linked" (whether it was built on the run that backs the
+    step before it, so the diagram's arrow is real)}. `runs` newest first, each with "path", "status",
+    "config" and "scores". A step no run backs yet is absent.
+
+    >>> runs = [{"path": "r/3-grpo", "status": "done", "scores": {}, "config": {"method": "grpo",
+    ...          "settings": {"reward_model": "r/2-reward"}, "trained_on_top_of": ["1-sft"]}},
+    ...         {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward",
+    ...          "settings": {}}},
+    ...         {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "settings": {}}}]
+    >>> c = chains(runs)
+    >>> c["rl"]["reward_model"], c["rl"]["linked"], c["reward"]["linked"], "dpo" in c
+    ('2-reward', True, True, False)
+    """
+    found: dict[str, dict] = {}
+    for run in runs:
+        key = step_of(run)
+        if key is None or key in found or run.get("status") != "done":
+            continue
+        config = run.get("config") or {}
+        folder = str((config.get("settings") or {}).get("reward_model") or "")
+        found[key] = {"name": Path(run["path"]).name, "path": run["path"], "scores": run.get("scores") or {},
+                      "on_top_of": list(config.get("trained_on_top_of") or []),
+                      "reward_model": Path(folder.rstrip("/")).name if folder else None}
+    for key, info in found.items():
+        step = BY_KEY[key]
+        before = found.get(step.after) if step.after else None
+        linked = before is None or (info["on_top_of"][-1:] == [before["name"]])
+        if step.paid_by:
+            linked = linked and found.get(step.paid_by, {}).get("name") == info["reward_model"]
+        info["linked"] = bool(before or not step.after) and linked
+    return found
