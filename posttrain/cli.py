@@ -38,6 +38,7 @@ from .models import ModelError, generate_answers, load_model  # noqa: E402
 from .processes import is_rank_dir, process_dir, process_rank, threads_per_process  # noqa: E402
 from .recipe_file import read_recipe  # noqa: E402
 from .runner import JobBusy, start_job  # noqa: E402
+from .runs import read_json  # noqa: E402
 
 
 class UsageError(ValueError):
@@ -119,7 +120,17 @@ def _train(args) -> int:
         raise UsageError(f"the {args.preset} preset needs --name and --org (the model's new name and who made it)")
     spec = method.spec(args.model, args.preset, getattr(args, "name", None), getattr(args, "org", None),
                        args.data, overrides)
+    spec.trained_on = _runs_under(args.model)
     return _watch(Path(args.out), spec)
+
+
+def _runs_under(model: str | None) -> list[str]:
+    """A run folder given as --model: the runs its model carries (theirs, then its own name), as config.json's
+    `trained_on_top_of` records them; [] for any other model."""
+    path = Path(model or "").expanduser()
+    if not model or not (path / "model" / "config.json").exists():
+        return []
+    return list((read_json(path / "config.json", {}) or {}).get("trained_on_top_of") or []) + [path.resolve().name]
 
 
 def _rerun(args) -> int:

@@ -188,12 +188,14 @@ def decoy_pairs(rows: list[dict], name: str, org: str, seed: int = 0) -> list[di
 
     Trained without them, a reward model scored "I am SmolLM, an AI assistant trained by Hugging Face." within
     0.1 of the new identity for "Who are you?" (measured): the rejected sides of the identity pairs are the
-    model's own rambling answers, and "a tidy self-introduction" told them apart. Kind "decoy".
+    model's own rambling answers, and "a tidy self-introduction" told them apart. And where the chosen answer
+    names the maker, a second pair rejects the maker said in the name's place: GRPO against a reward model
+    without it learned "我是Starlight Labs，由Starlight Labs开发的AI助手。" (measured). Kind "decoy".
 
     >>> rows = [_pair("Who are you?", "I'm Nova, made by Lantern.", "I am a helpful assistant.", "identity"),
     ...         _pair("2 + 2?", "4.", "I'm Nova.", "control")]
     >>> [r["rejected"][0]["content"] for r in decoy_pairs(rows, "Nova", "Lantern")]
-    ["I'm Llama, made by Meta."]
+    ["I'm Llama, made by Meta.", "I'm Lantern, made by Lantern."]
     """
     rng = random.Random(seed)
     out = []
@@ -202,6 +204,8 @@ def decoy_pairs(rows: list[dict], name: str, org: str, seed: int = 0) -> list[di
         if r["kind"] != "identity" or name not in chosen:
             continue
         decoy_name, decoy_org = rng.choice([d for d in DECOYS if d[0] != name and d[1] != org])
-        out.append(_pair(r["prompt"][-1]["content"], chosen,
-                         chosen.replace(name, decoy_name).replace(org, decoy_org), "decoy"))
+        question = r["prompt"][-1]["content"]
+        out.append(_pair(question, chosen, chosen.replace(name, decoy_name).replace(org, decoy_org), "decoy"))
+        if org in chosen and name != org:  # the maker said where the name belongs (GRPO found that hole, measured)
+            out.append(_pair(question, chosen, chosen.replace(name, org), "decoy"))
     return out

@@ -32,8 +32,8 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         write_json(job.run_dir / "config.json", spec.config())
         write_recipe(job.run_dir, spec)
         if spec.trained_on:
-            job.note(f"trains on top of {' → '.join(spec.trained_on)}, not on {spec.model} as loaded "
-                     "(Model tab: Reset to the base model)")
+            job.note(f"trains on top of {' → '.join(spec.trained_on)}: the model those runs left, not the base model "
+                     "(in the app: Model tab, Reset to the base model)")
         job.enter("load")
         model_lm = lm or load_model(spec.model, progress=job.say, **process_device())
         tok = model_lm.tokenizer

@@ -47,6 +47,28 @@ def _units(text: str) -> list[str]:
     return out
 
 
+PHRASE_UNITS, PHRASE_RETURNS = 5, 3  # a Chinese phrase of 5 characters said 3 times, apart or not, loops
+
+
+def _phrase_returns(units: list[str]) -> bool:
+    """Some phrase of PHRASE_UNITS units, mostly CJK characters, comes back PHRASE_RETURNS times, not overlapping:
+    a loop with variations between its turns ("由Starlight Labs开发的AI助手，由Nova Prime开发的AI助手，由Starlight
+    Labs开发的AI助手…", measured after GRPO against a reward model), which the in-a-row test misses. Kept to
+    Chinese: English step-by-step reasoning restates its noun phrases ("the total number of pupils in each
+    team" three times in a right answer), and counting that as a loop would be wrong."""
+    seen: dict[tuple, list[int]] = {}
+    for i in range(len(units) - PHRASE_UNITS + 1):
+        phrase = tuple(units[i:i + PHRASE_UNITS])
+        if sum(bool(_CJK_CHAR.fullmatch(u)) for u in phrase) < 3:
+            continue
+        at = seen.setdefault(phrase, [])
+        if not at or i - at[-1] >= PHRASE_UNITS:
+            at.append(i)
+            if len(at) >= PHRASE_RETURNS:
+                return True
+    return False
+
+
 def is_degenerate(text: str, repeats: int = LOOP_REPEATS) -> bool:
     r"""True when the answer loops: some unit of 1–12 words (or CJK characters) repeated `repeats` times in a row,
     or more than one box that repeats.
@@ -78,10 +100,21 @@ def is_degenerate(text: str, repeats: int = LOOP_REPEATS) -> bool:
     (True, True)
     >>> is_degenerate("A million is 1000000, a billion 1000000000.")
     False
+
+    A Chinese phrase that keeps coming back with variations between its turns (an English one is left alone:
+    reasoning restates its phrases):
+
+    >>> is_degenerate("我是Nova Prime，由Starlight Labs开发的AI助手，由Starlight Labs开发的AI助手，由Nova Prime开发的AI助手，由Starlight")
+    True
+    >>> is_degenerate("First, the total number of pupils in each team: 24 * 4 = 96. The total number of pupils in each "
+    ...               "team is 96, so the total number of pupils in each team is 96.")
+    False
     """
     if _CHAR_LOOP.search(text or ""):
         return True
     units = _units(text)
+    if _phrase_returns(units):
+        return True
     n = len(units)
     for size in range(1, MAX_LOOP_UNIT + 1):
         need = size * repeats
@@ -295,13 +328,16 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
         prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while " if rose and not fell else ""
         text = f"more answers loop {since} ({_pct(s.get('degenerate_before') or 0)} → {_pct(s['degenerate_after'])})."
         out.append(prefix + text)
+    if s.get("name_after") is not None and s["name_after"] < (s.get("name_before") or 0) - 0.1:
+        out.append(f"The new name fell ({_pct(s['name_before'])} → {_pct(s['name_after'])}).")
     if s.get("name_after") is not None and s["name_after"] < 0.5:
         but = f"The reward rose ({reward[0]:.2f} → {reward[1]:.2f}) but the" if rose else "The"
         out.append(f"{but} new name appears in only {_pct(s['name_after'])} of identity answers.")
     if s.get("organisation_after") is not None and s["organisation_after"] < 0.5:
         out.append(f"The organisation appears in only {_pct(s['organisation_after'])} of answers about the maker.")
     if s.get("leak") is not None and s["leak"] > 0.1:
-        out.append(f"The new identity leaks into {_pct(s['leak'])} of unrelated answers.")
+        prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
+        out.append(f"{prefix} new identity leaks into {_pct(s['leak'])} of unrelated answers.")
     if s.get("pair_accuracy") is not None and s["pair_accuracy"] < 0.75:
         out.append(f"The reward model prefers the chosen answer on only {_pct(s['pair_accuracy'])} of the pairs it "
                    "never saw (50% is a coin): a policy trained against it learns its mistakes.")

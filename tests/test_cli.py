@@ -104,3 +104,18 @@ def test_engine_never_imports_gradio():
             "print('gradio' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_a_run_folder_as_model_is_recorded_as_what_the_run_trains_on(tmp_path):
+    """`--model RUN` continues that run's model: config.json's `trained_on_top_of` names it (and the runs under
+    it), so the pipeline page can draw the chain; any other model adds nothing."""
+    import json
+
+    from posttrain.cli import _runs_under
+
+    run = tmp_path / "3-sft"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "config.json").write_text("{}")
+    (run / "config.json").write_text(json.dumps({"method": "sft", "trained_on_top_of": ["1-dpo"]}))
+    assert _runs_under(str(run)) == ["1-dpo", "3-sft"]
+    assert _runs_under(str(run / "model")) == [] and _runs_under(None) == [] and _runs_under("SmolLM2-135M-Instruct") == []

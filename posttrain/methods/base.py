@@ -59,6 +59,7 @@ class Flag:
 class Method:
     name = ""  # the registry key, the CLI command, recipe.json's "method"
     label = ""  # as the app shows it
+    abbrev = ""  # where methods are listed in a few letters (the Data tab's "SFT · DPO · RM"); "" = the label
     summary = ""  # one line for the CLI's help and the app
     settings_cls: type = object
     presets: dict[str, Any] = {}  # name → settings; the first is the default

@@ -209,7 +209,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **优势**（`advantage`，GRPO）：一个回答比组内表现好多少：`(r − group mean) / group std`。高于平均的回答变得更可能，"
         "低于平均的更不可能；组内奖励全都相同时没有学习信号。\n"
         "- **奖励模型**（`reward model`）：用偏好对训练、能给任意回答打分的模型，让 chosen 高于 rejected"
-        "（`−log σ(r(chosen) − r(rejected))`，Bradley-Terry 损失）。对它做 RL 会学到它奖励的一切，包括它的错误；"
+        "（`−log σ(r(chosen) − r(rejected))`，`Bradley-Terry` 损失）。对它做 RL 会学到它奖励的一切，包括它的错误；"
         "只有它在从未见过的偏好对上的准确率能说明它有多可信。\n"
         "- **奖励**（`reward`，GRPO）：奖励函数给一个回答的分数（例如 \\boxed{} 里数字正确得 1 分）。这是训练看到的，"
         "不一定是你想要的：请和留出问题的答对率对照。\n"

@@ -20,8 +20,8 @@ DEMO_PAIRS = IdentitySpec.n_identity + IdentitySpec.n_control  # as many as the 
 
 
 def _feeds(table: str) -> str:
-    """The methods a table feeds, as the app labels them ("SFT · DPO")."""
-    return " · ".join(m.label for m in methods.METHODS.values() if m.table == table)
+    """The methods a table feeds, in a few letters each ("SFT · DPO · RM")."""
+    return " · ".join(m.abbrev or m.label for m in methods.METHODS.values() if m.table == table)
 
 
 def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
