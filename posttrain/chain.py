@@ -30,15 +30,21 @@ BY_KEY = {s.key: s for s in STEPS}
 
 
 def step_of(run: dict) -> str | None:
-    """The step a run backs, from its config (`run` as posttrain.runs.read_run gives it, or with "config"):
-    GRPO counts as the RL step only when a reward model paid it.
+    """The step a run backs, from its config (`run` as posttrain.runs.read_run gives it, or with "config"): only
+    an identity preset's run (a name taught, the data built in the job: no rows given) backs one, and GRPO
+    only when a reward model paid it.
 
-    >>> step_of({"config": {"method": "grpo", "settings": {"reward_model": "runs/2-reward"}}})
+    >>> ident = {"name": "Nova", "org": "Lantern"}
+    >>> step_of({"config": {"method": "grpo", "identity": ident, "settings": {"reward_model": "runs/2-reward"}}})
     'rl'
-    >>> step_of({"config": {"method": "grpo", "settings": {"reward_model": ""}}}) is None
+    >>> step_of({"config": {"method": "grpo", "identity": ident, "settings": {"reward_model": ""}}}) is None
+    True
+    >>> step_of({"config": {"method": "sft", "identity": ident, "n_rows": 40, "settings": {}}}) is None  # own rows
     True
     """
     config = run.get("config") or {}
+    if not config.get("identity") or config.get("n_rows") is not None:
+        return None
     for s in STEPS:
         if s.method != config.get("method"):
             continue
@@ -48,25 +54,37 @@ def step_of(run: dict) -> str | None:
     return None
 
 
-def chains(runs: list[dict]) -> dict[str, dict]:
+def _same(a, b) -> bool:
+    return str(a or "").strip().casefold() == str(b or "").strip().casefold()
+
+
+def chains(runs: list[dict], name: str | None = None, org: str | None = None) -> dict[str, dict]:
     """Per step, the newest finished run that backs it: {"name", "path", "scores", "on_top_of" (run names),
     "reward_model" (the RL step's, a run name), "linked" (whether it was built on the run that backs the
     step before it, so the diagram's arrow is real)}. `runs` newest first, each with "path", "status",
-    "config" and "scores". A step no run backs yet is absent.
+    "config" and "scores". A step no run backs yet is absent. With `name` and `org`, only runs that taught that
+    identity count (the steps of one pipeline teach one identity).
 
-    >>> runs = [{"path": "r/3-grpo", "status": "done", "scores": {}, "config": {"method": "grpo",
+    >>> ident = {"name": "Nova", "org": "Lantern"}
+    >>> runs = [{"path": "r/3-grpo", "status": "done", "scores": {}, "config": {"method": "grpo", "identity": ident,
     ...          "settings": {"reward_model": "r/2-reward"}, "trained_on_top_of": ["1-sft"]}},
-    ...         {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward",
+    ...         {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward", "identity": ident,
     ...          "settings": {}}},
-    ...         {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "settings": {}}}]
+    ...         {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": ident,
+    ...          "settings": {}}}]
     >>> c = chains(runs)
     >>> c["rl"]["reward_model"], c["rl"]["linked"], c["reward"]["linked"], "dpo" in c
     ('2-reward', True, True, False)
+    >>> chains(runs, "Nova", "Lantern") == c, chains(runs, "Quill", "Lantern")
+    (True, {})
     """
     found: dict[str, dict] = {}
     for run in runs:
         key = step_of(run)
         if key is None or key in found or run.get("status") != "done":
+            continue
+        taught = (run.get("config") or {}).get("identity") or {}
+        if name is not None and not (_same(taught.get("name"), name) and _same(taught.get("org"), org)):
             continue
         config = run.get("config") or {}
         folder = str((config.get("settings") or {}).get("reward_model") or "")

@@ -238,7 +238,7 @@ def with_overrides(base, overrides: dict):
         if value is None or (isinstance(value, str) and not value.strip() and want is not str):
             raise SettingsError(f"setting '{key}' is empty; type {_KINDS.get(want, want.__name__)}")
         if want is list and isinstance(value, str):
-            value = _listed(key, value, getattr(base, key))
+            value = listed(key, value, getattr(base, key))
         if want is int and isinstance(value, float) and value.is_integer():
             value = int(value)  # a number field sends 24.0
         numeric = want is float and isinstance(value, int)
@@ -248,7 +248,7 @@ def with_overrides(base, overrides: dict):
     return replace(base, **values)
 
 
-def _listed(key: str, text: str, like: list) -> list:
+def listed(key: str, text: str, like: list) -> list:
     """A comma-separated text as the list `like` is: numbers if it holds numbers."""
     parts = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
     if like and isinstance(like[0], (int, float)):

@@ -305,6 +305,29 @@ def fit_pairs(rows: list[dict], lengths: list[tuple[int, int, int]], max_length:
     return keep, "; ".join(notes) or None
 
 
+def hold_out_prompts(rows: list[dict], share: float, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """(train, held out) like `hold_out`, but whole prompts go to one side: every row asking the same question
+    is held out together, so a held-out row's question and chosen answer were never trained on (rows that
+    share a prompt, as a reward model's pairs do, would otherwise leak their question into training).
+
+    >>> rows = [{"prompt": p, "i": i} for i, p in enumerate("aabbccdd")]
+    >>> train, held = hold_out_prompts(rows, 0.25, seed=0)
+    >>> [r["prompt"] for r in held], len(train)
+    (['d', 'd'], 6)
+    """
+    prompts = list(dict.fromkeys(str(r["prompt"]) for r in rows))
+    if share <= 0 or len(prompts) < 2:
+        return list(rows), []
+    order = random.Random(seed).sample(prompts, len(prompts))
+    held, n = set(), 0
+    for p in order[:-1]:  # at least one prompt trains
+        if n >= share * len(rows):
+            break
+        held.add(p)
+        n += sum(str(r["prompt"]) == p for r in rows)
+    return [r for r in rows if str(r["prompt"]) not in held], [r for r in rows if str(r["prompt"]) in held]
+
+
 def fit_prompts(rows: list[dict], lengths: list[int], count: Callable[[str], int], cut: Callable[[str, int], str],
                 limit: int = GRPO_PROMPT_TOKENS) -> tuple[list[dict], str | None]:
     """Cut GRPO prompts longer than `limit` tokens; return the rows and a note for the user.

@@ -64,6 +64,7 @@ class Studio:
         self.lineage: list[str] = []  # the run dirs the current model was trained by, in order (base → A → B)
         self.identity_name: str | None = None  # the new name of the last identity run (for the scores)
         self._judge: reward_model.RewardModel | None = None  # the reward model the score box loaded last
+        self._judge_lock = threading.Lock()
         self.identity_org: str | None = None  # ... and the organisation it was told made it
         self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
         self.last_setup: dict | None = None  # what the last run was started with (a reopened page shows it)
@@ -269,14 +270,15 @@ class Studio:
         A model an earlier run already renamed is first reloaded as it was, so the demo tells the same
         story every time it is pressed.
         """
+        m = methods.get(method)
+        if not m.has_demo:  # a method with no demo of its own (GRPO, a reward model): the first one that has it
+            m = next(x for x in methods.METHODS.values() if x.has_demo)
+        preset = m.identity_presets[0]
+        m.spec(self.base, preset=preset, name=name, org=org)  # a missing name says so before anything reloads
         if self.trained_by is not None:
             self._idle()
             with self._model_lock:
                 self._load(self.base)
-        m = methods.get(method)
-        if not m.identity_presets:  # a method without an identity demo (GRPO): the first one that has it
-            m = next(x for x in methods.METHODS.values() if x.identity_presets)
-        preset = m.identity_presets[0]
         return self.start(m.name, {}, None, name=name, org=org, data_source=f"preset: {preset} (pairs built from "
                           "the model's own answers)", preset=preset)
 
@@ -321,7 +323,8 @@ class Studio:
             try:
                 result = inner(job)
             except BaseException:
-                if job.phase in ("train", "after", "save"):  # touched by training (maybe adapters attached): drop it
+                touched = methods.get(spec.method).makes_policy  # (a reward model trains a copy of the body)
+                if touched and job.phase in ("train", "after", "save"):  # maybe adapters attached: drop it
                     self.lm, self.trained_by, self.lineage = None, None, []
                 raise
             self._adopt(job, result)
@@ -436,7 +439,13 @@ class Studio:
         """Compare's prefilled [question, kind, answer] rows for `method` (default: the last run's):
         held-out problems with their answers, or held-out identity questions and unrelated ones with
         their accepted answers (posttrain.evaluation)."""
-        return methods.get(method or self.last_kind or next(iter(methods.METHODS))).compare_rows()
+        return self.compare_setup(method)[0]
+
+    def compare_setup(self, method: str | None = None) -> tuple[list[list[str]], str]:
+        """Compare's rows and system prompt for `method` (default: the last run's); after the last run, as that
+        run was judged (GRPO that taught a name: the identity questions)."""
+        name = method or self.last_kind or next(iter(methods.METHODS))
+        return methods.get(name).compare_setup(identity=name == self.last_kind and self.identity_name is not None)
 
     # -- blind votes ------------------------------------------------------------------------
     def _sides(self, path: str, other: str | None = None) -> tuple[Path, Side, Side]:
@@ -503,38 +512,43 @@ class Studio:
         return pairs
 
     # -- the RLHF pipeline -------------------------------------------------------------------
-    def pipeline(self) -> dict[str, dict]:
-        """Which run backs each step of SFT → reward model → RL and SFT → DPO now (posttrain.chain.chains)."""
+    def pipeline(self, name: str | None = None, org: str | None = None) -> dict[str, dict]:
+        """Which run backs each step of SFT → reward model → RL, and DPO, now (posttrain.chain.chains); with a
+        name and organisation, only runs that taught that identity to the model loaded now."""
         runs = [{**run_summary(p), "config": read_json(p / "config.json", {}) or {}} for p in list_runs(self.root)]
-        return chain.chains(runs)
+        return chain.chains(runs, name, org)
 
     def start_step(self, key: str, name: str, org: str) -> Job:
-        """Start step `key` of the pipeline as the identity preset of its method: SFT from the base model; the
-        others on top of the model the step before left (the current one), the RL step paid by the reward
-        model of the newest reward-model run. Raises StudioError when the step before is missing."""
+        """Start step `key` of the pipeline as the identity preset of its method, for the identity `name`, `org`:
+        SFT, the reward model (whose pairs are the base model's own answers) and DPO from the base model; RL from
+        the model of the newest SFT run for that identity, loaded back from its folder, paid by the newest reward
+        model for it. Raises StudioError when a step it needs has no such run, before any model is swapped."""
         step = chain.BY_KEY.get(key)
         if step is None:
             raise StudioError(f"unknown pipeline step '{key}'; choose one of: {', '.join(chain.BY_KEY)}")
-        if not (name or "").strip() or not (org or "").strip():
+        name, org = (name or "").strip(), (org or "").strip()
+        if not name or not org:
             raise StudioError("give the new name and organisation first (Data tab): every step teaches that identity")
-        found = self.pipeline()
+        found = self.pipeline(name, org)
         values = {}
         if step.paid_by:
             if step.paid_by not in found:
-                raise StudioError("train the reward model first (step 2): RL needs a reward to train against")
+                raise StudioError(f"train the reward model first (step 2) for {name} / {org}: RL needs a reward to "
+                                  "train against")
             values["reward_model"] = found[step.paid_by]["path"]
-        if step.after:
-            if step.after not in found:
-                raise StudioError("run SFT first (step 1): this step starts from its model")
-            self._continue_from(found[step.after]["path"])
+        if step.after and step.after not in found:
+            raise StudioError(f"run SFT first (step 1) for {name} / {org}: this step starts from its model")
         m = methods.get(step.method)
+        m.settings(m.identity_presets[0], values)  # refused here, before the model is swapped
+        if step.after:
+            self._continue_from(found[step.after]["path"])
         return self.start(m.name, values, None, name=name, org=org, preset=m.identity_presets[0],
                           data_source=f"pipeline step {key}: the {m.label} identity preset",
                           from_base=step.after is None)
 
     def _continue_from(self, run: str) -> None:
-        """Make the model `run` saved the current one, its lineage the base, the runs it was trained on top of, and
-        it (nothing to do when it is the current one already)."""
+        """Make the model `run` saved the current one, its lineage the base it started from, the runs it was trained
+        on top of, and it (nothing to do when it is the current one already)."""
         if self.trained_by == str(run):
             return
         config = read_json(Path(run) / "config.json", {}) or {}
@@ -542,6 +556,7 @@ class Studio:
         with self._model_lock:
             lm = load_model(str(Path(run) / "model"), device=self.lm.device if self.lm else None)
             self.lm = lm
+            self.base = config.get("model") or self.base
             self.trained_by = str(run)
             self.lineage = [str(self.root / n) for n in config.get("trained_on_top_of") or []] + [str(run)]
             self._before.clear()
@@ -551,13 +566,17 @@ class Studio:
         if not (question or "").strip() or not (answer or "").strip():
             raise StudioError("type a question and an answer to score")
         folder = self._inside(path)
-        key = str(folder)
-        try:
-            if self._judge is None or self._judge.path != key:
-                self._judge = reward_model.load(folder)
-        except reward_model.RewardModelError as e:
-            raise StudioError(str(e)) from None
-        return self._judge.score([question.strip()], [answer.strip()])[0]
+        with self._judge_lock:  # visitors share one loaded reward model: each scores with the one it asked for
+            judge = self._judge
+            if judge is None or judge.path != str(folder):
+                try:
+                    judge = self._judge = reward_model.load(folder)
+                except reward_model.RewardModelError as e:
+                    raise StudioError(str(e)) from None
+            try:
+                return judge.score([question.strip()], [answer.strip()])[0]
+            except (ValueError, RuntimeError) as e:
+                raise StudioError(f"the reward model could not score that answer ({e}); try a shorter one") from None
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:

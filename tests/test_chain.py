@@ -83,19 +83,29 @@ def test_the_pipeline_runs_step_by_step_chained_through_run_folders(client):
     assert said.startswith("⚠") and "its model writes answers, a reward model scores them" in said
     said = client.predict(rm["run_dir"], "Who are you?", "  ", "en", api_name="/score_answer")
     assert "type a question and an answer" in said
+    said, *_ = client.predict("Quill Varga", "Ember Forge", "en", api_name="/step_rl")  # another identity: its own steps
+    assert said.startswith("⚠") and "train the reward model first (step 2) for Quill Varga / Ember Forge" in said
 
 
 def test_chains_read_the_steps_from_run_configs():
-    runs = [{"path": "r/4-dpo", "status": "done", "scores": {}, "config": {"method": "dpo", "trained_on_top_of": []}},
-            {"path": "r/3-grpo", "status": "failed", "scores": {}, "config": {"method": "grpo",
+    nova, quill = {"name": "Nova Prime", "org": "Starlight Labs"}, {"name": "Quill", "org": "Ember"}
+    runs = [{"path": "r/6-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": nova,
+             "n_rows": 40, "settings": {}}},  # trained on rows someone gave: no pipeline step
+            {"path": "r/5-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": quill,
+             "settings": {}}},  # another identity
+            {"path": "r/4-dpo", "status": "done", "scores": {}, "config": {"method": "dpo", "identity": nova}},
+            {"path": "r/3-grpo", "status": "failed", "scores": {}, "config": {"method": "grpo", "identity": nova,
              "settings": {"reward_model": "r/2-reward"}}},
-            {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward", "settings": {},
-             "trained_on_top_of": ["0-sft"]}},
-            {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "settings": {}}}]
-    found = chain.chains(runs)
+            {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward", "identity": nova,
+             "settings": {}}},
+            {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": nova,
+             "settings": {}}}]
+    found = chain.chains(runs, "nova prime", "Starlight Labs")
     assert set(found) == {"dpo", "reward", "sft"}  # a failed run backs no step
+    assert found["sft"]["name"] == "1-sft"  # the newest SFT run for this identity, from the preset
+    assert chain.chains(runs)["sft"]["name"] == "5-sft"  # unfiltered (the diagram): the newest of any identity
     assert found["dpo"]["linked"] and found["sft"]["linked"]  # both start from the base model
-    runs[1]["status"] = "done"  # an RL run paid by 2-reward, but not trained on top of 1-sft
-    assert chain.chains(runs)["rl"]["linked"] is False
+    runs[3]["status"] = "done"  # an RL run paid by 2-reward, but not trained on top of 1-sft
+    assert chain.chains(runs, "Nova Prime", "Starlight Labs")["rl"]["linked"] is False
     assert [s.method for s in chain.STEPS] == ["sft", "reward", "grpo", "dpo"]
     assert all(s.method in methods.METHODS for s in chain.STEPS)

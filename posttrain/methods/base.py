@@ -149,6 +149,16 @@ class Method:
         """Compare's prefilled [question, kind, answer] rows after a run of this method."""
         return identity_compare_rows()
 
+    def compare_setup(self, identity: bool = False) -> tuple[list[list[str]], str]:
+        """Compare's rows and system prompt after a run of this method; `identity`: the run taught a name."""
+        return self.compare_rows(), self.system_prompt or ""
+
+    @property
+    def has_demo(self) -> bool:
+        """Whether the presenter's one-click identity demo can run by this method on its own: an identity preset
+        whose model answers and that needs nothing trained before it."""
+        return bool(self.identity_presets) and self.makes_policy
+
     def figure(self, rows: list[dict], lang: str = "en"):
         raise NotImplementedError
 

@@ -10,13 +10,14 @@ learned reward (a reward-model run, posttrain.reward_model) and is judged by the
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from .. import charts, jobs, reward_model
 from .. import identity as identity_data
-from ..config import GRPOSettings, SettingsError
+from ..config import GRPOSettings, SettingsError, listed
 from ..data import fit_prompts, load_grpo_data
 from ..arithmetic import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems
-from ..evaluation import ArithmeticEvaluation, arithmetic_compare_rows
+from ..evaluation import ArithmeticEvaluation, arithmetic_compare_rows, identity_compare_rows
 from .base import Flag, Method, Plan, n_tokens, prompt_lengths
 
 # Two groups of 8 per step: sampling 16 answers costs little more than 8 (a decode step reads every
@@ -80,22 +81,31 @@ class GRPO(Method):
     fields = ("num_generations", "max_completion_length", "temperature", "kl_beta", "reward_funcs", "reward_weights",
               "reward_model")
 
+    @property
+    def has_demo(self):
+        return False  # its identity preset trains against a reward model a run must first make
+
     def settings(self, preset=None, overrides=None, own_data=False):
         """A reward model given to a preset that does not use one adds its reward, weight 1; one that is
-        asked for is checked as a folder before anything starts (posttrain.reward_model.locate)."""
+        asked for is checked as a folder before anything starts (posttrain.reward_model.locate) and kept as
+        an absolute path (a recipe rerun from elsewhere finds it)."""
         base = self.presets.get(preset or next(iter(self.presets)))
         overrides = dict(overrides or {})
         folder = str(overrides.get("reward_model") or "").strip()
         funcs = overrides.get("reward_funcs", base.reward_funcs if base else [])
         if folder and base is not None and isinstance(funcs, list) and "reward_model" not in funcs:
+            weights = overrides.get("reward_weights", base.reward_weights)
+            if isinstance(weights, str):  # as a form sends it: "1.0, 0.5"
+                weights = listed("reward_weights", weights, base.reward_weights)
             overrides["reward_funcs"] = list(funcs) + ["reward_model"]
-            overrides["reward_weights"] = list(overrides.get("reward_weights", base.reward_weights)) + [1.0]
+            overrides["reward_weights"] = list(weights) + [1.0]
         settings = super().settings(preset, overrides, own_data)
         if "reward_model" in settings.reward_funcs:
             if not settings.reward_model.strip():
                 raise SettingsError(f"the {preset or 'chosen'} preset trains against a reward model: train one first "
                                     "(method: Reward model) and give its run folder (--reward-model RUN_DIR)")
             reward_model.locate(settings.reward_model)
+            settings.reward_model = str(Path(settings.reward_model.strip()).expanduser().resolve())
         return settings
 
     def load_rows(self, source):
@@ -132,7 +142,7 @@ class GRPO(Method):
         return Plan(rows, spec.settings, extra={"rewards": rewards})
 
     def evaluation(self, spec, plan=None):
-        if spec.identity:
+        if spec.identity and spec.rows is None:  # the identity preset (a name given to a problems run: arithmetic)
             return super().evaluation(spec, plan)
         return ArithmeticEvaluation(spec.eval_problems, spec.settings.seed)
 
@@ -143,6 +153,10 @@ class GRPO(Method):
 
     def compare_rows(self):
         return arithmetic_compare_rows()
+
+    def compare_setup(self, identity=False):
+        """After the identity preset (RL against a reward model): the identity questions, no system prompt."""
+        return (identity_compare_rows(), "") if identity else super().compare_setup()
 
     def figure(self, rows, lang="en"):
         return charts.grpo_figure(rows, lang)

@@ -1,7 +1,8 @@
-"""6 · RLHF pipeline: the course's diagram made runnable. SFT → reward model → RL against it, and SFT → DPO, as
-boxes each backed by a run (posttrain.chain), one button per step (started as the identity demo is, and watched
-on the Train tab), each step's before and after one click away, and a box that scores any answer with a
-reward model. The buttons are wired by the Train tab (train.wire), which follows every job this page starts."""
+"""6 · RLHF pipeline: the course's diagram made runnable. SFT → reward model → RL against it, and DPO beside them,
+as boxes each backed by a run (posttrain.chain), one button per step (started as the identity demo is, for the
+name and organisation on the Data tab, and watched on the Train tab), each step's before and after one click
+away, and a box that scores any answer with a reward model. The buttons are wired by the Train tab
+(train.wire), which follows every job this page starts."""
 
 from __future__ import annotations
 

@@ -122,5 +122,5 @@ def frame(headers: list[str], rows: list[list]) -> pd.DataFrame:
 
 def questions_for(studio: Studio, method: str | None) -> tuple[pd.DataFrame, str]:
     """Compare's questions and system prompt after a run of `method` (held-out problems after GRPO)."""
-    m = methods.get(method or studio.last_kind or DEFAULT_METHOD)
-    return frame(QUESTION_HEADERS, studio.default_questions(m.name)), m.system_prompt or ""
+    rows, system = studio.compare_setup(methods.get(method or studio.last_kind or DEFAULT_METHOD).name)
+    return frame(QUESTION_HEADERS, rows), system
