@@ -93,9 +93,9 @@ def chains(runs: list[dict], name: str | None = None, org: str | None = None) ->
                       "reward_model": Path(folder.rstrip("/")).name if folder else None}
     for key, info in found.items():
         step = BY_KEY[key]
-        before = found.get(step.after) if step.after else None
-        linked = before is None or (info["on_top_of"][-1:] == [before["name"]])
+        before = found.get(step.after) if step.after else None  # a step from the base model is always linked
+        linked = not step.after or (before is not None and info["on_top_of"][-1:] == [before["name"]])
         if step.paid_by:
             linked = linked and found.get(step.paid_by, {}).get("name") == info["reward_model"]
-        info["linked"] = bool(before or not step.after) and linked
+        info["linked"] = linked
     return found

@@ -458,9 +458,7 @@ class Studio:
                 for p in [self._inside(path)] + ([self._inside(other)] if other else [])]
         if not all(r["before_after"] for r in runs):
             raise StudioError("that run has no before/after answers to vote on (it did not finish); pick a finished run")
-        judges = [r for r in runs if not getattr(methods.METHODS.get(
-            (read_json(Path(r["path"]) / "config.json", {}) or {}).get("method")), "makes_policy", True)]
-        if judges:
+        if not all(methods.answers((read_json(Path(r["path"]) / "config.json", {}) or {}).get("method")) for r in runs):
             raise StudioError("that is a reward model's run: it scores answers and wrote none to vote on; pick a run "
                               "whose model answers")
         if len(runs) == 1:

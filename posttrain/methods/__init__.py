@@ -25,6 +25,12 @@ def get(name: str | None) -> Method:
     return METHODS[name]
 
 
+def answers(name: str | None) -> bool:
+    """Whether a run of the method called `name` leaves a model that answers questions (a reward model's scores
+    them instead); a run of a method this version lacks counts as answering, as its before/after says."""
+    return getattr(METHODS.get(name), "makes_policy", True)
+
+
 def figure(name: str | None, rows: list[dict], lang: str = "en"):
     """A run's training charts, drawn by its method (a run of a method this version lacks: DPO's panels)."""
     return METHODS.get(name, METHODS["dpo"]).figure(rows, lang)

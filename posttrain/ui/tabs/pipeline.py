@@ -42,8 +42,7 @@ def build(page: Page) -> SimpleNamespace:
 
     def draw(lng):
         """The diagram, and the reward models the score box can use (newest first)."""
-        runs = [r for r in studio.runs() if r["has_model"] and r["method"] in methods.METHODS
-                and not methods.get(r["method"]).makes_policy]
+        runs = [r for r in studio.runs() if r["has_model"] and not methods.answers(r["method"])]
         judges = views.run_choices(runs, lng)
         return views.pipeline_html(studio.pipeline(), lng), \
             gr.Dropdown(choices=judges, value=judges[0][1] if judges else None)

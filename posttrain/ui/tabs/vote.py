@@ -35,7 +35,7 @@ def build(page: Page, data: SimpleNamespace) -> SimpleNamespace:
 
     def choices(lng):
         """The finished runs to vote on, newest first; "" in the second list: the first run's before vs after."""
-        answering = [r for r in studio.runs() if getattr(methods.METHODS.get(r["method"]), "makes_policy", True)]
+        answering = [r for r in studio.runs() if methods.answers(r["method"])]
         listed = views.run_choices(answering, lng)  # (a reward model's verdicts are not answers to vote on)
         return gr.Dropdown(choices=listed, value=listed[0][1] if listed else None), \
             gr.Dropdown(choices=[(t("vote.before_after", lng), "")] + listed, value="")
