@@ -6,6 +6,13 @@
 Keys of the JSON line:
 - identity_train_s, identity_total_s (load + data + before + train + after + save), name, organisation,
   leak, unchanged: the identity preset on the bundled model through the same job the app and CLI run;
+  demo_over_train = identity_total_s ÷ identity_train_s (what a room waits for beyond the learning itself),
+  from an empty answer cache; identity_cached_total_s: a second run on the same machine (not in --quick),
+  whose untrained-model answers come from posttrain.answer_cache;
+- gen_flops_ratio: batched greedy generation's FLOP/s (the identity preset's own-answer pass: its
+  questions, 40 new tokens, FLOPs counted by FlopCounterMode over one identical pass, padding included)
+  ÷ the matmul peak measured beside it; gen_s, gen_gflops beside it;
+- matmul_gflops_min / _median / _max: every matmul peak this run measured (the ratios divide by the max);
 - engine_over_trl: time of the engine's DPO job (`jobs.run_dpo` with its callback, metrics log and
   probes off) ÷ a plain TRL script doing the identical job (same model, pairs, DPOConfig, LoRA,
   threads, and the same CPU levers: posttrain.cpu and the CPU log-prob head), alternating, several
@@ -68,7 +75,20 @@ def machine() -> dict:
 
 
 def matmul_flops(dtype: torch.dtype, n: int, repeats: int = 5) -> float:
-    """Best-of dense n×n matmul FLOP/s at the current thread count (bf16 through autocast, as training uses it)."""
+    """Best-of dense n×n matmul FLOP/s at the current thread count (bf16 through autocast, as training uses it);
+    on a GPU, bf16 n×n products timed between synchronisations."""
+    if torch.cuda.is_available():
+        a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+        b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+        best = float("inf")
+        for _ in range(repeats + 1):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(10):
+                a @ b
+            torch.cuda.synchronize()
+            best = min(best, (time.perf_counter() - t0) / 10)
+        return 2 * n**3 / best
     a, b = torch.randn(n, n), torch.randn(n, n)
     best = float("inf")
     for _ in range(repeats + 1):
@@ -77,6 +97,23 @@ def matmul_flops(dtype: torch.dtype, n: int, repeats: int = 5) -> float:
             (a @ b).sum().item()
         best = min(best, time.perf_counter() - t0)
     return 2 * n**3 / best
+
+
+class Peaks:
+    """The machine's matmul FLOP/s, measured whenever asked and every value kept (its speed drifts in a run)."""
+
+    def __init__(self, dtype: torch.dtype, n: int):
+        self.dtype, self.n, self.seen = dtype, n, []
+
+    def __call__(self) -> float:
+        self.seen.append(matmul_flops(self.dtype, self.n))
+        return self.seen[-1]
+
+    def summary(self) -> dict:
+        g = [x / 1e9 for x in self.seen]
+        return {"matmul_gflops": round(max(g), 1), "matmul_gflops_min": round(min(g), 1),
+                "matmul_gflops_median": round(statistics.median(g), 1), "matmul_gflops_max": round(max(g), 1),
+                "matmul_measurements": len(g)}
 
 
 def _rss_mb() -> float:
@@ -101,8 +138,9 @@ def _dpo_memory_child(rows_file: str, steps: int) -> None:
     with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(sys.stderr):
         _engine_dpo(lm.model, lm.tokenizer, rows, settings, out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gpu = {"gpu_peak_mb": round(torch.cuda.max_memory_allocated() / 2**20)} if torch.cuda.is_available() else {}
     print(json.dumps({"peak_rss_mb": round(peak), "rss_after_load_mb": round(loaded),
-                      "model_mb": round(lm.memory_mb)}))
+                      "model_mb": round(lm.memory_mb), **gpu}))
 
 
 # ---------------------------------------------------------------------------------- identity preset
@@ -116,16 +154,35 @@ def identity_preset(quick: bool) -> dict:
         req.identity.n_identity = req.identity.n_control = 12
         req.compare_questions = list(banks.EVAL_IDENTITY_QUESTIONS[:8]) + list(banks.EVAL_UNRELATED_QUESTIONS[:8])
         req.compare_kinds = ["identity"] * 8 + ["unrelated"] * 8
-    out = Path(tempfile.mkdtemp()) / "identity"
-    t0 = time.perf_counter()
-    job = start_job(req.method, out, pipeline.recipe(req))
-    job.wait()
-    total = time.perf_counter() - t0
-    assert job.status == "done", job.error
+    # The first run starts from an empty answer cache (posttrain.answer_cache), as on a fresh machine; unless quick,
+    # a second run on the same machine is timed too: the untrained model's answers come from the cache.
+    cache = Path(tempfile.mkdtemp())
+    os.environ["POSTTRAIN_ANSWER_CACHE"] = str(cache)
+    runs = []
+    for _ in range(1 if quick else 2):
+        out = Path(tempfile.mkdtemp()) / "identity"
+        t0 = time.perf_counter()
+        job = start_job(req.method, out, pipeline.recipe(req))
+        job.wait()
+        assert job.status == "done", job.error
+        runs.append((time.perf_counter() - t0, job))
+    os.environ["POSTTRAIN_ANSWER_CACHE"] = "0"  # the later sections generate their own answers
+    (total, job), cached = runs[0], runs[1:]
     s = job.result["scores"]
     times = job.snapshot()["phase_times"]
     say(f"identity preset: {times}, scores {s}")
-    return {"identity_train_s": times["train"], "identity_total_s": round(total, 1), "identity_phase_s": times,
+    if cached:
+        second, again = cached[0]
+        say(f"identity preset, answers cached: {again.snapshot()['phase_times']}, scores {again.result['scores']}")
+        result = {"identity_cached_total_s": round(second, 1), "identity_cached_phase_s": again.snapshot()["phase_times"],
+                  "identity_cached_name": again.result["scores"]["name_after"],
+                  "identity_cached_organisation": again.result["scores"]["organisation_after"]}
+    else:
+        result = {}
+    return {**result, "identity_train_s": times["train"], "identity_total_s": round(total, 1), "identity_phase_s": times,
+            "demo_over_train": round(total / times["train"], 2), "name_before": s["name_before"],
+            "degenerate_before": s["degenerate_before"], "degenerate_after": s["degenerate_after"],
+            "facts_kept": s["facts_kept"],
             "name": s["name_after"], "organisation": s["organisation_after"], "leak": s["leak"],
             "unchanged": s["unchanged"]}
 
@@ -145,7 +202,8 @@ def _plain_trl_dpo(model, tok, rows, settings, out, levers: bool = True) -> None
     from posttrain import cpu
 
     data = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
-    args = DPOConfig(**settings.trl_kwargs(out, "cpu", _bf16()))
+    device = next(model.parameters()).device.type
+    args = DPOConfig(**settings.trl_kwargs(out, device, _bf16() if device == "cpu" else cpu.bf16_autocast(model)))
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
                       target_modules="all-linear", task_type="CAUSAL_LM")
     job = cpu.cpu_training(model, lora=True, max_length=settings.max_length) if levers else contextlib.nullcontext()
@@ -172,9 +230,20 @@ def _engine_dpo(model, tok, rows, settings, out) -> None:
     run_dpo(model, tok, rows, settings, out, [TrainingCallback(log, Progress(), threading.Event())])
 
 
-def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> dict:
+def count_flops(job: Callable, model, tok, rows, settings) -> int | str:
+    """FLOPs of `job(model, tok, rows, settings, out_dir)` by torch's FlopCounterMode, or why they could not be
+    counted (on a GPU, torch 2.11's counter refused TRL's chunked log-prob kernel: `addmm(..., out_dtype=)`)."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    try:
+        with tempfile.TemporaryDirectory() as out, FlopCounterMode(display=False) as counter:
+            job(model, tok, rows, settings, out)
+    except Exception as e:  # noqa: BLE001 - the timings stand without the count; the reason is kept
+        return f"not counted: {type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}"
+    return counter.get_total_flops()
+
+
+def engine_vs_trl(rows: list[dict], quick: bool, peak: Peaks) -> dict:
     settings = with_overrides(IDENTITY_LORA, {"max_steps": 3 if quick else 8, "probe_every": 0})
     # This machine's speed drifts by up to 1.7x: five alternating repeats, medians. Stock TRL (more than
     # twice as slow, only for the record) runs in the first two.
@@ -188,9 +257,8 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> d
         _engine_dpo(lm.model, lm.tokenizer, rows[:8], with_overrides(settings, {"max_steps": 1}), out)
     # The machine's speed drifts: the matmul peak is measured again before each repeat, beside the jobs,
     # and the highest of all is the one the ratio divides by.
-    peaks: list[float] = []
     for r in range(repeats):
-        peaks.append(peak())
+        peak()
         for name, fn in variants if r % 2 == 0 else variants[::-1]:  # alternate the order
             if name == "trl_stock" and r >= 2:
                 continue
@@ -204,14 +272,16 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak: Callable[[], float]) -> d
     med = {k: statistics.median(v) for k, v in times.items()}
 
     lm = load_model(None)  # FLOPs of the identical job, counted once (the counter slows it; not timed)
-    with tempfile.TemporaryDirectory() as out, FlopCounterMode(display=False) as counter:
-        _plain_trl_dpo(lm.model, lm.tokenizer, rows, settings, out)
-    flops = counter.get_total_flops()
+    flops = count_flops(_plain_trl_dpo, lm.model, lm.tokenizer, rows, settings)
     out = {"engine_over_trl": round(med["engine"] / med["trl"], 3), "dpo_engine_s": round(med["engine"], 1),
            "dpo_trl_s": round(med["trl"], 1), "dpo_steps": settings.max_steps, "dpo_repeats": repeats,
-           "dpo_flops": flops, "flops_ratio": round(flops / med["engine"] / max(peaks), 3),
-           "matmul_gflops": round(max(peaks) / 1e9, 1), "matmul_gflops_lowest": round(min(peaks) / 1e9, 1),
-           "achieved_gflops": round(flops / med["engine"] / 1e9, 1), **dpo_memory(rows, settings)}
+           **dpo_memory(rows, settings)}
+    if isinstance(flops, str):
+        out["dpo_flops_note"] = flops
+    else:
+        out["dpo_flops"] = flops
+        out.update(flops_ratio=round(flops / med["engine"] / max(peak.seen), 3),
+                   achieved_gflops=round(flops / med["engine"] / 1e9, 1))
     if "trl_stock" in med:
         out["trl_stock_over_engine"] = round(med["trl_stock"] / med["engine"], 2)
         out["dpo_trl_stock_s"] = round(med["trl_stock"], 1)
@@ -233,7 +303,7 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
     flip = flip_pairs(lambda qs: generate_answers(lm.model, lm.tokenizer, qs, max_new_tokens=40),
                       "Nova Prime", "Starlight Labs")
     times: dict[str, list[float]] = {"with": [], "every5": [], "without": []}
-    for r in range(3 if quick else 5):
+    for r in range(1 if quick else 5):  # quick: one of each (the bench stays under 5 minutes on 2 cores)
         for name in list(times) if r % 2 == 0 else list(times)[::-1]:
             lm = load_model(None)
             log = MetricsLog()
@@ -268,6 +338,38 @@ def compare_speedup(quick: bool) -> dict:
     say(f"compare: {len(questions)} questions, sequential {seq:.1f} s, batched {bat:.1f} s, identical {same:.0%}")
     return {"compare_speedup": round(seq / bat, 2), "compare_sequential_s": round(seq, 1),
             "compare_batched_s": round(bat, 1), "compare_questions": len(questions), "compare_identical": round(same, 3)}
+
+
+def generation_flops(quick: bool, peak: Peaks) -> dict:
+    """The identity preset's own-answer pass (its questions, ONPOLICY_TOKENS new tokens) timed after a warm-up,
+    its FLOPs counted over an identical pass; the matmul peak measured before and after it."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from posttrain import identity
+    from posttrain.methods.base import ONPOLICY_TOKENS
+
+    lm = load_model(None)
+    ident, ctrl = identity.select_identity_questions(12 if quick else 32, 12 if quick else 128, 0)
+    questions = ident + ctrl
+    generate_answers(lm.model, lm.tokenizer, questions[:8], max_new_tokens=4)  # warm-up, not timed
+    peak()
+    times = []
+    for _ in range(1 if quick else 2):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        generate_answers(lm.model, lm.tokenizer, questions, max_new_tokens=ONPOLICY_TOKENS)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    peak()
+    with FlopCounterMode(display=False) as counter:
+        generate_answers(lm.model, lm.tokenizer, questions, max_new_tokens=ONPOLICY_TOKENS)
+    flops, best = counter.get_total_flops(), min(times)
+    say(f"generation: {len(questions)} questions × {ONPOLICY_TOKENS} tokens in {best:.1f} s, "
+        f"{flops / best / 1e9:.0f} GFLOP/s")
+    return {"gen_flops_ratio": round(flops / best / max(peak.seen), 3), "gen_s": round(best, 2),
+            "gen_gflops": round(flops / best / 1e9, 1), "gen_questions": len(questions), "gen_flops": flops}
 
 
 def grpo_steps(quick: bool) -> dict:
@@ -310,15 +412,15 @@ def main() -> None:
     ap.add_argument("--only", choices=["watch"], help="run one section alone")
     args = ap.parse_args()
     configure_threads()
+    os.environ["POSTTRAIN_ANSWER_CACHE"] = "0"  # every section generates its answers (the identity preset says when not)
     if args.dpo_memory:
         return _dpo_memory_child(args.dpo_memory[0], int(args.dpo_memory[1]))
     t0 = time.perf_counter()
     result = {"quick": args.quick, **machine()}
-    dtype = torch.bfloat16 if _bf16() else torch.float32
-    def peak() -> float:
-        return matmul_flops(dtype, 1024 if args.quick else 2048)
-
-    result.update(matmul_dtype=str(dtype).removeprefix("torch."), matmul_gflops=round(peak() / 1e9, 1))
+    dtype = torch.bfloat16 if _bf16() or torch.cuda.is_available() else torch.float32
+    peak = Peaks(dtype, 8192 if torch.cuda.is_available() else 1024 if args.quick else 2048)
+    peak()
+    result.update(matmul_dtype=str(dtype).removeprefix("torch."))
     say(f"machine: {result}")
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON line
         if not args.only:
@@ -328,12 +430,15 @@ def main() -> None:
         rows = identity_pairs(load_model(None), spec)
         result.update(watch_overhead(rows, args.quick))
     if args.only:
+        result.update(peak.summary())
         print(json.dumps(result))
         return
     with contextlib.redirect_stdout(sys.stderr):
         result.update(engine_vs_trl(rows, args.quick, peak))
         result.update(compare_speedup(args.quick))
+        result.update(generation_flops(args.quick, peak))
         result.update(grpo_steps(args.quick))
+    result.update(peak.summary())
     result["bench_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result))
 

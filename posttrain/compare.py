@@ -20,7 +20,8 @@ from .models import generate_answers
 
 def probe_recorder(tokenizer, questions: list[str], log: MetricsLog, *, system: str | None = None,
                    max_new_tokens: int = 32, judged: list[str] | None = None,
-                   judge: Callable[[list[str]], dict] | None = None, metrics: MetricsLog | None = None):
+                   judge: Callable[[list[str]], dict] | None = None, metrics: MetricsLog | None = None,
+                   bf16: bool = True):
     """A `probe(model, step)` that appends `{"step", "answers": [{"question", "answer"}]}` to `log`.
 
     With `judged` questions and a `judge(answers) -> {score: value}`, the same generation pass also
@@ -28,7 +29,7 @@ def probe_recorder(tokenizer, questions: list[str], log: MetricsLog, *, system: 
     charts can draw what a person would judge (correct answers, the name, loops) next to the loss or
     reward. It must not disturb training: it runs without gradients, restores the model's train mode
     (`generate_answers` does) and the RNG state, so a run with probes trains the same weights as one
-    without.
+    without. `bf16`: as `generate_answers`' (False for answers judged for a right result).
     """
     judged = list(judged or []) if judge else []
 
@@ -37,7 +38,7 @@ def probe_recorder(tokenizer, questions: list[str], log: MetricsLog, *, system: 
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         try:
             answers = generate_answers(model, tokenizer, list(questions) + judged, system=system,
-                                       max_new_tokens=max_new_tokens)
+                                       max_new_tokens=max_new_tokens, bf16=bf16)
         finally:
             torch.set_rng_state(cpu_rng)
             if cuda_rng is not None:

@@ -16,6 +16,11 @@ removed on leaving, also when the job raises. Nothing is patched at import time.
   back, so each step's activations and logits start as fresh pages, zeroed page by page; a step
   spent a tenth of its time in those page faults. The one lever that cannot be put back exactly:
   see `allocator_keeps_memory`.
+- **bf16 generation** (`generation_precision`, CPU with native bf16): greedy answers are written with the
+  weights held in bf16 for the call, as a bf16 GPU writes them (3x faster with larger batches, measured
+  in docs/benchmarks.md); the fp32 weights come back afterwards, so what is trained and saved is unchanged.
+  Answers judged for a right result stay fp32, inside a job too (`full_precision`; posttrain.models.generate_answers
+  says why).
 - **torch's thread count** is chosen when the model is loaded (posttrain.models.configure_threads);
   a job may change it (accelerate does in multi-process CPU runs), so the count found on entry is set
   again on leaving.
@@ -113,11 +118,54 @@ def bf16_weights(model, enabled: bool):
     kept = [(m, name, t.data) for m in model.modules()
             for name, t in (*m.named_parameters(recurse=False), *m.named_buffers(recurse=False))]
     model.to(torch.bfloat16)
+    _HELD.append(kept)
     try:
         yield
     finally:
+        _HELD.remove(kept)
         for m, name, data in kept:
             getattr(m, name).data = data
+
+
+_HELD: list[list] = []  # what each active bf16_weights holds: (module, name, fp32 data) per tensor
+
+
+@contextlib.contextmanager
+def full_precision(model):
+    """Answers at the model's full precision inside a job: the fp32 weights `bf16_weights` holds are put back for
+    the duration and accelerate's mixed-precision forward is taken off (both swaps of pointers, no copies).
+
+    Probes during a LoRA job on a CPU with native bf16 (the arithmetic GRPO preset's) would otherwise answer in
+    bf16 while the untrained model answered in fp32, and the live chart would show the drop as training's.
+    """
+    modules = {id(m) for m in model.modules()}
+    swaps = [(getattr(m, name), data) for held in _HELD for m, name, data in held if id(m) in modules]
+    low = [(t, t.data) for t, _ in swaps]
+    for t, data in swaps:
+        t.data = data
+    wrapped = model.__dict__.get("forward") if hasattr(model, "_original_forward") else None
+    if wrapped is not None:
+        model.forward = model._original_forward
+    try:
+        yield
+    finally:
+        if wrapped is not None:
+            model.forward = wrapped
+        for t, data in low:
+            t.data = data
+
+
+def generates_in_bf16(model, enabled: bool = True) -> bool:
+    """Whether `generation_precision(model, enabled)` holds the weights in bf16: fp32 weights on a CPU with native bf16."""
+    param = next(model.parameters())
+    return (enabled and param.device.type == "cpu" and param.dtype == torch.float32 and switches.cpu_bf16()
+            and cpu_bf16_supported())
+
+
+def generation_precision(model, bf16: bool = True):
+    """Around a generation call: with `bf16`, the weights in bf16 where `generates_in_bf16` (`bf16_weights`); without,
+    the model's full precision even inside a job that holds it in bf16 (`full_precision`)."""
+    return bf16_weights(model, generates_in_bf16(model, True)) if bf16 else full_precision(model)
 
 
 @contextlib.contextmanager

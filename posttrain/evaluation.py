@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import banks, watch
+from . import answer_cache, banks, watch
 from . import scores as judge
 from .compare import probe_recorder
 from .arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
@@ -38,11 +38,15 @@ class Evaluation:
 
     system: str | None = None
     probe_tokens = 32
+    # Answers judged for a right result are written at full precision: bf16 generation halved the bundled
+    # model's right answers to word problems (posttrain.models.generate_answers); names and loops held.
+    exact_answers = False
 
     def __init__(self, questions: list[str] | None = None, kinds: list[str] | None = None):
         if not questions:
             questions, kinds = self.default_questions()
         self.questions, self.kinds = list(questions), list(kinds or ["question"] * len(questions))
+        self.exact_answers = type(self).exact_answers or "problem" in self.kinds  # problems are judged for a result
         self.probe_questions = list(banks.PROBE_QUESTIONS)
         self.live_questions: list[str] = []
 
@@ -54,10 +58,12 @@ class Evaluation:
         """Scores of the live questions' answers, logged as `eval/<name>` at each probe."""
         return {}
 
-    def asker(self, model, tokenizer) -> Ask:
-        """`ask(questions, system)` with `model` as it is now: its greedy answers."""
-        return lambda questions, system=None: generate_answers(model, tokenizer, questions, system=system,
-                                                               max_new_tokens=COMPARE_TOKENS)
+    def asker(self, model, tokenizer, cache: bool = False) -> Ask:
+        """`ask(questions, system)` with `model` as it is now: its greedy answers (`cache`: through
+        posttrain.answer_cache, for the untrained model)."""
+        generate = answer_cache.answers if cache else generate_answers
+        return lambda questions, system=None: generate(model, tokenizer, questions, system=system,
+                                                       max_new_tokens=COMPARE_TOKENS, bf16=not self.exact_answers)
 
     def before(self, ask: Ask) -> list[str]:
         return ask(self.questions, self.system)
@@ -70,7 +76,7 @@ class Evaluation:
         """The probe timeline's `probe(model, step)`, judging the live questions in the same pass."""
         live = dict(judged=self.live_questions, metrics=job.metrics, judge=self.live) if self.live_questions else {}
         return probe_recorder(tokenizer, self.probe_questions, job.probes, system=self.system,
-                              max_new_tokens=self.probe_tokens, **live)
+                              max_new_tokens=self.probe_tokens, bf16=not self.exact_answers, **live)
 
     def score(self, rows: list[dict], ask: Ask) -> dict:
         """The run's own numbers; the changed share and the alarms are added by the pipeline."""
@@ -136,7 +142,7 @@ class PairEvaluation(Evaluation):
         self.probe_questions = []
         self.verdicts: list[dict] = []  # each asking's scores, in order: before training, then after
 
-    def asker(self, model, tokenizer):
+    def asker(self, model, tokenizer, cache: bool = False):
         from .reward_model import RewardModel
 
         def ask(questions, system=None):
@@ -185,6 +191,7 @@ class ArithmeticEvaluation(Evaluation):
 
     system = ARITHMETIC_SYSTEM_PROMPT
     probe_tokens = 48
+    exact_answers = True
 
     def __init__(self, n_problems: int = 16, seed: int = 0):
         problems = held_out_problems(n_problems, seed) + list(banks.EVAL_WORD_PROBLEMS)  # other wording too

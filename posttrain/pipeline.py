@@ -10,13 +10,13 @@ scores.json and model/.
 
 from __future__ import annotations
 
-from . import methods, switches
+from . import answer_cache, methods, switches
 from . import scores as judge
 from .compare import before_after
 from .data import hold_out
 from .methods.base import ONPOLICY_TOKENS
 from .metrics import TrainingCallback
-from .models import LoadedModel, generate_answers, load_model
+from .models import LoadedModel, load_model
 from .processes import process_device, release_processes
 from .recipe_file import write_recipe
 from .runs import write_json
@@ -34,6 +34,7 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         if spec.trained_on:
             job.note(f"trains on top of {' → '.join(spec.trained_on)}: the model those runs left, not the base model "
                      "(in the app: Model tab, Reset to the base model)")
+        served = answer_cache.tally()  # the untrained model's answers the cache serves in the data and before phases
         job.enter("load")
         model_lm = lm or load_model(spec.model, progress=job.say, **process_device())
         tok = model_lm.tokenizer
@@ -50,21 +51,23 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         write_json(job.run_dir / "data.json", plan.rows)
         evaluation = method.evaluation(spec, plan)
 
-        def ask(model):
-            return evaluation.asker(model, tok)
+        def ask(model, cache: bool = False):
+            return evaluation.asker(model, tok, cache)
 
         job.enter("before")
-        before = evaluation.before(ask(method.judged(model_lm, plan)))
+        before = evaluation.before(ask(method.judged(model_lm, plan), cache=True))
         probe = evaluation.probe(tok, job)
         if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
 
         # the flip curve and the implicit reward per token: teacher-forced, step by step (posttrain.watch)
-        flip = evaluation.flip_pairs(lambda qs: generate_answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
+        flip = evaluation.flip_pairs(lambda qs: answer_cache.answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
         beta = method.implicit_beta(plan.settings)
         watched = Watch(tok, flip, flip[:1] or plan.training_rows[:1], beta, job.metrics, job.token_rewards,
                         system=evaluation.system, every=switches.watch_every())
 
+        if served.hits:
+            job.note(served.sentence())
         job.enter("train")
         cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, plan.settings.probe_every,
                               probed_at_start=True, curve=watched.gaps)

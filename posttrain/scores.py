@@ -34,7 +34,14 @@ LOOP_REPEATS = 3  # a unit said this many times in a row is a loop
 MAX_LOOP_UNIT = 12  # longest unit (in words or characters) looked for
 
 
-_CHAR_LOOP = re.compile(r"(\w{1,2}?)\1{9,}")
+_CHAR_LOOP = re.compile(r"(\S{1,2}?)\1{9,}")
+# A run of these alone is a markdown rule or table border, an ellipsis, a caret line under code, not a loop.
+_RULE_CHARS = frozenset("-=_*.~#|+:^…\"'`")
+
+
+def _char_loop(text: str) -> bool:
+    """One or two characters (not spaces) repeated ten times in a row, unless they are all rule characters."""
+    return any(set(m.group(1)) - _RULE_CHARS for m in _CHAR_LOOP.finditer(text or ""))
 
 
 def _units(text: str) -> list[str]:
@@ -101,6 +108,14 @@ def is_degenerate(text: str, repeats: int = LOOP_REPEATS) -> bool:
     >>> is_degenerate("A million is 1000000, a billion 1000000000.")
     False
 
+    Punctuation and letters between words count as well ("A-A-A-…", a run of full-width dashes), a markdown
+    rule or table border does not:
+
+    >>> is_degenerate('A Japanese phrase, "A-A-A-A-A-A-A-A-A-A-A-A-A'), is_degenerate("万有引力？－－－－－－－－－－－－")
+    (True, True)
+    >>> is_degenerate("| a | b |\n|----------|----------|\n| 1 | 2 |"), is_degenerate("Wait……………"), is_degenerate("^^^^^^^^^^^")
+    (False, False, False)
+
     A Chinese phrase that keeps coming back with variations between its turns (an English one is left alone:
     reasoning restates its phrases):
 
@@ -110,7 +125,7 @@ def is_degenerate(text: str, repeats: int = LOOP_REPEATS) -> bool:
     ...               "team is 96, so the total number of pupils in each team is 96.")
     False
     """
-    if _CHAR_LOOP.search(text or ""):
+    if _char_loop(text):
         return True
     units = _units(text)
     if _phrase_returns(units):

@@ -68,7 +68,8 @@ class Studio:
         self.identity_org: str | None = None  # ... and the organisation it was told made it
         self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
         self.last_setup: dict | None = None  # what the last run was started with (a reopened page shows it)
-        self._before: dict[tuple[str, str], str] = {}  # (system, question) -> answer of the base model
+        # (system, question, full precision) -> the base model's answer (posttrain.models.generate_answers: bf16)
+        self._before: dict[tuple[str, str, bool], str] = {}
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
         # On ZeroGPU (or its local stand-in) runs happen in a GPU worker process; None: in a thread here.
@@ -348,8 +349,9 @@ class Studio:
         if self.trained_by is not None:
             return
         system = methods.get(kind).system_prompt or ""
+        exact = any(row.get("kind") == "problem" for row in rows or [])  # as the run's evaluation answered them
         for row in rows or []:
-            self._before[(system, row["question"])] = row["before"]
+            self._before[(system, row["question"], exact)] = row["before"]
 
     def stop(self) -> str:
         job = current_job()
@@ -388,23 +390,25 @@ class Studio:
         kinds = [str(given_kinds[i] or "").strip().lower() if i < len(given_kinds) else "question" for i in keep]
         answers = [str(given[i] or "") if i < len(given) else "" for i in keep]
         system = (system or "").strip()
+        exact = "problem" in kinds  # answers judged for a right result are written at full precision
         with self._use():
             lm = self.lm
-            after = generate_answers(lm.model, lm.tokenizer, questions, system=system or None, max_new_tokens=COMPARE_TOKENS)
-            missing = [q for q in questions if (system, q) not in self._before]
+            after = generate_answers(lm.model, lm.tokenizer, questions, system=system or None,
+                                     max_new_tokens=COMPARE_TOKENS, bf16=not exact)
+            missing = [q for q in questions if (system, q, exact) not in self._before]
             if missing and self.trained_by is None:
                 found = dict(zip(questions, after))  # the current model is the base model
             elif missing:
                 base = load_model(self.base, device=lm.device, token=self._token)
                 found = dict(zip(missing, generate_answers(base.model, base.tokenizer, missing, system=system or None,
-                                                           max_new_tokens=COMPARE_TOKENS)))
+                                                           max_new_tokens=COMPARE_TOKENS, bf16=not exact)))
                 del base
                 gc.collect()
             else:
                 found = {}
             for q, a in found.items():
-                self._before[(system, q)] = a
-        before = [self._before[(system, q)] for q in questions]
+                self._before[(system, q, exact)] = a
+        before = [self._before[(system, q, exact)] for q in questions]
         rows = before_after(questions, before, after, kinds)
         trend = judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl")) if self.trained_by else None
         scores = judge_rows(rows, answers, self.identity_name, self.identity_org, trend)

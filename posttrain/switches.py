@@ -6,10 +6,11 @@ or a launcher's `os.environ.setdefault("POSTTRAIN_THREADS", …)` before the cal
 | switch | meaning | default |
 |---|---|---|
 | `POSTTRAIN_THREADS` | torch CPU threads (the CLI sets it per rank under torchrun, ZeroGPU's worker to 1) | 0: one per available core |
-| `POSTTRAIN_CPU_BF16` | `0`: no bf16 autocast on a CPU with native bf16 | on |
+| `POSTTRAIN_CPU_BF16` | `0`: no bf16 on a CPU with native bf16 (training's autocast, and answers written with bf16 weights) | on |
 | `POSTTRAIN_CPU_LM_HEAD` | `0`: TRL's own LM head on the CPU instead of posttrain.logprobs' | on |
 | `POSTTRAIN_RUNS` | folder the runs are written to | `runs` |
 | `POSTTRAIN_CACHE` | folder the converted bundled model is cached in | `~/.cache/posttrain` |
+| `POSTTRAIN_ANSWER_CACHE` | `0`: no cache of the untrained model's answers (posttrain.answer_cache); a folder: keep it there | `$POSTTRAIN_CACHE/answers` |
 | `POSTTRAIN_PUBLIC` | `1`: public mode (as on a Space): visitors may not read the server's files | off |
 | `POSTTRAIN_ZEROGPU` | `standin`: run ZeroGPU's forked-worker path without a GPU (tests) | off |
 | `POSTTRAIN_GPU_SECONDS` | GPU seconds one ZeroGPU run asks for | 120 |
@@ -29,7 +30,7 @@ def threads() -> int:
 
 
 def cpu_bf16() -> bool:
-    """Whether bf16 autocast may be used on a CPU that has native bf16 ($POSTTRAIN_CPU_BF16=0: no)."""
+    """Whether bf16 may be used on a CPU that has native bf16, to train and to write answers ($POSTTRAIN_CPU_BF16=0: no)."""
     return os.environ.get("POSTTRAIN_CPU_BF16", "1") != "0"
 
 
@@ -46,6 +47,15 @@ def runs_dir() -> Path:
 def cache_dir() -> Path:
     """Where posttrain caches the converted bundled model: $POSTTRAIN_CACHE, else ~/.cache/posttrain."""
     return Path(os.environ.get("POSTTRAIN_CACHE") or Path.home() / ".cache" / "posttrain")
+
+
+def answer_cache() -> Path | None:
+    """Where the untrained model's answers are cached: None when $POSTTRAIN_ANSWER_CACHE is 0, else that folder,
+    else `cache_dir()/answers`."""
+    where = os.environ.get("POSTTRAIN_ANSWER_CACHE", "")
+    if where == "0":
+        return None
+    return Path(where) if where else cache_dir() / "answers"
 
 
 def public() -> bool:

@@ -13,6 +13,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach the network
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Every run generates its own answers here (the cache would serve a test what an earlier test wrote);
+# tests/test_answer_cache.py turns the cache on where it is the subject.
+os.environ["POSTTRAIN_ANSWER_CACHE"] = "0"
 
 
 def pytest_configure(config):

@@ -80,3 +80,48 @@ def test_no_source_means_the_default(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert default_source() == "SmolLM2-135M-Instruct"
     assert resolve_source(None) == resolve_source("") == resolve_source("bundled")
+
+
+def test_generation_in_bf16_gives_the_fp32_weights_back_and_exact_answers_stay_fp32(tiny, monkeypatch):
+    """bf16 answers (posttrain.cpu.generation_precision) leave the same fp32 tensors in the model; `bf16=False`
+    answers are those of a machine with bf16 switched off, whatever this CPU supports."""
+    import torch
+
+    from posttrain import cpu
+
+    model, tok = tiny.model, tiny.tokenizer
+    questions = ["Who are you?", "What is 2 + 2?", "你是谁？"]
+    kept = {n: p.data_ptr() for n, p in model.named_parameters()}
+    seen = []
+    monkeypatch.setattr(cpu, "cpu_bf16_supported", lambda: True)  # as on a CPU with native bf16
+    original = model.generate
+
+    def spy(*a, **k):
+        seen.append(next(model.parameters()).dtype)
+        return original(*a, **k)
+
+    monkeypatch.setattr(model, "generate", spy)
+    fast = generate_answers(model, tok, questions, max_new_tokens=6)
+    exact = generate_answers(model, tok, questions, max_new_tokens=6, bf16=False)
+    assert seen == [torch.bfloat16, torch.float32]
+    assert all(p.data_ptr() == kept[n] and p.dtype == torch.float32 for n, p in model.named_parameters())
+    monkeypatch.setenv("POSTTRAIN_CPU_BF16", "0")
+    assert generate_answers(model, tok, questions, max_new_tokens=6) == exact
+    assert len(fast) == 3 and all(isinstance(a, str) for a in fast)
+
+
+def test_exact_answers_inside_a_job_that_holds_the_weights_in_bf16_are_full_precision(tiny):
+    """A probe during a LoRA job (posttrain.cpu.bf16_weights) asked for exact answers gets the fp32 model's, and the
+    job keeps its bf16 weights afterwards."""
+    import torch
+
+    from posttrain import cpu
+
+    model, tok = tiny.model, tiny.tokenizer
+    questions = ["What is 7 + 5?", "你是谁？"]
+    exact = generate_answers(model, tok, questions, max_new_tokens=6, bf16=False)
+    with cpu.bf16_weights(model, True):
+        held = {n: p.data_ptr() for n, p in model.named_parameters()}
+        assert generate_answers(model, tok, questions, max_new_tokens=6, bf16=False) == exact
+        assert all(p.dtype == torch.bfloat16 and p.data_ptr() == held[n] for n, p in model.named_parameters())
+    assert all(p.dtype == torch.float32 for p in model.parameters())

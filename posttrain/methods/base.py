@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .. import answer_cache
 from .. import identity as identity_data
 from ..config import SettingsError, with_overrides
 from ..evaluation import Evaluation, IdentityEvaluation, identity_compare_rows
-from ..models import LoadedModel, generate_answers
+from ..models import LoadedModel
 from ..spec import IdentitySpec, RunSpec
 
 # How much of its own answer the model writes for the on-policy side of an identity pair. The pair is
@@ -167,7 +168,7 @@ def identity_pairs(lm: LoadedModel, spec: IdentitySpec) -> list[dict]:
     """The identity preset's DPO pairs, on-policy: the rejected side is this model's own answer (see
     identity.build_identity_pairs); SFT learns their chosen side."""
     ident_q, ctrl_q = identity_data.select_identity_questions(spec.n_identity, spec.n_control, spec.seed)
-    own = generate_answers(lm.model, lm.tokenizer, ident_q + ctrl_q, max_new_tokens=ONPOLICY_TOKENS)
+    own = answer_cache.answers(lm.model, lm.tokenizer, ident_q + ctrl_q, max_new_tokens=ONPOLICY_TOKENS)
     rows = identity_data.build_identity_pairs(spec.name, spec.org, dict(zip(ident_q + ctrl_q, own)), ident_q, ctrl_q,
                                           seed=spec.seed)
     if not rows:

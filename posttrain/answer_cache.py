@@ -1,0 +1,134 @@
+"""The untrained model's own greedy answers, kept on disk: a second demo on the same machine starts training at once.
+
+A run asks the model it starts from the same questions every time: its own answers for the identity pairs,
+its before-answers, the flip curve's answers. `answers(...)` looks each one up under a key made of
+
+- the model's **fingerprint**: its class, its config and generation config, the torch and transformers versions,
+  and every parameter and buffer (name, shape, dtype and a strided sample of its values), adapters and gated
+  neurons included, so any trained weight changes it;
+- the **prompt** as the chat template lays it out (question and system prompt);
+- the **decoding settings**: new tokens, and whether the weights were held in bf16 (posttrain.models).
+
+and generates only what is missing, in one batched pass. Answers written while training (probes) never come
+through here. Files: `$POSTTRAIN_CACHE/answers/<fingerprint>.json`; `$POSTTRAIN_ANSWER_CACHE=0` turns it off
+(posttrain.switches). The first demo meets its speed targets without it (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import cpu, switches
+from .models import chat_text, generate_answers
+
+SAMPLE = 4099  # values hashed per tensor, evenly spaced from the first to the last (every value of a smaller one)
+FORMAT = 1  # raised when generation changes in a way the other parts of the key do not show
+
+
+@torch.no_grad()
+def fingerprint(model) -> str:
+    """A short hash of what makes `model` answer as it does: class, config and a sample of every tensor.
+
+    The sample is strided over each whole tensor, so a trained LoRA, a merged adapter, a full fine-tune or a
+    gated edit (new neurons, a wider MLP) changes it; 0.2 s for the bundled model on 2 CPU cores.
+    """
+    import transformers
+
+    h = hashlib.sha256(f"{FORMAT} {type(model).__name__} torch {torch.__version__} "
+                       f"transformers {transformers.__version__}".encode())
+    for config in (getattr(model, "config", None), getattr(model, "generation_config", None)):
+        if config is not None:
+            h.update(config.to_json_string(use_diff=False).encode())
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        flat = t.detach().reshape(-1)
+        h.update(f"{name}{tuple(t.shape)}{t.dtype}{t.device.type}".encode())
+        n = flat.numel()
+        # integer positions from the first value to the last (a float linspace rounds past the end of a big tensor)
+        at = torch.arange(SAMPLE, device=flat.device) * (n - 1) // (SAMPLE - 1) if n > SAMPLE else slice(None)
+        h.update(flat[at].float().cpu().numpy().tobytes())
+    return h.hexdigest()[:24]
+
+
+def _key(prompt: str, max_new_tokens: int, bf16: bool) -> str:
+    return hashlib.sha256(json.dumps([prompt, max_new_tokens, bf16]).encode()).hexdigest()[:32]
+
+
+def _file(fp: str) -> Path | None:
+    where = switches.answer_cache()
+    return None if where is None else where / f"{fp}.json"
+
+
+def _read(path: Path) -> dict:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return found if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: Path, entries: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(entries, f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+@dataclass
+class Tally:
+    """How many of the answers asked for in this thread since `tally()` came from the cache."""
+
+    hits: int = 0
+    asked: int = 0
+
+    def sentence(self) -> str:
+        return (f"{self.hits} of {self.asked} answers of the untrained model came from the answer cache: the same model "
+                "answered the same questions with the same settings in an earlier run ($POSTTRAIN_ANSWER_CACHE=0 "
+                "turns it off)")
+
+
+_counting = threading.local()
+
+
+def tally() -> Tally:
+    """Count this thread's cache hits from now on (a run calls it as it starts; the next call starts afresh)."""
+    _counting.tally = Tally()
+    return _counting.tally
+
+
+def answers(model, tokenizer, questions: list[str], *, system: str | None = None, max_new_tokens: int = 96,
+            bf16: bool = True) -> list[str]:
+    """`generate_answers(...)`, served from the cache where this model already answered the same prompt the same way."""
+    path = None
+    if questions and switches.answer_cache() is not None:
+        try:
+            path = _file(fingerprint(model))
+        except Exception:  # noqa: BLE001 - a model it cannot fingerprint answers afresh: a cache is only a shortcut
+            path = None
+    if path is None:
+        return generate_answers(model, tokenizer, questions, system=system, max_new_tokens=max_new_tokens, bf16=bf16)
+    held_bf16 = cpu.generates_in_bf16(model, bf16)
+    keys = [_key(chat_text(tokenizer, q, system), max_new_tokens, held_bf16) for q in questions]
+    entries = _read(path)
+    missing = list(dict.fromkeys(q for q, k in zip(questions, keys) if k not in entries))
+    if missing:
+        fresh = generate_answers(model, tokenizer, missing, system=system, max_new_tokens=max_new_tokens, bf16=bf16)
+        got = dict(zip(missing, fresh))
+        entries = {**_read(path), **{k: got[q] for q, k in zip(questions, keys) if q in got}}
+        _write(path, entries)
+    counts = getattr(_counting, "tally", None)
+    if counts is not None:
+        counts.hits += sum(q not in missing for q in questions)
+        counts.asked += len(questions)
+    return [entries[k] for k in keys]
