@@ -176,8 +176,8 @@ def test_the_recorder_keeps_what_a_forward_pass_would_compute(tiny):
 
     model, tok = tiny.model, tiny.tokenizer
     questions = IDENTITY_Q[:3] + CONTROL_Q[:3]
-    with gate_fit.Recorder(model) as rec:
-        answers = generate_answers(model, tok, questions, max_new_tokens=12, batch_size=4)
+    with gate_fit.Recorder(model) as rec:  # at full precision, as the forward pass below: the bookkeeping is tested
+        answers = generate_answers(model, tok, questions, max_new_tokens=12, batch_size=4, bf16=False)
     assert len(rec.rows) == len(questions) and all(answers)
     layers = gate.default_layers(model)
     for row in rec.rows:
