@@ -292,7 +292,9 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
                         tr.tokens: inspectors.token_rewards_html(v["token_rewards"], lng),
                         tr.group_box: gr.Column(visible=bool(v["groups"])),
                         tr.group: inspectors.group_html(v["groups"], v["metrics"], lng)})
-        built = not opened and last[2] in ("starting", "load", "data") and v["phase"] not in ("starting", "load", "data")
+        # the data are built once the run is past its data phase: seen passing, or already past at this page's first
+        # look at the run (a fast data phase, the answer cache's, can end between two polls)
+        built = v["phase"] not in ("starting", "load", "data") and (opened or last[2] in ("starting", "load", "data"))
         setup = studio.setup() if (follows and built) else None
         if setup and setup["rows"]:  # the Data tab shows what the page's run trains on (the demo's pairs once built)
             out.update(_data(methods.get(v["kind"]), setup, lng))
