@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ import torch
 
 from . import cpu, switches
 from .models import chat_text, generate_answers
+from .runs import read_json, write_json
 
 SAMPLE = 4099  # values hashed per tensor, evenly spaced from the first to the last (every value of a smaller one)
 FORMAT = 1  # raised when generation changes in a way the other parts of the key do not show
@@ -61,26 +60,15 @@ def _key(prompt: str, max_new_tokens: int, bf16: bool) -> str:
     return hashlib.sha256(json.dumps([prompt, max_new_tokens, bf16]).encode()).hexdigest()[:32]
 
 
-def _file(fp: str) -> Path | None:
-    where = switches.answer_cache()
-    return None if where is None else where / f"{fp}.json"
-
-
 def _read(path: Path) -> dict:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-        return found if isinstance(found, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    found = read_json(path, {})
+    return found if isinstance(found, dict) else {}
 
 
 def _write(path: Path, entries: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(entries, f, ensure_ascii=False)
-        os.replace(tmp, path)
+        write_json(path, entries)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
 
@@ -110,10 +98,10 @@ def tally() -> Tally:
 def answers(model, tokenizer, questions: list[str], *, system: str | None = None, max_new_tokens: int = 96,
             bf16: bool = True) -> list[str]:
     """`generate_answers(...)`, served from the cache where this model already answered the same prompt the same way."""
-    path = None
-    if questions and switches.answer_cache() is not None:
+    path, where = None, switches.answer_cache()
+    if questions and where is not None:
         try:
-            path = _file(fingerprint(model))
+            path = where / f"{fingerprint(model)}.json"
         except Exception:  # noqa: BLE001 - a model it cannot fingerprint answers afresh: a cache is only a shortcut
             path = None
     if path is None:
