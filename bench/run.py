@@ -28,7 +28,8 @@ Keys of the JSON line:
   training time spent generating completions;
 - watch_overhead: what the identity flip curve and DPO's token rewards (posttrain.watch, every step) add to
   a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without; watch_every5_overhead
-  the same every 5th step (`--only watch` runs this alone).
+  the same every 5th step; watch_share the seconds spent inside the watch ÷ the rest of the step, timed within
+  the same runs (steadier than the difference of two runs) (`--only watch` runs this alone).
 """
 
 from __future__ import annotations
@@ -292,8 +293,10 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak: Peaks) -> dict:
 
 def watch_overhead(rows: list[dict], quick: bool) -> dict:
     """Seconds per DPO step (the identity LoRA settings) with and without posttrain.watch's flip curve and
-    token rewards, every step and every 5th ($POSTTRAIN_WATCH_EVERY=5), alternating, medians of the repeats;
-    watch_overhead = with ÷ without − 1."""
+    token rewards, every step and every 5th ($POSTTRAIN_WATCH_EVERY=5), alternating, medians of the repeats:
+    watch_overhead = with ÷ without − 1. Runs alike differ by ±10 % on this machine, as much as the curve
+    costs, so the seconds spent inside the watch are also timed within each run that has it every step:
+    watch_share = those seconds ÷ the rest of the run's training time (median over the runs)."""
     from posttrain.jobs import run_dpo
     from posttrain.metrics import MetricsLog, Progress, TrainingCallback
     from posttrain.watch import Watch, flip_pairs
@@ -303,21 +306,41 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
     flip = flip_pairs(lambda qs: generate_answers(lm.model, lm.tokenizer, qs, max_new_tokens=40),
                       "Nova Prime", "Starlight Labs")
     times: dict[str, list[float]] = {"with": [], "every5": [], "without": []}
-    for r in range(1 if quick else 5):  # quick: one of each (the bench stays under 5 minutes on 2 cores)
-        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
-            lm = load_model(None)
-            log = MetricsLog()
-            callbacks = [TrainingCallback(log, Progress(), threading.Event())]
-            if name != "without":
-                callbacks.insert(0, Watch(lm.tokenizer, flip, flip[:1], settings.beta, log, MetricsLog(),
-                                          every=5 if name == "every5" else 1))
-            with tempfile.TemporaryDirectory() as out:
-                run_dpo(lm.model, lm.tokenizer, rows, settings, out, callbacks)
-            times[name].append(next(x["train_runtime"] for x in log.rows() if "train_runtime" in x) / settings.max_steps)
-            say(f"  watch {name}: {times[name][-1]:.2f} s/step")
+    shares, inside = [], [0.0]
+    original = Watch._record
+
+    def timed(self, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return original(self, *a, **k)
+        finally:
+            inside[0] += time.perf_counter() - t0
+
+    Watch._record = timed
+    try:
+        for r in range(1 if quick else 5):  # quick: one of each (the bench stays under 5 minutes on 2 cores)
+            for name in list(times) if r % 2 == 0 else list(times)[::-1]:
+                lm = load_model(None)
+                log = MetricsLog()
+                callbacks = [TrainingCallback(log, Progress(), threading.Event())]
+                if name != "without":
+                    callbacks.insert(0, Watch(lm.tokenizer, flip, flip[:1], settings.beta, log, MetricsLog(),
+                                              every=5 if name == "every5" else 1))
+                inside[0] = 0.0
+                with tempfile.TemporaryDirectory() as out:
+                    run_dpo(lm.model, lm.tokenizer, rows, settings, out, callbacks)
+                runtime = next(x["train_runtime"] for x in log.rows() if "train_runtime" in x)
+                times[name].append(runtime / settings.max_steps)
+                if name == "with":
+                    shares.append(inside[0] / (runtime - inside[0]))
+                say(f"  watch {name}: {times[name][-1]:.2f} s/step" +
+                    (f", {inside[0] / settings.max_steps:.2f} s of it in the watch" if name == "with" else ""))
+    finally:
+        Watch._record = original
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"watch_overhead": round(med["with"] / med["without"] - 1, 3), "watch_step_s": round(med["with"], 2),
             "watch_every5_overhead": round(med["every5"] / med["without"] - 1, 3),
+            "watch_share": round(statistics.median(shares), 3),
             "plain_step_s": round(med["without"], 2), "watch_repeats": len(times["with"])}
 
 

@@ -52,6 +52,41 @@ def tiny_dir(bundled_dir, tmp_path_factory):
     return path
 
 
+TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+            head_dim=8)
+
+
+def _config(arch: str, vocab: int):
+    from transformers import Gemma3TextConfig, Qwen2Config
+
+    if arch == "qwen2":
+        return Qwen2Config(vocab_size=vocab, tie_word_embeddings=True, **TINY)
+    if arch == "gemma3":
+        return Gemma3TextConfig(vocab_size=vocab, sliding_window=16, query_pre_attn_scalar=8, **TINY)
+    raise ValueError(arch)
+
+
+@pytest.fixture(scope="session", params=["llama", "qwen2", "gemma3"])
+def arch_dir(request, tiny_dir, bundled_dir, tmp_path_factory):
+    """A saved tiny model folder of each architecture (Llama: `tiny_dir`'s)."""
+    if request.param == "llama":
+        return request.param, tiny_dir
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(bundled_dir)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(_config(request.param, len(tok)))
+    blank = [i for i in range(len(tok)) if i < 23 or not tok.decode([i]).strip()]  # as `tiny_dir`: non-blank argmax
+    with torch.no_grad():
+        model.get_input_embeddings().weight[blank] = 0
+        model.get_output_embeddings().weight[blank] = 0
+    path = tmp_path_factory.mktemp(request.param) / "model"
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return request.param, path
+
+
 @pytest.fixture()
 def tiny(tiny_dir):
     """A freshly loaded tiny model (training mutates models, so each test gets its own)."""

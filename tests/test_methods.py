@@ -1,7 +1,7 @@
 """Every method through the registry and the one pipeline, on tiny random models of three architectures.
 
 Llama (the bundled model's), Qwen2 and Gemma3 configs are built offline at a tiny size with the bundled
-tokenizer. Each method (posttrain.methods) runs its own data step, training and evaluation on each, and
+tokenizer (conftest's `arch_dir`). Each method (posttrain.methods) runs its own data step, training and evaluation on each, and
 the trained model saves and loads back; only the gated edit may say a model cannot take it.
 """
 
@@ -15,41 +15,6 @@ import torch
 from posttrain import methods, pipeline
 from posttrain.models import load_model
 from posttrain.runner import start_job
-
-TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-            head_dim=8)
-
-
-def _config(arch: str, vocab: int):
-    from transformers import Gemma3TextConfig, Qwen2Config
-
-    if arch == "qwen2":
-        return Qwen2Config(vocab_size=vocab, tie_word_embeddings=True, **TINY)
-    if arch == "gemma3":
-        return Gemma3TextConfig(vocab_size=vocab, sliding_window=16, query_pre_attn_scalar=8, **TINY)
-    raise ValueError(arch)
-
-
-@pytest.fixture(scope="module", params=["llama", "qwen2", "gemma3"])
-def arch_dir(request, tiny_dir, bundled_dir, tmp_path_factory):
-    """A saved tiny model folder of each architecture (Llama: conftest's)."""
-    if request.param == "llama":
-        return request.param, tiny_dir
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(bundled_dir)
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_config(_config(request.param, len(tok)))
-    blank = [i for i in range(len(tok)) if i < 23 or not tok.decode([i]).strip()]  # as conftest: non-blank argmax
-    with torch.no_grad():
-        model.get_input_embeddings().weight[blank] = 0
-        model.get_output_embeddings().weight[blank] = 0
-    path = tmp_path_factory.mktemp(request.param) / "model"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return request.param, path
-
 
 def _spec(method, model_dir):
     m = methods.get(method)

@@ -44,6 +44,47 @@ def test_answer_logprobs_in_a_padded_batch_equal_a_plain_forward_of_each(tiny):
     assert len(batch[1]) == watch.ANSWER_TOKENS < len(tok(answers[1], add_special_tokens=False)["input_ids"])
 
 
+@pytest.mark.parametrize("attention", ["eager", "sdpa"])
+def test_the_tree_layout_scores_each_answer_as_the_padded_batch_does_on_every_architecture(arch_dir, attention):
+    from posttrain.models import load_model
+
+    lm = load_model(str(arch_dir[1]))
+    lm.model.set_attn_implementation(attention)
+    tok = lm.tokenizer
+    chat = [watch._prompt_text(tok, p["prompt"]) for p in PAIRS for _ in ("chosen", "rejected")]
+    answers = [watch._content(p[side]) for p in PAIRS for side in ("chosen", "rejected")]
+    window = getattr(lm.model.config, "sliding_window", None)  # the tiny Gemma3's is 16 tokens
+    for prompts, limit in ((chat, watch.ANSWER_TOKENS), (["Who?"] * 2 + ["谁？"] * 2, 6)):
+        scored = watch.Answers(tok, prompts, answers, limit)
+        assert len(scored.ids) < sum(map(len, scored.prompt_ids)) // 2 + sum(map(len, scored.answer_ids))  # shared once
+        padded = scored.padded(lm.model)
+        if window and max(map(len, scored.prompt_ids)) + limit > window:
+            with pytest.raises(ValueError, match="sliding window"):
+                scored.tree(lm.model)
+            continue
+        tree = scored.tree(lm.model)
+        assert [len(t) for t in tree] == [len(a) for a in scored.answer_ids]
+        assert all(torch.allclose(t, p, atol=1e-4) for t, p in zip(tree, padded)), arch_dir[0]
+        assert watch.agree(tree, padded)
+        # the test can fail: the same row with a plain causal mask (each answer also sees the others) scores otherwise
+        scored.seen = torch.ones_like(scored.seen).tril()
+        assert not all(torch.allclose(t, p, atol=1e-4) for t, p in zip(scored.tree(lm.model), padded))
+
+
+def test_a_watch_scores_padded_when_the_tree_disagrees_or_cannot_run(tiny, monkeypatch):
+    w = watch.Watch(tiny.tokenizer, PAIRS, PAIRS[:1], 0.5, MetricsLog(), MetricsLog())
+    w.on_train_begin(None, _state(0), None, model=tiny.model)
+    assert w.layout == "tree"  # the tiny Llama takes the mask
+    for broken in (lambda self, model: [t - 1.0 for t in self.padded(model)],  # a model that ignores the mask
+                   lambda self, model: (_ for _ in ()).throw(RuntimeError("no 4-D masks here"))):
+        monkeypatch.setattr(watch.Answers, "tree", broken)
+        metrics = MetricsLog()
+        w = watch.Watch(tiny.tokenizer, PAIRS, PAIRS[:1], 0.5, metrics, MetricsLog())
+        w.on_train_begin(None, _state(0), None, model=tiny.model)
+        w.on_step_end(None, _state(1), None, model=tiny.model)
+        assert w.layout == "padded" and [r["step"] for r in metrics.rows()] == [0, 1]
+
+
 def _state(step, max_steps=8):
     return SimpleNamespace(global_step=step, max_steps=max_steps)
 
