@@ -297,7 +297,7 @@ def generate_answers(model, tokenizer, questions: list[str], *, system: str | No
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
     answers: list[str] = [""] * len(texts)
     try:
-        with cpu.generation_precision(model, bf16):
+        with cpu.generation_precision(model, bf16), cpu.contiguous_lm_head(model):
             for start in range(0, len(order), batch_size):
                 idx = order[start:start + batch_size]
                 enc = tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True,

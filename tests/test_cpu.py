@@ -142,11 +142,13 @@ def test_cpu_training_leaves_the_process_as_it_found_it(tiny, monkeypatch, job_f
     libc = _Libc()
     monkeypatch.setattr(cpu, "_libc", lambda: libc)
     model, threads, environ, peft_forward = tiny.model, torch.get_num_threads(), dict(os.environ), Linear.forward
+    multinomial, head = torch.multinomial, model.get_output_embeddings()
     current, original = _trl_originals()
     assert current == original
     with contextlib.suppress(RuntimeError):
         with cpu.cpu_training(model, lora=True, max_length=64) as levers:
             assert _trl_originals()[0] != original  # the CPU LM head is in TRL's place
+            assert torch.multinomial is not multinomial and len(head._forward_pre_hooks) == 1
             assert libc.calls == [(cpu._M_MMAP_THRESHOLD, 1 << 30), (cpu._M_TRIM_THRESHOLD, 1 << 30)]
             torch.set_num_threads(threads + 1)  # as accelerate does in a multi-process CPU run
             peft_model = _lora(model)  # what the trainer does
@@ -157,6 +159,7 @@ def test_cpu_training_leaves_the_process_as_it_found_it(tiny, monkeypatch, job_f
                 raise RuntimeError("the job failed")
     assert _trl_originals()[0] == original
     assert Linear.forward is peft_forward
+    assert torch.multinomial is multinomial and not head._forward_pre_hooks
     assert not [name for name, m in peft_model.named_modules() if "forward" in m.__dict__]
     assert all(m.forward.__func__ is Linear.forward for m in layers)
     assert torch.get_num_threads() == threads
@@ -182,3 +185,40 @@ def test_importing_the_engine_patches_nothing():
             "assert u._use_triton is c._use_triton and u._ChunkedLogProbFunction is k.ChunkedLogProbFunction\n")
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=300)
+
+
+def test_block_sampling_draws_from_the_same_distribution_and_leaves_other_calls_to_torch():
+    torch.manual_seed(0)
+    probs = torch.softmax(torch.randn(3, 5000) * 2, -1)  # 5 blocks, the last one short
+    probs[:, 4096:4100] = 0.0  # zeros are never drawn
+    probs[0, 4999] = 0.05  # the padded block's last real entry
+    rows = probs.repeat(4000, 1)
+    with cpu.block_sampling():
+        drawn = torch.multinomial(rows, num_samples=1)
+        assert drawn.shape == (12000, 1) and drawn.dtype == torch.int64
+        assert torch.multinomial(probs[0], 2).shape == (2,)  # other calls: torch's own
+        with pytest.raises(RuntimeError, match="probability tensor contains"):
+            torch.multinomial(torch.tensor([[0.5, float("nan")]]), 1)  # and torch's own error
+    drawn = drawn.view(4000, 3)
+    assert not ((drawn >= 4096) & (drawn < 4100)).any()
+    for r in range(3):  # the share of each block of 1024 (and of one entry) matches, within 4 standard errors
+        counts = torch.bincount(drawn[:, r] // 1024, minlength=5).double() / 4000
+        mass = torch.nn.functional.pad(probs[r].double(), (0, 120)).view(5, 1024).sum(-1)
+        assert ((counts - mass).abs() <= 4 * (mass * (1 - mass) / 4000).sqrt() + 1e-9).all(), (counts, mass)
+    assert abs(float((drawn[:, 0] == 4999).double().mean()) - float(probs[0, 4999] / probs[0].sum())) < 0.015
+
+
+def test_the_lm_head_reads_a_contiguous_input_and_gives_the_same_logits(tiny):
+    model, seen = tiny.model, []
+    head = model.get_output_embeddings()
+    ids = torch.randint(100, 1000, (3, 9))
+    with torch.no_grad():
+        probe = head.register_forward_pre_hook(lambda m, args: seen.append(args[0].is_contiguous()))
+        plain = model(ids, logits_to_keep=1).logits
+        probe.remove()
+        with cpu.contiguous_lm_head(model), cpu.contiguous_lm_head(model):  # nested: harmless
+            probe = head.register_forward_pre_hook(lambda m, args: seen.append(args[0].is_contiguous()))
+            fixed = model(ids, logits_to_keep=1).logits
+            probe.remove()
+    assert seen == [False, True]  # transformers hands the head a strided slice; the lever, a contiguous copy
+    assert torch.allclose(plain, fixed, atol=1e-6) and not head._forward_pre_hooks
