@@ -8,7 +8,6 @@ or a launcher's `os.environ.setdefault("POSTTRAIN_THREADS", …)` before the cal
 | `POSTTRAIN_THREADS` | torch CPU threads (the CLI sets it per rank under torchrun, ZeroGPU's worker to 1) | 0: one per available core |
 | `POSTTRAIN_CPU_BF16` | `0`: no bf16 on a CPU with native bf16 (training's autocast, and answers written with bf16 weights) | on |
 | `POSTTRAIN_CPU_LM_HEAD` | `0`: TRL's own LM head on the CPU instead of posttrain.logprobs' | on |
-| `POSTTRAIN_BLOCK_SAMPLING` | `0`: torch's own `multinomial` draws GRPO's tokens on the CPU (the same distribution, slower; the random stream of runs made before 2026-11-30) | on |
 | `POSTTRAIN_RUNS` | folder the runs are written to | `runs` |
 | `POSTTRAIN_CACHE` | folder the converted bundled model is cached in | `~/.cache/posttrain` |
 | `POSTTRAIN_ANSWER_CACHE` | `0`: no cache of the untrained model's answers (posttrain.answer_cache); a folder: keep it there | `$POSTTRAIN_CACHE/answers` |
@@ -38,11 +37,6 @@ def cpu_bf16() -> bool:
 def cpu_lm_head() -> bool:
     """Whether jobs on a CPU score log-probs with posttrain.logprobs ($POSTTRAIN_CPU_LM_HEAD=0: TRL's own)."""
     return os.environ.get("POSTTRAIN_CPU_LM_HEAD", "1") != "0"
-
-
-def block_sampling() -> bool:
-    """Whether CPU jobs draw sampled tokens with posttrain.cpu.sample_one ($POSTTRAIN_BLOCK_SAMPLING=0: torch's own)."""
-    return os.environ.get("POSTTRAIN_BLOCK_SAMPLING", "1") != "0"
 
 
 def runs_dir() -> Path:

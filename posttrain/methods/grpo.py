@@ -29,9 +29,9 @@ from .base import Flag, Method, Plan, n_tokens, prompt_lengths
 # answers first. Of twenty-one variants measured (docs/benchmarks.md) this one kept correct answers
 # (28 % → 25 %, asked plainly 25 % → 25 %, no loops) but learned the box rarely (0 % → 2 %); the
 # variants that learned the box (up to 80 %) lost correct answers (28 % → 12 %). That was one draw: with
-# seed 1 the same preset lost them too (18 % → 10 %), and with seed 0 and the sampler of 2026-11-30 (the
-# same distribution, another random stream) it learned the box and lost them (28 % → 15 %, boxed 57 %,
-# loops 10 %). The alarms say so each time; the preset does not reliably keep correct answers.
+# seed 1 the same preset lost them too (18 % → 10 %), and with seed 0 but other random numbers for the same
+# distribution (a sampler tried on 2026-11-30, not kept) it learned the box and lost them (28 % → 15 %,
+# boxed 57 %, loops 10 %). The alarms say so each time; the preset does not reliably keep correct answers.
 ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=14, batch_size=16, num_generations=8,
                           max_completion_length=48, temperature=0.7, kl_beta=0.04, lora=True, lora_layers=10,
                           probe_every=7, reward_funcs=["correct_answer", "one_box"], reward_weights=[1.0, 1.0])
