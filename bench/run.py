@@ -289,6 +289,26 @@ def engine_vs_trl(rows: list[dict], quick: bool, peak: Peaks) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def time_spent_in(cls, name: str):
+    """Time every call of the method `cls.name` until leaving: yields a one-item list of the seconds spent in it
+    (the caller may reset it); the method is the class's own again afterwards."""
+    original, spent = getattr(cls, name), [0.0]
+
+    def timed(self, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return original(self, *a, **k)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    setattr(cls, name, timed)
+    try:
+        yield spent
+    finally:
+        setattr(cls, name, original)
+
+
 # ---------------------------------------------------------------------------------- the flip curve's cost
 
 def watch_overhead(rows: list[dict], quick: bool) -> dict:
@@ -306,18 +326,8 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
     flip = flip_pairs(lambda qs: generate_answers(lm.model, lm.tokenizer, qs, max_new_tokens=40),
                       "Nova Prime", "Starlight Labs")
     times: dict[str, list[float]] = {"with": [], "every5": [], "without": []}
-    shares, inside = [], [0.0]
-    original = Watch._record
-
-    def timed(self, *a, **k):
-        t0 = time.perf_counter()
-        try:
-            return original(self, *a, **k)
-        finally:
-            inside[0] += time.perf_counter() - t0
-
-    Watch._record = timed
-    try:
+    shares = []
+    with time_spent_in(Watch, "_record") as inside:
         for r in range(1 if quick else 5):  # quick: one of each (the bench stays under 5 minutes on 2 cores)
             for name in list(times) if r % 2 == 0 else list(times)[::-1]:
                 lm = load_model(None)
@@ -335,8 +345,6 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
                     shares.append(inside[0] / (runtime - inside[0]))
                 say(f"  watch {name}: {times[name][-1]:.2f} s/step" +
                     (f", {inside[0] / settings.max_steps:.2f} s of it in the watch" if name == "with" else ""))
-    finally:
-        Watch._record = original
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"watch_overhead": round(med["with"] / med["without"] - 1, 3), "watch_step_s": round(med["with"], 2),
             "watch_every5_overhead": round(med["every5"] / med["without"] - 1, 3),
@@ -401,27 +409,13 @@ def grpo_steps(quick: bool) -> dict:
     from posttrain.jobs import run_grpo
     from posttrain.metrics import MetricsLog, Progress, TrainingCallback
 
-    gen_time = [0.0]
-    original = GRPOTrainer._generate
-
-    def timed(self, *a, **k):
-        t0 = time.perf_counter()
-        try:
-            return original(self, *a, **k)
-        finally:
-            gen_time[0] += time.perf_counter() - t0
-
     steps = 2 if quick else 5
     req = methods.get("grpo").spec(None, "arithmetic", overrides={"max_steps": steps, "probe_every": 0})
     lm = load_model(None)
     log = MetricsLog()
-    GRPOTrainer._generate = timed
-    try:
-        with tempfile.TemporaryDirectory() as out:
-            run_grpo(lm.model, lm.tokenizer, req.rows, req.settings, out,
-                     [TrainingCallback(log, Progress(), threading.Event())])
-    finally:
-        GRPOTrainer._generate = original
+    with time_spent_in(GRPOTrainer, "_generate") as gen_time, tempfile.TemporaryDirectory() as out:
+        run_grpo(lm.model, lm.tokenizer, req.rows, req.settings, out,
+                 [TrainingCallback(log, Progress(), threading.Event())])
     train_s = next(r["train_runtime"] for r in log.rows() if "train_runtime" in r)
     say(f"grpo: {steps} steps in {train_s:.1f} s, generation {gen_time[0]:.1f} s")
     return {"grpo_step_s": round(train_s / steps, 1), "grpo_generation_share": round(gen_time[0] / train_s, 3),
