@@ -109,15 +109,16 @@ class Answers:
     - `tree(model)`: all of them in one row laid out as a tree (`shared_layout`): the system prompt and each
       question are run once however many answers follow them, each answer sees only its own prompt (a 4-D
       mask, `ancestry`) and keeps its positions. The watched identity answers come to 109 tokens this way
-      instead of 216, and a step's scoring from 0.41 s to 0.22 s on 2 CPU cores (docs/benchmarks.md).
+      instead of 216, and their scoring inside a DPO step from 0.48 s to 0.19 s on 2 CPU cores, with the
+      contiguous head below (docs/benchmarks.md).
     - `padded(model)`: a left-padded batch, the way every causal LM runs; `tree` is checked against it once
       (`Watch`), since a model may not take a 4-D mask (flash attention does not), and `tree` refuses
       sequences longer than a sliding window (its one mask would let the window's layers see too far).
 
     Both return log π(token | prompt, earlier tokens) of each answer's first `limit` tokens, one fp32 tensor
     `[answer tokens]` per answer; logits (the LM head over the whole vocabulary) are computed only for the
-    answers' positions, gathered into one contiguous block (a strided slice sent the head through a batched
-    matmul that copied its weight once per row: a third of the scoring time).
+    answers' positions, gathered into one contiguous block (with a strided slice, a frozen head went through a
+    batched matmul that copied its weight once per row: a third of the scoring time).
     """
 
     def __init__(self, tokenizer, prompts: list[str], answers: list[str], limit: int | None = ANSWER_TOKENS):
