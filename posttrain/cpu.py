@@ -22,9 +22,9 @@ removed on leaving, also when the job raises. Nothing is patched at import time.
   Answers judged for a right result stay fp32, inside a job too (`full_precision`; posttrain.models.generate_answers
   says why).
 - **the LM head reads one contiguous block** (`contiguous_lm_head`, every device, also around generation):
-  transformers slices the last hidden state (`logits_to_keep`) into a strided view; for such a view
-  `torch.matmul` does not fold the batch into one product but copies the whole vocabulary projection once per
-  row. At the first step of a batch of 64 answers that was a 3.6 GB copy and 3.8 s on 2 cores; 14 ms now.
+  transformers slices the last hidden state (`logits_to_keep`) into a strided view; for such a view and a
+  frozen head (a LoRA job's, a trained gated edit's) `torch.matmul` does not fold the batch into one product
+  but copies the whole vocabulary projection once per row: 3.8 s for a batch of 64 on 2 cores, 14 ms now.
 - **the same sampled tokens, drawn faster** (`faster_multinomial`, CPU jobs): GRPO's answers are sampled one
   token at a time with `torch.multinomial`, whose CPU kernel draws an exponential variate for every
   vocabulary entry one at a time (16 ms for 16 rows × 49,152, a seventh of GRPO's sampling);
@@ -116,10 +116,11 @@ def contiguous_lm_head(model):
 
     `model.generate` asks for the last position's logits only, and transformers takes them as
     `hidden[:, -1:, :]`, a view with the batch's stride. `torch.matmul` folds a batch into one matrix product
-    only when the strides allow a view; here they do not, so it broadcasts the head's weight to
-    `[batch, hidden, vocabulary]` and copies it: for the bundled model 64 × 28M values at the first step of
-    every generated batch (3.8 s on 2 CPU cores; 14 ms for the same logits from a contiguous copy of the 64
-    rows). The values are the same. Nested uses are harmless; the hook is removed on leaving.
+    when the weight requires a gradient or the strides allow a view; a frozen head (LoRA's base, a trained
+    gated edit) gets neither, so its weight is broadcast to `[batch, hidden, vocabulary]` and copied: for the
+    bundled model 64 × 28M values at the first step of every generated batch (3.8 s on 2 CPU cores; 14 ms for
+    the same logits from a contiguous copy of the 64 rows). The values are the same. Nested uses are
+    harmless; the hook is removed on leaving.
     """
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     if head is None:

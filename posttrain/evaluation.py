@@ -33,6 +33,16 @@ HELD_OUT_SEED = 10_000  # held-out problems are drawn with this seed (+ the run'
 Ask = Callable[[list[str], "str | None"], list[str]]
 
 
+def exact_kinds(kinds) -> bool:
+    """Whether questions of these kinds are answered at full precision: a "problem" is judged for a right result,
+    and bf16 generation halved the bundled model's right answers to word problems (posttrain.models).
+
+    >>> exact_kinds(["identity", "problem"]), exact_kinds(["identity", "unrelated"])
+    (True, False)
+    """
+    return "problem" in kinds
+
+
 class Evaluation:
     """User data with nothing known to check: the held-out identity and unrelated questions, loops and changes."""
 
@@ -46,7 +56,7 @@ class Evaluation:
         if not questions:
             questions, kinds = self.default_questions()
         self.questions, self.kinds = list(questions), list(kinds or ["question"] * len(questions))
-        self.exact_answers = type(self).exact_answers or "problem" in self.kinds  # problems are judged for a result
+        self.exact_answers = type(self).exact_answers or exact_kinds(self.kinds)
         self.probe_questions = list(banks.PROBE_QUESTIONS)
         self.live_questions: list[str] = []
 

@@ -28,7 +28,7 @@ from .compare import before_after
 from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
-from .evaluation import COMPARE_TOKENS, judge_rows
+from .evaluation import COMPARE_TOKENS, exact_kinds, judge_rows
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
@@ -349,7 +349,7 @@ class Studio:
         if self.trained_by is not None:
             return
         system = methods.get(kind).system_prompt or ""
-        exact = any(row.get("kind") == "problem" for row in rows or [])  # as the run's evaluation answered them
+        exact = exact_kinds([row.get("kind") for row in rows or []])  # as the run's evaluation answered them
         for row in rows or []:
             self._before[(system, row["question"], exact)] = row["before"]
 
@@ -390,7 +390,7 @@ class Studio:
         kinds = [str(given_kinds[i] or "").strip().lower() if i < len(given_kinds) else "question" for i in keep]
         answers = [str(given[i] or "") if i < len(given) else "" for i in keep]
         system = (system or "").strip()
-        exact = "problem" in kinds  # answers judged for a right result are written at full precision
+        exact = exact_kinds(kinds)
         with self._use():
             lm = self.lm
             after = generate_answers(lm.model, lm.tokenizer, questions, system=system or None,

@@ -127,12 +127,16 @@ class Answers:
         self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         seqs = [p + a for p, a in zip(self.prompt_ids, self.answer_ids)]
         self.ids, parents, paths = shared_layout(seqs)
-        self.depth = [0] * len(self.ids)
-        for i, parent in enumerate(parents):
-            self.depth[i] = self.depth[parent] + 1 if parent >= 0 else 0
+        self.depth = [0] * len(self.ids)  # a place's position in its sequences
+        for path in paths:
+            for position, place in enumerate(path):
+                self.depth[place] = position
         self.seen = ancestry(parents)
-        # each answer token is predicted at the place of the token before it
-        self.at = [path[len(p) - 1: len(path) - 1] for path, p in zip(paths, self.prompt_ids)]
+        # each answer token is predicted at the place of the token before it; the head reads only those places
+        at = [path[len(p) - 1: len(path) - 1] for path, p in zip(paths, self.prompt_ids)]
+        self.keep = sorted({place for places in at for place in places})
+        row = {place: k for k, place in enumerate(self.keep)}
+        self.rows = [[row[place] for place in places] for places in at]
 
     @staticmethod
     def _gather(logits: torch.Tensor, targets: list[list[int]], rows: list[list[int]]) -> list[torch.Tensor]:
@@ -142,20 +146,18 @@ class Answers:
 
     @torch.no_grad()
     def tree(self, model) -> list[torch.Tensor]:
-        window = getattr(model.config, "sliding_window", None)
-        if window and max(self.depth) >= window:  # one mask for all layers cannot hold a window counted in depth
-            raise ValueError(f"answers of up to {max(self.depth) + 1} tokens exceed the sliding window ({window})")
+        window, longest = getattr(model.config, "sliding_window", None), max(self.depth) + 1
+        if window and longest > window:  # one mask for all layers cannot hold a window counted in depth
+            raise ValueError(f"answers of up to {longest} tokens exceed the sliding window ({window})")
         device = next(model.parameters()).device
-        keep = sorted({i for at in self.at for i in at})
-        row = {place: k for k, place in enumerate(keep)}
         if getattr(model.config, "_attn_implementation", None) == "eager":  # eager attention adds its mask
             mask = torch.zeros(self.seen.shape).masked_fill(~self.seen, torch.finfo(torch.float32).min)
         else:  # SDPA takes a boolean one (True: may attend)
             mask = self.seen
         logits = model(input_ids=torch.tensor([self.ids], device=device), attention_mask=mask[None, None].to(device),
                        position_ids=torch.tensor([self.depth], device=device), use_cache=False,
-                       logits_to_keep=torch.tensor(keep, device=device)).logits[0]
-        return self._gather(logits, self.answer_ids, [[row[i] for i in at] for at in self.at])
+                       logits_to_keep=torch.tensor(self.keep, device=device)).logits[0]
+        return self._gather(logits, self.answer_ids, self.rows)
 
     @torch.no_grad()
     def padded(self, model) -> list[torch.Tensor]:
@@ -264,7 +266,7 @@ class Watch(TrainerCallback):
 
     def _token_row(self, step: int, now: list[torch.Tensor]) -> dict:
         if self._pieces is None:
-            self._pieces = [pieces(self.tok, answer_ids(self.tok, self.answers[i])) for i in self.shown_at]
+            self._pieces = [pieces(self.tok, self.scored.answer_ids[i]) for i in self.shown_at]
         row = {"step": step, "prompt": _content(self.shown[0]["prompt"])}
         for side, texts, i in zip(("chosen", "rejected"), self._pieces, self.shown_at):
             values = (self.beta * (now[i] - self.ref[i])).tolist()
