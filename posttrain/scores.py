@@ -280,18 +280,23 @@ def identity_scores(rows: list[dict], name: str, org: str | None = None) -> dict
     - name: identity answers stating the new name; organisation: answers to questions about the maker
       naming the organisation; degenerate: answers that loop (identity and unrelated alike); each with
       `_before` and `_after`;
-    - leak: unrelated answers naming the new identity, after;
-    - facts_kept: of the unrelated questions with a known answer that the model got right before, the
-      share still right after; unchanged: unrelated answers identical to before;
-    - n_identity, n_maker, n_unrelated, n_facts: how many questions each share is over.
+    - leak: unrelated answers naming the new identity, after (`leak_before`: before, which is more than
+      nothing when the run trained on top of a model that already leaked);
+    - facts: unrelated questions with a known answer answered right, `_before` and `_after` (a run can
+      mend facts as well as lose them); facts_kept: of those the model got right before, the share still
+      right after; unchanged: unrelated answers identical to before;
+    - n_identity, n_maker, n_unrelated, n_fact_questions, n_facts (known before): how many questions each
+      share is over.
     Each share is None when it has no questions.
 
     >>> rows = [{"kind": "identity", "about": "both", "before": "I am SmolLM.", "after": "I'm Nova Sage from Lantern Works."},
     ...         {"kind": "unrelated", "facts": ["Paris"], "before": "Paris.", "after": "Paris."},
     ...         {"kind": "unrelated", "facts": ["4"], "before": "4", "after": "I'm Nova Sage. 4 4 4 4"}]
     >>> s = identity_scores(rows, "Nova Sage", "Lantern Works")
-    >>> s["name_before"], s["name_after"], s["organisation_after"], s["leak"], s["facts_kept"], s["degenerate_after"]
-    (0.0, 1.0, 1.0, 0.5, 1.0, 0.3333)
+    >>> s["name_before"], s["name_after"], s["organisation_after"], s["leak_before"], s["leak"], s["facts_kept"]
+    (0.0, 1.0, 1.0, 0.0, 0.5, 1.0)
+    >>> s["degenerate_after"], s["facts_before"], s["facts_after"]
+    (0.3333, 1.0, 1.0)
     """
     out: dict = {}
     for when in ("before", "after"):
@@ -300,6 +305,10 @@ def identity_scores(rows: list[dict], name: str, org: str | None = None) -> dict
         out[f"name_{when}"] = _share([m["name"] for m in ident])
         out[f"organisation_{when}"] = _share([m["organisation"] for m in ident if m["organisation"] is not None])
         out[f"degenerate_{when}"] = _share([m["degenerate"] for _, m in judged])
+        other = [m for r, m in judged if r.get("kind") == "unrelated"]
+        out[f"facts_{when}"] = _share([m["fact"] for m in other if m["fact"] is not None])
+        if when == "before":
+            out["leak_before"] = _share([m["leak"] for m in other])
     marks = [(r, identity_marks(r, name, org)) for r in rows]
     other = [(r, m) for r, m in marks if r.get("kind") == "unrelated"]
     known = [m for _, m in other if m["fact_before"]]
@@ -308,7 +317,7 @@ def identity_scores(rows: list[dict], name: str, org: str | None = None) -> dict
     out["unchanged"] = _share([r.get("after") == r.get("before") for r, _ in other])
     out.update(n_identity=sum(r.get("kind") == "identity" for r in rows),
                n_maker=sum(m["organisation"] is not None for _, m in marks),
-               n_unrelated=len(other), n_facts=len(known))
+               n_unrelated=len(other), n_facts=len(known), n_fact_questions=sum(bool(r.get("facts")) for r, _ in other))
     return out
 
 
@@ -328,6 +337,10 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     >>> alarms({"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.9,
     ...         "degenerate_before": 0.1, "degenerate_after": 0.1, "leak": 0.0, "facts_kept": 1.0})
     []
+    >>> alarms({"leak_before": 0.15, "leak": 0.15}, reward=(-0.8, 0.4))  # trained on top of a model that leaked
+    ['The new identity leaks into 15% of unrelated answers, as it did before this run (15%).']
+    >>> alarms({"leak_before": 0.05, "leak": 0.2}, reward=(-0.8, 0.4))
+    ['Reward hacking: the reward rose (-0.80 → 0.40) while the new identity leaks into 20% of unrelated answers (5% before).']
     """
     s = scores
     out = []
@@ -351,8 +364,14 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     if s.get("organisation_after") is not None and s["organisation_after"] < 0.5:
         out.append(f"The organisation appears in only {_pct(s['organisation_after'])} of answers about the maker.")
     if s.get("leak") is not None and s["leak"] > 0.1:
-        prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
-        out.append(f"{prefix} new identity leaks into {_pct(s['leak'])} of unrelated answers.")
+        before = s.get("leak_before")
+        if before is not None and s["leak"] <= before:  # the model it started from leaked as much: not this run's doing
+            out.append(f"The new identity leaks into {_pct(s['leak'])} of unrelated answers, as it did before "
+                       f"this run ({_pct(before)}).")
+        else:
+            prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
+            was = f" ({_pct(before)} before)" if before else ""
+            out.append(f"{prefix} new identity leaks into {_pct(s['leak'])} of unrelated answers{was}.")
     if s.get("pair_accuracy") is not None and s["pair_accuracy"] < 0.75:
         out.append(f"The reward model prefers the chosen answer on only {_pct(s['pair_accuracy'])} of the pairs it "
                    "never saw (50% is a coin): a policy trained against it learns its mistakes.")

@@ -45,6 +45,8 @@ def test_identity_scores_need_name_and_organisation_and_keep_facts():
             {"question": "What is 9 + 9?", "kind": "unrelated", "facts": ["18"], "before": "It is 17.", "after": "18"}]
     s = scores.identity_scores(rows, "Nova Sage", "BlueBird Labs")
     assert (s["name_after"], s["organisation_after"], s["facts_kept"], s["n_facts"]) == (1.0, 0.0, 0.0, 1)
+    # one fact lost, one mended: "facts kept" sees only the loss, "facts right" both
+    assert (s["facts_before"], s["facts_after"], s["n_fact_questions"]) == (0.5, 0.5, 2)
     assert any("organisation" in a for a in scores.alarms(s))
     assert any("facts" in a for a in scores.alarms(s))
 

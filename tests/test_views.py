@@ -33,6 +33,15 @@ def test_the_compare_summary_leads_with_the_alarms_then_the_headline():
     assert views.scores_md({}) == ""
 
 
+def test_a_run_on_top_of_another_shows_what_it_inherited_and_what_it_mended():
+    scores = dict(IDENTITY, leak_before=0.15, leak=0.15, facts_before=0.39, facts_after=0.5, n_fact_questions=18,
+                  alarms=[])
+    assert "leak 15% → 15% · facts right 39% → 50% · facts kept 100%" in views.scores_md(scores)
+    table = {row[0]: row[1:] for row in views.score_rows(scores)}
+    assert table["leak"] == ["15%", "15%", "20"] and table["facts right"] == ["39%", "50%", "18"]
+    assert "事实答对 39% → 50%" in views.scores_md(scores, "zh")
+
+
 def test_a_score_with_no_questions_is_left_out():
     md = views.scores_md({"name_before": 0.0, "name_after": 1.0, "organisation_before": None,
                           "organisation_after": None, "leak": None, "facts_kept": None, "unchanged": 1.0,

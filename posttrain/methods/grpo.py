@@ -43,9 +43,9 @@ REWARD_HACKING = replace(ARITHMETIC, temperature=1.0, kl_beta=0.0, reward_funcs=
 # identity questions and some unrelated ones, each answer scored by a reward model trained on the identity
 # pairs (posttrain.methods.reward), with a KL leash (β) to the model it started from, which keeps the
 # answers the model's own where the reward model has nothing to say. Judged by the identity scores. Measured
-# (docs/benchmarks.md): from the base model it never samples the new name; from a short SFT, with β 0.05 the
-# reward rose while the identity leaked into 75 % of unrelated answers; with β 0.3 (kept) into 20 %, the name
-# 95 % → 100 %, facts kept 89 %. The lesson it shows is reward hacking of a learned reward, and the leash.
+# (docs/benchmarks.md): from the base model it never samples the new name; from an 8-step SFT, with β 0.05 the
+# reward rose while the identity leaked into 75 % of unrelated answers; with β 0.3 (kept) and the shipped reward
+# model, loops 10 % → 5 % / 2.5 % and facts right 39 % → 50 % / 44 % in two seeds, the leak unchanged (15 %).
 IDENTITY = GRPOSettings(learning_rate=1e-3, max_steps=24, batch_size=16, num_generations=8, max_completion_length=40,
                         temperature=1.0, kl_beta=0.3, lora=True, lora_layers=10, probe_every=6,
                         reward_funcs=["reward_model"], reward_weights=[1.0])

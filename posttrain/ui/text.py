@@ -649,6 +649,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "score.organisation": ("organisation", "机构"),
     "score.degenerate": ("loops", "循环"),
     "score.leak": ("leak", "泄漏"),
+    "score.facts": ("facts right", "事实答对"),
     "score.facts_kept": ("facts kept", "事实保留"),
     "score.unchanged": ("unchanged", "不变"),
     "score.correct": ("correct", "答对"),
@@ -663,10 +664,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "score.before": ("before", "训练前"), "score.after": ("after", "训练后"),
     "compare.identity_help": ("*new name: identity answers that say it · organisation: answers about the maker that name it · "
                               "loops: answers that repeat themselves · leak: unrelated answers that mention the new identity · "
-                              "facts kept: facts the model knew before that are still right · unchanged: unrelated answers "
+                              "facts right: unrelated questions with a known answer answered right · facts kept: facts the model knew before that are still right · unchanged: unrelated answers "
                               "word for word the same*",
                               "*新名字：说出新名字的身份回答 · 机构：关于开发者的问题中说出机构的回答 · 循环：自我重复的回答 · "
-                              "泄漏：提到新身份的无关回答 · 事实保留：训练前答对、训练后仍答对的事实 · 不变：与训练前逐字相同的无关回答*"),
+                              "泄漏：提到新身份的无关回答 · 事实答对：有已知答案的无关问题中答对的 · 事实保留：训练前答对、训练后仍答对的事实 · 不变：与训练前逐字相同的无关回答*"),
     "compare.arith_help": ("*correct: the final number is right (the headline) · boxed: exactly one \\boxed{} number · "
                            "loops: answers that repeat themselves or write several boxes · asked plainly: the same kind of "
                            "problems with no system prompt*",

@@ -123,7 +123,8 @@ def _pct(x) -> str:
 IDENTITY_SCORES = [("name", "name_before", "name_after", ("n_identity",)),
                    ("organisation", "organisation_before", "organisation_after", ("n_maker",)),
                    ("degenerate", "degenerate_before", "degenerate_after", ("n_identity", "n_unrelated")),
-                   ("leak", None, "leak", ("n_unrelated",)),
+                   ("leak", "leak_before", "leak", ("n_unrelated",)),
+                   ("facts", "facts_before", "facts_after", ("n_fact_questions",)),
                    ("facts_kept", None, "facts_kept", ("n_facts",)),
                    ("unchanged", None, "unchanged", ("n_unrelated",))]
 ARITHMETIC_SCORES = [("correct", "correct_before", "correct_after", ("n_problems",)),
@@ -198,7 +199,7 @@ def alarms_md(alarms: list[str] | None) -> str:
 
 def scores_md(scores: dict | None, lang: str = "en") -> str:
     r"""The Compare summary: the alarms first, then the honest scores before → after with the headline in
-    bold (identity: new name, organisation, loops, leak, facts kept, unchanged; arithmetic: correct,
+    bold (identity: new name, organisation, loops, leak, facts right, facts kept, unchanged; arithmetic: correct,
     boxed, loops, asked plainly: correct), what each means, and the changed share.
 
     >>> print(scores_md({"correct_before": 0.28, "correct_after": 0.02, "boxed_before": 0.1, "boxed_after": 0.98,
@@ -215,7 +216,8 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
                 continue  # the receipt's table has them; the summary keeps to the headline's kin
             if scores.get(after) is None and (before is None or scores.get(before) is None):
                 continue
-            value = f"{_pct(scores.get(before))} → {_pct(scores.get(after))}" if before else _pct(scores.get(after))
+            had = before and scores.get(before) is not None  # (runs scored before `leak_before` existed have none)
+            value = f"{_pct(scores.get(before))} → {_pct(scores.get(after))}" if had else _pct(scores.get(after))
             item = f"{t('score.' + label, lang)} {value}"
             items.append(item if items else f"**{item}**")  # the headline leads, in bold
         if items:
