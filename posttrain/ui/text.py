@@ -115,14 +115,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "The boxes show which run backs each step and its headline score.\n\n"
         "**What to look for:** the reward model's accuracy on pairs it never saw (0.5 is a coin), whether RL against it "
         "moved the identity scores, and whether the alarms say the policy pleased the reward model in ways a person "
-        "would not. **Score any answer** shows what the reward model thinks of an answer you type.",
+        "would not. RL can only reinforce what the model already samples: after a full SFT there is little left for it "
+        "to move, and a name or maker the model never says cannot be found; what it did mend on the bundled model was "
+        "loops and facts (loops 10% → 5%, facts right 39% → 50% after a shorter SFT). **Score any answer** shows what "
+        "the reward model thinks of an answer you type.",
         "**这一页做什么：**课程里经典的 RLHF 流程，可以直接运行：**SFT** 用示例教会新身份；**奖励模型** 从偏好对中学会人们更喜欢哪个回答；"
         "**RL**（GRPO）再对回答采样，由奖励模型打分，并用 KL 约束拉住起点模型（PPO 步骤的现代形式）。旁边的 **DPO** 用同样的偏好对、"
         "不需要奖励模型就能达到目标。\n\n"
         "**怎么做：**在「数据」页填写新名字和机构，然后依次点击各步骤。SFT、奖励模型和 DPO 都从基础模型开始；RL 从 SFT 的模型开始，由奖励模型打分。"
         "方框显示每一步由哪次训练完成及其主要得分。\n\n"
         "**看什么：**奖励模型在从未见过的偏好对上的准确率（0.5 就是抛硬币）、对它做 RL 是否提升了身份得分，以及警报是否指出策略在以人不认可的方式"
-        "讨好奖励模型。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
+        "讨好奖励模型。RL 只能强化模型本来就会采样到的回答：完整 SFT 之后它几乎没什么可改的，模型从不说出的名字或机构它也找不到；"
+        "在内置模型上它改善的是循环和事实（在较短的 SFT 之后：循环 10% → 5%，事实答对 39% → 50%）。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
     "pipeline.sft": ("1 · SFT", "1 · SFT"),
     "pipeline.sft.what": ("learns the new identity from examples", "从示例学习新身份"),
     "pipeline.reward": ("2 · Reward model", "2 · 奖励模型"),
