@@ -185,6 +185,7 @@ def identity_preset(quick: bool) -> dict:
             "degenerate_before": s["degenerate_before"], "degenerate_after": s["degenerate_after"],
             "facts_kept": s["facts_kept"],
             "name": s["name_after"], "organisation": s["organisation_after"], "leak": s["leak"],
+            "leak_before": s.get("leak_before"), "facts_before": s.get("facts_before"), "facts_after": s.get("facts_after"),
             "unchanged": s["unchanged"]}
 
 

@@ -85,6 +85,8 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         scores = evaluation.score(rows, ask(model))
         scores.setdefault("changed", round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4))
         scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))
+        for sentence in judge.inherited(scores):
+            job.note(sentence)
         write_json(job.run_dir / "before_after.json", rows)
         write_json(job.run_dir / "scores.json", scores)
 

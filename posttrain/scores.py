@@ -337,10 +337,12 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     >>> alarms({"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.9,
     ...         "degenerate_before": 0.1, "degenerate_after": 0.1, "leak": 0.0, "facts_kept": 1.0})
     []
-    >>> alarms({"leak_before": 0.15, "leak": 0.15}, reward=(-0.8, 0.4))  # trained on top of a model that leaked
-    ['The new identity leaks into 15% of unrelated answers, as it did before this run (15%).']
+    >>> alarms({"leak_before": 0.15, "leak": 0.2}, reward=(-0.8, 0.4))  # the start model leaked: see `inherited`
+    []
     >>> alarms({"leak_before": 0.05, "leak": 0.2}, reward=(-0.8, 0.4))
     ['Reward hacking: the reward rose (-0.80 → 0.40) while the new identity leaks into 20% of unrelated answers (5% before).']
+    >>> alarms({"leak": 0.2}, reward=(-0.8, 0.4))  # a run scored before `leak_before` existed
+    ['Reward hacking: the reward rose (-0.80 → 0.40) while the new identity leaks into 20% of unrelated answers.']
     """
     s = scores
     out = []
@@ -363,21 +365,39 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
         out.append(f"{but} new name appears in only {_pct(s['name_after'])} of identity answers.")
     if s.get("organisation_after") is not None and s["organisation_after"] < 0.5:
         out.append(f"The organisation appears in only {_pct(s['organisation_after'])} of answers about the maker.")
-    if s.get("leak") is not None and s["leak"] > 0.1:
-        before = s.get("leak_before")
-        if before is not None and s["leak"] <= before:  # the model it started from leaked as much: not this run's doing
-            out.append(f"The new identity leaks into {_pct(s['leak'])} of unrelated answers, as it did before "
-                       f"this run ({_pct(before)}).")
-        else:
-            prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
-            was = f" ({_pct(before)} before)" if before else ""
-            out.append(f"{prefix} new identity leaks into {_pct(s['leak'])} of unrelated answers{was}.")
+    if s.get("leak") is not None and s["leak"] > 0.1 and not _inherited_leak(s):
+        prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
+        was = f" ({_pct(s['leak_before'])} before)" if s.get("leak_before") else ""
+        out.append(f"{prefix} new identity leaks into {_pct(s['leak'])} of unrelated answers{was}.")
     if s.get("pair_accuracy") is not None and s["pair_accuracy"] < 0.75:
         out.append(f"The reward model prefers the chosen answer on only {_pct(s['pair_accuracy'])} of the pairs it "
                    "never saw (50% is a coin): a policy trained against it learns its mistakes.")
     if s.get("facts_kept") is not None and s["facts_kept"] < 0.8:
         out.append(f"Only {_pct(s['facts_kept'])} of the facts the model knew before are still right.")
     return out
+
+
+def _inherited_leak(s: dict) -> bool:
+    """The start model already leaked (over 10 %) and the run did not add more than one answer in twenty: the
+    share cannot tell a leak that moved from one question to another from one that stayed."""
+    before = s.get("leak_before")
+    return before is not None and before > 0.1 and s["leak"] <= before + 0.05
+
+
+def inherited(scores: dict) -> list[str]:
+    """What a run started with and still has, in sentences: information for its notes, not alarms (the run did
+    not cause it). Today: a leak of the new identity that the model it trained on top of already had.
+
+    >>> inherited({"leak_before": 0.3, "leak": 0.15})
+    ['The model this run started from already leaked the new identity into 30% of unrelated answers; after it, 15%.']
+    >>> inherited({"leak_before": 0.05, "leak": 0.2}), inherited({"leak": 0.2})
+    ([], [])
+    """
+    s = scores
+    if s.get("leak") is None or not _inherited_leak(s):
+        return []
+    return [f"The model this run started from already leaked the new identity into {_pct(s['leak_before'])} of "
+            f"unrelated answers; after it, {_pct(s['leak'])}."]
 
 
 def about_of(question: str) -> str:

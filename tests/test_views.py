@@ -40,6 +40,14 @@ def test_a_run_on_top_of_another_shows_what_it_inherited_and_what_it_mended():
     table = {row[0]: row[1:] for row in views.score_rows(scores)}
     assert table["leak"] == ["15%", "15%", "20"] and table["facts right"] == ["39%", "50%", "18"]
     assert "事实答对 39% → 50%" in views.scores_md(scores, "zh")
+    old = {k: v for k, v in scores.items() if k not in ("leak_before", "facts_before", "facts_after")}  # an older run
+    assert views.score_rows(old)[3][:3] == ["leak", "", "15%"]
+    both = views.runs_scores_md({"runs": [{"label": "r1", "scores": old}, {"label": "r2", "scores": scores}]})
+    assert "| leak | 15% | 15% → 15% |" in both
+    mended = {"question": "9 + 9?", "kind": "unrelated", "before": "8", "after": "18",
+              "marks": {"name": False, "organisation": None, "degenerate": False, "leak": False,
+                        "fact": True, "fact_before": False}}
+    assert "✓ fact mended" in views.side_by_side_html([mended]) and "✓ 事实改正" in views.side_by_side_html([mended], "zh")
 
 
 def test_a_score_with_no_questions_is_left_out():

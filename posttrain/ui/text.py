@@ -87,7 +87,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **changed words** are highlighted in the after column; grey rows did not change at all.\n"
         "- **the badges** under each answer say what the scores found in it: ✓ name / ✗ no name, ✓ organisation, "
         "⟳ loop (the answer repeats itself), ⚠ leak (an unrelated answer mentions the new identity), ✓ fact kept / "
-        "✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.\n"
+        "✗ fact lost / ✓ fact mended (wrong before, right after), ✓ correct / ✗ wrong answer, ▢ boxed.\n"
         "- **the scores** above the table, the headline in bold: a good identity edit says the new name on questions "
         "it never trained on and leaves unrelated answers as they were, with no loops or leaks. A ⚠ line means the "
         "run did not do what its charts suggest.\n"
@@ -100,7 +100,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "**看什么：**\n"
         "- **改动的词** 在训练后一列中高亮；灰色的行完全没有变化。\n"
         "- 每个回答下面的 **标记** 说明得分发现了什么：✓ 新名字 / ✗ 没有新名字、✓ 机构、⟳ 循环（回答自我重复）、"
-        "⚠ 泄漏（无关回答提到了新身份）、✓ 事实保留 / ✗ 事实丢失、✓ 答对 / ✗ 答错、▢ 有框。\n"
+        "⚠ 泄漏（无关回答提到了新身份）、✓ 事实保留 / ✗ 事实丢失 / ✓ 事实改正（之前答错、之后答对）、✓ 答对 / ✗ 答错、▢ 有框。\n"
         "- 表格上方的 **得分**，核心指标为粗体：好的身份修改在没训练过的问题上说出新名字，无关回答保持原样，没有循环和泄漏。"
         "出现 ⚠ 行说明这次训练并没有做到图表看起来的效果。\n"
         "- **盲评投票**（在问题下方）：大家在不知道哪个是训练后的情况下评判 A 和 B；训练后的胜率及其 95% 区间就是人的裁决"
@@ -117,7 +117,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "moved the identity scores, and whether the alarms say the policy pleased the reward model in ways a person "
         "would not. RL can only reinforce what the model already samples: after a full SFT there is little left for it "
         "to move, and a name or maker the model never says cannot be found; what it did mend on the bundled model was "
-        "loops and facts (loops 10% → 5%, facts right 39% → 50% after a shorter SFT). **Score any answer** shows what "
+        "loops and facts (after a shorter SFT, two seeds: loops 10% → 5% and 2.5%, facts right 39% → 50% and 44%). **Score any answer** shows what "
         "the reward model thinks of an answer you type.",
         "**这一页做什么：**课程里经典的 RLHF 流程，可以直接运行：**SFT** 用示例教会新身份；**奖励模型** 从偏好对中学会人们更喜欢哪个回答；"
         "**RL**（GRPO）再对回答采样，由奖励模型打分，并用 KL 约束拉住起点模型（PPO 步骤的现代形式）。旁边的 **DPO** 用同样的偏好对、"
@@ -126,7 +126,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "方框显示每一步由哪次训练完成及其主要得分。\n\n"
         "**看什么：**奖励模型在从未见过的偏好对上的准确率（0.5 就是抛硬币）、对它做 RL 是否提升了身份得分，以及警报是否指出策略在以人不认可的方式"
         "讨好奖励模型。RL 只能强化模型本来就会采样到的回答：完整 SFT 之后它几乎没什么可改的，模型从不说出的名字或机构它也找不到；"
-        "在内置模型上它改善的是循环和事实（在较短的 SFT 之后：循环 10% → 5%，事实答对 39% → 50%）。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
+        "在内置模型上它改善的是循环和事实（在较短的 SFT 之后，两个种子：循环 10% → 5% 和 2.5%，事实答对 39% → 50% 和 44%）。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
     "pipeline.sft": ("1 · SFT", "1 · SFT"),
     "pipeline.sft.what": ("learns the new identity from examples", "从示例学习新身份"),
     "pipeline.reward": ("2 · Reward model", "2 · 奖励模型"),
@@ -683,6 +683,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "mark.organisation": ("✓ organisation", "✓ 机构"), "mark.no_organisation": ("✗ no organisation", "✗ 没有机构"),
     "mark.loop": ("⟳ loop", "⟳ 循环"), "mark.leak": ("⚠ leak", "⚠ 泄漏"),
     "mark.fact_kept": ("✓ fact kept", "✓ 事实保留"), "mark.fact_lost": ("✗ fact lost", "✗ 事实丢失"),
+    "mark.fact_mended": ("✓ fact mended", "✓ 事实改正"),
     "mark.correct": ("✓ correct", "✓ 答对"), "mark.wrong": ("✗ wrong answer", "✗ 答错"),
     "mark.boxed": ("▢ boxed", "▢ 有框"), "mark.answer": ("answer: {answer}", "答案：{answer}"),
     "runs.headline_identity": ("name {name} · org {org}", "新名字 {name} · 机构 {org}"),

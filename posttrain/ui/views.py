@@ -165,7 +165,8 @@ def score_rows(scores: dict | None, lang: str = "en") -> list[list[str]]:
             if scores.get(after) is None and (before is None or scores.get(before) is None):
                 continue
             n = [scores[c] for c in counts if isinstance(scores.get(c), int)]
-            rows.append([t("score." + label, lang), _pct(scores.get(before)) if before else "", _pct(scores.get(after)),
+            had = before and scores.get(before) is not None  # (runs scored before `leak_before` existed have none)
+            rows.append([t("score." + label, lang), _pct(scores.get(before)) if had else "", _pct(scores.get(after)),
                          str(sum(n)) if n else ""])
     if scores.get("changed") is not None:
         rows.append([t("score.changed", lang), "", _pct(scores["changed"]), ""])
@@ -247,6 +248,8 @@ def _badges(marks: dict | None, kind: str, text: str, lang: str) -> list[tuple[s
                    else ("pt-bad", t("mark.no_organisation", lang)))
     if marks.get("fact_before"):  # facts kept counts only what the model knew before
         out.append(("pt-ok", t("mark.fact_kept", lang)) if marks.get("fact") else ("pt-bad", t("mark.fact_lost", lang)))
+    elif marks.get("fact"):  # wrong before, right after: what "facts right" rising is made of
+        out.append(("pt-ok", t("mark.fact_mended", lang)))
     if marks.get("leak"):
         out.append(("pt-bad", t("mark.leak", lang)))
     if marks.get("degenerate"):
@@ -264,7 +267,8 @@ def _marks_html(badges: list[tuple[str, str]]) -> str:
 def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
     """Before and after in two columns, one question per row, new words in the after column marked, and
     under each answer what the scores found in it (row `marks`, and `marks_before` for a problem):
-    ✓ name, ✓ / ✗ organisation, ⟳ loop, ⚠ leak, ✓ fact kept / ✗ fact lost, ✓ correct / ✗ wrong answer, ▢ boxed.
+    ✓ name, ✓ / ✗ organisation, ⟳ loop, ⚠ leak, ✓ fact kept / ✗ fact lost / ✓ fact mended, ✓ correct / ✗ wrong
+    answer, ▢ boxed.
 
     >>> "<mark>Nova.</mark>" in side_by_side_html([{"question": "Who?", "kind": "identity",
     ...                                              "before": "I am Bob.", "after": "I am Nova."}])
