@@ -305,14 +305,12 @@ def identity_scores(rows: list[dict], name: str, org: str | None = None) -> dict
         out[f"name_{when}"] = _share([m["name"] for m in ident])
         out[f"organisation_{when}"] = _share([m["organisation"] for m in ident if m["organisation"] is not None])
         out[f"degenerate_{when}"] = _share([m["degenerate"] for _, m in judged])
-        other = [m for r, m in judged if r.get("kind") == "unrelated"]
-        out[f"facts_{when}"] = _share([m["fact"] for m in other if m["fact"] is not None])
-        if when == "before":
-            out["leak_before"] = _share([m["leak"] for m in other])
+        unrelated = [m for r, m in judged if r.get("kind") == "unrelated"]
+        out[f"facts_{when}"] = _share([m["fact"] for m in unrelated if m["fact"] is not None])
+        out["leak" if when == "after" else "leak_before"] = _share([m["leak"] for m in unrelated])
     marks = [(r, identity_marks(r, name, org)) for r in rows]
     other = [(r, m) for r, m in marks if r.get("kind") == "unrelated"]
     known = [m for _, m in other if m["fact_before"]]
-    out["leak"] = _share([m["leak"] for _, m in other])
     out["facts_kept"] = _share([m["fact"] for m in known])
     out["unchanged"] = _share([r.get("after") == r.get("before") for r, _ in other])
     out.update(n_identity=sum(r.get("kind") == "identity" for r in rows),

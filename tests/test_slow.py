@@ -5,7 +5,6 @@ preset was not tuned on, and is judged on held-out questions it never trained on
 """
 
 import json
-import os
 
 import pytest
 
@@ -29,13 +28,9 @@ def _run(tmp_path_factory, req, kind):
 def answer_cache(tmp_path_factory):
     """As the app runs by default: the untrained model's answers are cached, so the SFT run reuses the ones the DPO
     run wrote (the same answers, tests/test_answer_cache.py) instead of writing them again."""
-    old = os.environ.get("POSTTRAIN_ANSWER_CACHE")
-    os.environ["POSTTRAIN_ANSWER_CACHE"] = str(tmp_path_factory.mktemp("answers"))
-    yield
-    if old is None:
-        os.environ.pop("POSTTRAIN_ANSWER_CACHE")
-    else:
-        os.environ["POSTTRAIN_ANSWER_CACHE"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POSTTRAIN_ANSWER_CACHE", str(tmp_path_factory.mktemp("answers")))
+        yield
 
 
 @pytest.fixture(scope="module")

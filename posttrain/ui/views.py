@@ -150,6 +150,15 @@ def _demos(scores: dict) -> list[list[tuple]]:
     return out
 
 
+def _shown(demo: list[tuple], scores: dict):
+    """(label, before, after, counts) of each of the demo's scores that `scores` holds, with the values: a score
+    with neither value is left out, and a before never taken is None (runs scored before `leak_before` existed)."""
+    for label, before, after, counts in demo:
+        was = scores.get(before) if before else None
+        if was is not None or scores.get(after) is not None:
+            yield label, was, scores.get(after), counts
+
+
 def score_rows(scores: dict | None, lang: str = "en") -> list[list[str]]:
     """The scores as table rows [score, before, after, questions], headline first; a score with no
     questions is left out, and "changed" comes last. Pure, shared by the receipt and the model card.
@@ -161,12 +170,9 @@ def score_rows(scores: dict | None, lang: str = "en") -> list[list[str]]:
     scores = scores or {}
     rows = []
     for demo in _demos(scores):
-        for label, before, after, counts in demo:
-            if scores.get(after) is None and (before is None or scores.get(before) is None):
-                continue
+        for label, before, after, counts in _shown(demo, scores):
             n = [scores[c] for c in counts if isinstance(scores.get(c), int)]
-            had = before and scores.get(before) is not None  # (runs scored before `leak_before` existed have none)
-            rows.append([t("score." + label, lang), _pct(scores.get(before)) if had else "", _pct(scores.get(after)),
+            rows.append([t("score." + label, lang), "" if before is None else _pct(before), _pct(after),
                          str(sum(n)) if n else ""])
     if scores.get("changed") is not None:
         rows.append([t("score.changed", lang), "", _pct(scores["changed"]), ""])
@@ -212,13 +218,10 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
     parts = [alarms_md(scores.get("alarms"))] if scores.get("alarms") else []
     for demo in _demos(scores):
         items = []
-        for label, before, after, _ in demo:
+        for label, before, after, _ in _shown(demo, scores):
             if label in ("plain_boxed", "plain_degenerate"):
                 continue  # the receipt's table has them; the summary keeps to the headline's kin
-            if scores.get(after) is None and (before is None or scores.get(before) is None):
-                continue
-            had = before and scores.get(before) is not None  # (runs scored before `leak_before` existed have none)
-            value = f"{_pct(scores.get(before))} → {_pct(scores.get(after))}" if had else _pct(scores.get(after))
+            value = _pct(after) if before is None else f"{_pct(before)} → {_pct(after)}"
             item = f"{t('score.' + label, lang)} {value}"
             items.append(item if items else f"**{item}**")  # the headline leads, in bold
         if items:
