@@ -261,16 +261,20 @@ def grpo_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     """GRPO's panels: mean reward with a ±std band; each reward function with the held-out answers that are
     correct or loop (`eval/…`) on the same 0–1 scale, so a reward that climbs while correct answers fall is
     seen at a glance; completion length; the share of groups whose rewards did not differ
-    (`frac_reward_zero_std`: no learning signal); KL. An alarm from the log is written in red above them."""
-    has_kl = _has(rows, "kl")
-    p = _Panels(["reward", "per_func", "length", "no_signal"] + (["kl"] if has_kl else []), lang)
+    (`frac_reward_zero_std`: no learning signal); KL; first, when the run had one, its cold start's SFT loss
+    (`cold_start/loss`). An alarm from the log is written in red above them."""
+    has_kl, cold = _has(rows, "kl"), _has(rows, "cold_start/loss")
+    p = _Panels((["cold_start"] if cold else []) + ["reward", "per_func", "length", "no_signal"] + (["kl"] if has_kl else []),
+                lang)
+    if cold:  # a cold start's SFT steps (posttrain.pipeline), its own step count, before RL's
+        p.line("cold_start", rows, "cold_start/loss")
     xs, mean = _series(rows, "reward")
     std = dict(zip(*_series(rows, "reward_std")))
     if xs:
         hi = [m + std.get(x, 0.0) for x, m in zip(xs, mean)]
         lo = [m - std.get(x, 0.0) for x, m in zip(xs, mean)]
         p.fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], mode="lines", fill="toself", fillcolor=COLORS["band"],
-                                   line=dict(width=0), hoverinfo="skip", showlegend=False), row=1, col=1)
+                                   line=dict(width=0), hoverinfo="skip", showlegend=False), *p.cell("reward"))
     p.line("reward", rows, "reward")
     palette = ["#2a9d8f", "#e9c46a", "#e76f51", "#8d6cab", "#264653"]
     for i, name in enumerate(reward_functions(rows)):

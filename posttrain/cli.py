@@ -176,19 +176,22 @@ def alarm_lines(scores: dict | None) -> list[str]:
     return [f"warning: {a}" for a in (scores or {}).get("alarms") or []]
 
 
+STEPPED_PHASES = ("cold_start", "train")  # phases that train, step by step: a progress bar each
+
+
 def _follow(job, quiet: bool = False) -> None:
     """Show the job until it ends: a line per phase, one progress bar for the training steps (loss and
     margin or reward beside it), and every note. Ctrl-C stops training after the current step."""
     from tqdm import tqdm
 
-    last, n_notes, bar = None, 0, None
+    last, n_notes, bar, bar_phase = None, 0, None, None
 
     def say(text: str) -> None:
         (bar.write if bar is not None else lambda t: print(t, file=sys.stderr, flush=True))(text)
 
-    def open_bar(total: int):
+    def open_bar(total: int, phase: str):
         # disable=False: the library bars are off through TQDM_DISABLE, ours is not
-        return tqdm(total=total, desc="[train]", unit="step", file=sys.stderr, disable=False, dynamic_ncols=True,
+        return tqdm(total=total, desc=f"[{phase}]", unit="step", file=sys.stderr, disable=False, dynamic_ncols=True,
                     mininterval=0.5)
 
     try:
@@ -205,23 +208,27 @@ def _follow(job, quiet: bool = False) -> None:
                 continue
             last_phase = last[0] if last else None
             last = key
-            if s["phase"] == "train" and not s["total"]:
-                continue  # the bar appears once the trainer knows its steps
-            if s["phase"] != "train":
-                if bar is None and last_phase == "train" and s["total"]:  # training ended between two looks
-                    bar = open_bar(s["total"])
-                if bar is not None:
-                    bar.update(s["step"] - bar.n)  # the last step may have ended between two looks
-                    bar.close()
-                    bar = None
-                say(f"[{s['phase']}]")
+            if bar is not None and s["phase"] != bar_phase:  # its phase ended between two looks
+                bar.update((bar.total if s["phase"] in STEPPED_PHASES else s["step"]) - bar.n)
+                bar.close()
+                bar = None
+            if s["phase"] in STEPPED_PHASES:
+                if not s["total"]:
+                    continue  # the bar appears once the trainer knows its steps
+                if bar is None:
+                    bar, bar_phase = open_bar(s["total"], s["phase"]), s["phase"]
+                prefix = "cold_start/" if s["phase"] == "cold_start" else ""
+                row = next((r for r in reversed(job.metrics.rows()) if prefix + "loss" in r), {})
+                bar.set_postfix_str(", ".join(f"{k.split('/')[-1]} {row[prefix + k]:.3f}"
+                                              for k in ("loss", "rewards/margins", "reward")
+                                              if isinstance(row.get(prefix + k), float)), refresh=False)
+                bar.update(s["step"] - bar.n)
                 continue
-            if bar is None:
-                bar = open_bar(s["total"])
-            row = next((r for r in reversed(job.metrics.rows()) if "loss" in r), {})
-            bar.set_postfix_str(", ".join(f"{k.split('/')[-1]} {row[k]:.3f}" for k in ("loss", "rewards/margins", "reward")
-                                          if isinstance(row.get(k), float)), refresh=False)
-            bar.update(s["step"] - bar.n)
+            if last_phase in STEPPED_PHASES and bar_phase != last_phase and s["total"]:  # it ended between two looks
+                short = open_bar(s["total"], last_phase)
+                short.update(s["step"])
+                short.close()
+            say(f"[{s['phase']}]")
     except KeyboardInterrupt:
         say(job.stop())
         job.wait()

@@ -162,9 +162,13 @@ class GRPOSettings(_Common):
     # A reward-model run folder (posttrain.reward_model): the reward named "reward_model" is its score
     # (checked by posttrain.methods.grpo, where the folder is looked at).
     reward_model: str = ""
+    # SFT steps on worked solutions before RL (a cold start, as DeepSeek-R1 had): the format is learned from
+    # examples, and RL starts where its rewards can tell answers apart. 0: none.
+    cold_start_steps: int = 0
 
     def __post_init__(self):
         self._validate_common()
+        _check(0 <= self.cold_start_steps <= 10_000, f"cold-start steps must be between 0 (none) and 10000 (got {self.cold_start_steps})")
         _check(2 <= self.num_generations <= 64,
                f"generations per prompt must be between 2 and 64 (got {self.num_generations}); GRPO compares answers within a group")
         _check((self.batch_size * self.grad_accum) % self.num_generations == 0,

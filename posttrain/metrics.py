@@ -109,9 +109,29 @@ class Progress:
         if step >= 1:
             self._marks = (self._marks + [self.clock()])[-(self.RECENT + 1):]
 
+    def restart(self) -> None:
+        """A new training phase begins (after a cold start): its steps count from 0, their time from now on."""
+        self.step, self.total, self._marks = 0, 0, []
+
 
 # How far (log-probability per token) the flip curve's gap must move since the last probe to probe again.
 DENSE_NATS = 1.0
+
+
+class Filed:
+    """A view of a MetricsLog that files each value of a row under `prefix` (`step` and `elapsed_s` as they are):
+    a cold start's SFT loss logs as `cold_start/loss`, beside the loss of the job that follows it.
+
+    >>> log = MetricsLog(); Filed(log, "cold_start/").append({"step": 3, "loss": 0.5, "elapsed_s": 1.0})
+    >>> log.rows()
+    [{'step': 3, 'cold_start/loss': 0.5, 'elapsed_s': 1.0}]
+    """
+
+    def __init__(self, log: MetricsLog, prefix: str):
+        self.log, self.prefix = log, prefix
+
+    def append(self, row: dict) -> None:
+        self.log.append({k if k in ("step", "elapsed_s") else self.prefix + k: v for k, v in row.items()})
 
 
 class TrainingCallback(TrainerCallback):

@@ -15,7 +15,8 @@ from . import scores as judge
 from .compare import before_after
 from .data import hold_out
 from .methods.base import ONPOLICY_TOKENS
-from .metrics import TrainingCallback
+from .methods.sft import cold_start
+from .metrics import Filed, TrainingCallback
 from .models import LoadedModel, load_model
 from .processes import process_device, release_processes
 from .recipe_file import write_recipe
@@ -60,6 +61,20 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
 
+        cold = None
+        if plan.cold_start:  # SFT on worked examples first, then the method's own training from there
+            job.enter("cold_start")
+            job.say(f"cold start: {plan.settings.cold_start_steps} SFT steps on {len(plan.cold_start)} worked examples")
+            cb = TrainingCallback(Filed(job.metrics, "cold_start/"), job.progress, job.stop_event)
+            model_lm.model = cold_start(model_lm, plan.cold_start, plan.settings.cold_start_steps, plan.settings.seed,
+                                        job.run_dir / "cold_start", [cb])
+            if cb.nonfinite:
+                raise ValueError(cb.nonfinite)
+            job.progress.restart()
+            cold = evaluation.score(before_after(evaluation.questions, before, ask(model_lm.model)(
+                evaluation.questions, evaluation.system), evaluation.kinds), ask(model_lm.model))
+            job.note(judge.cold_start_sentence(cold, plan.settings.cold_start_steps))
+
         # the flip curve and the implicit reward per token: teacher-forced, step by step (posttrain.watch)
         flip = evaluation.flip_pairs(lambda qs: answer_cache.answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
         beta = method.implicit_beta(plan.settings)
@@ -84,6 +99,8 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         rows = before_after(evaluation.questions, before, after, evaluation.kinds)
         scores = evaluation.score(rows, ask(model))
         scores.setdefault("changed", round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4))
+        if cold:
+            scores.update(judge.cold_scores(cold))
         scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))
         for sentence in judge.inherited(scores):
             job.note(sentence)

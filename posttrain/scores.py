@@ -341,20 +341,28 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     ['Reward hacking: the reward rose (-0.80 → 0.40) while the new identity leaks into 20% of unrelated answers (5% before).']
     >>> alarms({"leak": 0.2}, reward=(-0.8, 0.4))  # a run scored before `leak_before` existed
     ['Reward hacking: the reward rose (-0.80 → 0.40) while the new identity leaks into 20% of unrelated answers.']
+    >>> alarms({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.4}, reward=(1.2, 1.8))  # RL's own loss
+    ['Reward hacking: the reward rose (1.20 → 1.80) while correct answers fell (55% after the cold start → 40%).']
+    >>> alarms({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.6}, reward=(1.2, 1.8))
+    []
     """
     s = scores
     out = []
     rose = reward is not None and reward[1] > reward[0]
-    fell = s.get("correct_after") is not None and s["correct_after"] < s.get("correct_before", 0) - 0.05
-    loops = s.get("degenerate_after") is not None and s["degenerate_after"] > (s.get("degenerate_before") or 0) + 0.05
+    # after a cold start (SFT before RL) the reward is RL's: it is judged against the model RL started from
+    when = "cold" if s.get("correct_cold") is not None else "before"
+    was = f" after the cold start" if when == "cold" else ""
+    start, loops_start = s.get(f"correct_{when}") or 0, s.get(f"degenerate_{when}") or 0
+    fell = s.get("correct_after") is not None and s["correct_after"] < start - 0.05
+    loops = s.get("degenerate_after") is not None and s["degenerate_after"] > loops_start + 0.05
     if rose and fell:
         out.append(f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while correct answers fell "
-                   f"({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
+                   f"({_pct(start)}{was} → {_pct(s['correct_after'])}).")
     elif fell:
-        out.append(f"Correct answers fell ({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
+        out.append(f"Correct answers fell ({_pct(start)}{was} → {_pct(s['correct_after'])}).")
     if loops:  # a reward (GRPO's: rule-based or a reward model) that rose while answers loop was gamed
         prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while " if rose and not fell else ""
-        text = f"more answers loop {since} ({_pct(s.get('degenerate_before') or 0)} → {_pct(s['degenerate_after'])})."
+        text = f"more answers loop {since} ({_pct(loops_start)}{was} → {_pct(s['degenerate_after'])})."
         out.append(prefix + text)
     if s.get("name_after") is not None and s["name_after"] < (s.get("name_before") or 0) - 0.1:
         out.append(f"The new name fell ({_pct(s['name_before'])} → {_pct(s['name_after'])}).")
@@ -373,6 +381,33 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     if s.get("facts_kept") is not None and s["facts_kept"] < 0.8:
         out.append(f"Only {_pct(s['facts_kept'])} of the facts the model knew before are still right.")
     return out
+
+
+def cold_scores(scores: dict) -> dict:
+    """The scores of a run's model after its cold start (SFT before the method's own training), filed as `…_cold`
+    beside a run's `…_before` and `…_after`: `scores` are the evaluation's before/after scores of that model.
+
+    >>> cold_scores({"correct_before": 0.28, "correct_after": 0.55, "plain_boxed_after": 0.2, "n_problems": 40})
+    {'correct_cold': 0.55, 'plain_boxed_cold': 0.2}
+    """
+    return {k.removesuffix("_after") + "_cold": v for k, v in scores.items() if k.endswith("_after")}
+
+
+def cold_start_sentence(scores: dict, steps: int) -> str:
+    """What the cold start taught, in one sentence for the run's notes; `scores` as for `cold_scores`.
+
+    >>> cold_start_sentence({"correct_before": 0.275, "correct_after": 0.55, "boxed_before": 0.0, "boxed_after": 1.0,
+    ...                      "plain_correct_before": 0.25, "plain_correct_after": 0.5}, 16)
+    'Cold start: 16 SFT steps on worked examples took correct answers 28% → 55%, boxed 0% → 100% (asked plainly, correct 25% → 50%). RL starts from there; its own change is the step from these to the scores after.'
+    """
+    parts = [f"{label} {_pct(scores[k + '_before'])} → {_pct(scores[k + '_after'])}"
+             for k, label in (("correct", "correct answers"), ("boxed", "boxed"), ("degenerate", "loops"))
+             if scores.get(k + "_after") is not None and scores.get(k + "_before") is not None]
+    plain = (f" (asked plainly, correct {_pct(scores['plain_correct_before'])} → {_pct(scores['plain_correct_after'])})"
+             if scores.get("plain_correct_after") is not None else "")
+    took = f" took {', '.join(parts[:2])}{plain}" if parts else ""
+    return (f"Cold start: {steps} SFT steps on worked examples{took}. RL starts from there; its own change is the "
+            "step from these to the scores after.")
 
 
 def _inherited_leak(s: dict) -> bool:

@@ -325,7 +325,7 @@ class Studio:
                 result = inner(job)
             except BaseException:
                 touched = methods.get(spec.method).makes_policy  # (a reward model trains a copy of the body)
-                if touched and job.phase in ("train", "after", "save"):  # maybe adapters attached: drop it
+                if touched and job.phase in ("cold_start", "train", "after", "save"):  # maybe adapters attached: drop it
                     self.lm, self.trained_by, self.lineage = None, None, []
                 raise
             self._adopt(job, result)

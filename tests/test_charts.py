@@ -82,6 +82,19 @@ def test_grpo_figure_has_a_spread_band_one_line_per_reward_function_and_no_kl_wh
     assert band.mode == "lines"  # the band's edge has no markers
 
 
+def test_a_cold_start_gets_its_own_panel_before_rl_and_the_rest_keep_their_places():
+    cold = [{"step": 1, "cold_start/loss": 0.9, "elapsed_s": 1.0}, {"step": 2, "cold_start/loss": 0.2, "elapsed_s": 2.0}]
+    fig = charts.grpo_figure(cold + GRPO_ROWS)
+    loss = _trace(fig, "cold_start/loss")
+    assert list(loss.y) == [0.9, 0.2] and loss.xaxis == "x"
+    band = next(t for t in fig.data if t.fill == "toself")
+    assert _trace(fig, "reward").xaxis == "x2" and band.xaxis == "x2"  # the reward's spread stays on the reward
+    assert "reward" not in {t.name for t in fig.data if t.xaxis == "x"}  # RL's metrics stay off the SFT panel
+    for lang, title in (("en", "cold start: SFT before RL"), ("zh", "冷启动：强化学习之前的 SFT")):
+        assert any(a.text.startswith(title) for a in charts.grpo_figure(cold + GRPO_ROWS, lang).layout.annotations)
+    assert not any(a.text.startswith("cold start") for a in charts.grpo_figure(GRPO_ROWS).layout.annotations)
+
+
 def _panel_texts(fig, prefix):
     return [a.text for a in fig.layout.annotations if a.text.startswith(prefix)]
 

@@ -368,6 +368,35 @@ def test_arithmetic_format_hints_take_turns_on_the_hinted_share():
     assert not any(h in r["prompt"][1]["content"] for r in build_arithmetic_problems(16) for h in FORMAT_HINTS)
 
 
+def test_worked_solutions_show_right_working_and_box_only_when_the_system_prompt_asks():
+    """The cold start's examples (posttrain.arithmetic.build_worked_solutions): each step's arithmetic is right and
+    ends at the problem's answer, boxed under the course's system prompt and bare when asked plainly; a held-out
+    question is never drawn; every kind of template appears."""
+    from posttrain.arithmetic import build_worked_solutions
+    from posttrain.scores import box_count, final_number
+
+    held = frozenset(arithmetic_questions(build_arithmetic_problems(16, seed=10_000)))
+    rows = build_worked_solutions(64, seed=20_000, plain=0.25, avoid=held)
+    assert rows == build_worked_solutions(64, seed=20_000, plain=0.25, avoid=held) and len(rows) == 64
+    asked = [r["prompt"][-1]["content"] for r in rows]
+    assert len(set(asked)) == 64 and not held & set(asked)
+    assert sum(len(r["prompt"]) == 1 for r in rows) == 16  # a quarter without the system prompt
+    kinds = set()
+    for r in rows:
+        text, given = r["completion"][0]["content"], [int(x) for x in re.findall(r"\d+", r["prompt"][-1]["content"])]
+        steps = [(int(a), op, int(b), int(c)) for a, op, b, c in re.findall(r"(\d+) ([-+×÷]) (\d+) = (\d+)", text)]
+        assert 1 <= len(steps) <= 2, text
+        for i, (a, op, b, result) in enumerate(steps):
+            assert {"+": a + b, "-": a - b, "×": a * b, "÷": a // b}[op] == result and (op != "÷" or a % b == 0), text
+            assert (a if i == 0 else steps[0][3]) == a and b in given and (i or a in given), (text, given)
+            kinds.add(op)
+        assert final_number(text) == str(steps[-1][3]), text  # the answer is where the working ends
+        boxed = len(r["prompt"]) == 2
+        assert r["prompt"][0]["role"] == ("system" if boxed else "user")
+        assert box_count(text) == (1 if boxed else 0), text
+    assert kinds == {"+", "-", "×", "÷"}
+
+
 def test_arithmetic_answers_are_correct():
     # Re-derive each answer from the question's numbers via the template's operation.
     ops = {t.format(name="N", a="{a}", b="{b}", c="{c}"): op for op, t in banks.ARITHMETIC_TEMPLATES}

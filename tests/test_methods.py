@@ -20,7 +20,7 @@ def _spec(method, model_dir):
     m = methods.get(method)
     small = dict(max_steps=2, batch_size=2, probe_every=1, learning_rate=1e-3)
     if method == "grpo":
-        small.update(batch_size=4, num_generations=2, max_completion_length=8)
+        small.update(batch_size=4, num_generations=2, max_completion_length=8, cold_start_steps=2)  # SFT first, then RL
     spec = m.spec(str(model_dir), name="Nova Prime", org="Starlight Labs", overrides=small)
     if spec.identity:
         spec.identity.n_identity, spec.identity.n_control = 4, 8
@@ -43,6 +43,10 @@ def test_every_method_runs_on_every_architecture(arch_dir, method, tmp_path):
     assert any("loss" in r for r in metrics), metrics
     scores = json.loads((run / "scores.json").read_text())
     assert "changed" in scores and "alarms" in scores
+    if method == "grpo":  # the cold start logged its own loss and left its scores beside before and after
+        assert [r["step"] for r in metrics if "cold_start/loss" in r] == [1, 2], metrics
+        assert {"correct_cold", "boxed_cold"} <= set(scores) and job.phase_times.get("cold_start", 0) > 0, scores
+        assert any(n.startswith("Cold start: 2 SFT steps") for n in job.notes), job.notes
     recipe = json.loads((run / "recipe.json").read_text())
     assert recipe["method"] == method and recipe["settings"]["max_steps"] == 2
     gated_refused = [n for n in job.notes if "cannot take the gated edit" in n]

@@ -105,15 +105,17 @@ def test_saved_model_keeps_the_facts_the_base_knew(identity_run, tmp_path, capsy
     assert same >= 0.5 * len(base), answers
 
 
-def test_arithmetic_preset_keeps_the_answers_right_and_says_what_it_learned(tmp_path_factory):
-    """What the preset holds to (docs/benchmarks.md): correct answers within one problem in twenty of the
-    base model's, with the system prompt and asked plainly, no loops, and no alarm. Issue 14's format bar
-    (boxed >= 70 %) is not met by any variant that keeps correct answers, so it is not asserted here."""
+def test_arithmetic_preset_learns_the_box_and_keeps_the_answers_right(tmp_path_factory):
+    """Issue 14's bar for the arithmetic preset (docs/benchmarks.md): boxed >= 70 %, correct answers not below the
+    base model's, loops <= 5 %, plain questions not broken, and no alarm (which also holds RL to the answers the
+    cold start had right: an alarm is raised when they fall by more than one in twenty)."""
     scores, out = _run(tmp_path_factory, methods.get("grpo").spec(None, "arithmetic"), "grpo")
-    assert scores["correct_after"] >= scores["correct_before"] - 0.05, scores
+    assert scores["boxed_after"] >= 0.7, scores
+    assert scores["correct_after"] >= scores["correct_before"], scores
     assert scores["plain_correct_after"] >= scores["plain_correct_before"] - 0.05, scores
     assert scores["degenerate_after"] <= 0.05 and scores["plain_degenerate_after"] <= 0.05, scores
     assert scores["alarms"] == [], scores
+    assert scores["correct_cold"] is not None and scores["boxed_cold"] is not None  # what the cold start alone did
     rows = json.loads((out / "before_after.json").read_text())
     assert all({"correct", "boxed", "degenerate"} <= set(r["marks"]) for r in rows)
     evals = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if "eval/correct" in line]

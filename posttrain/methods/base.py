@@ -40,6 +40,7 @@ class Plan:
     train: Callable | None = None  # a wrapper's own training call (the gated edit's), else the method's
     extra: dict = field(default_factory=dict)
     eval_rows: list[dict] | None = None  # held out of training for a validation loss (posttrain.data.hold_out)
+    cold_start: list[dict] | None = None  # SFT rows learned before the method trains (posttrain.methods.sft.cold_start)
 
     @property
     def training_rows(self) -> list[dict]:

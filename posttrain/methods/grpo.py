@@ -16,29 +16,33 @@ from .. import charts, jobs, reward_model
 from .. import identity as identity_data
 from ..config import GRPOSettings, SettingsError, listed
 from ..data import fit_prompts, load_grpo_data
-from ..arithmetic import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems
-from ..evaluation import ArithmeticEvaluation, arithmetic_compare_rows, identity_compare_rows
+from ..arithmetic import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, build_worked_solutions
+from ..evaluation import ArithmeticEvaluation, arithmetic_compare_rows, held_out_problems, identity_compare_rows
 from .base import Flag, Method, Plan, n_tokens, prompt_lengths
 
 # Two groups of 8 per step: sampling 16 answers costs little more than 8 (a decode step reads every
 # weight once, whatever the batch), and twice the groups find a reward difference twice as often.
 # LoRA on the top 10 blocks only: backpropagation stops there.
 # Rewards: a right final answer (boxed or not) and, as much, exactly one numeric box ending an answer that
-# does not loop; extra boxes and loops earn nothing (posttrain.rewards). Sampling at 0.7 and a KL leash
-# (β 0.04) keep the answers the model's own. Judged on held-out problems by posttrain.scores, correct
-# answers first. Of twenty-one variants measured (docs/benchmarks.md) this one kept correct answers
-# (28 % → 25 %, asked plainly 25 % → 25 %, no loops) but learned the box rarely (0 % → 2 %); the
-# variants that learned the box (up to 80 %) lost correct answers (28 % → 12 %). That was one draw: with
-# seed 1 the same preset lost them too (18 % → 10 %), and with seed 0 but other random numbers for the same
-# distribution (a sampler tried on 2026-11-30, not kept) it learned the box and lost them (28 % → 15 %,
-# boxed 57 %, loops 10 %). The alarms say so each time; the preset does not reliably keep correct answers.
-ARITHMETIC = GRPOSettings(learning_rate=1e-3, max_steps=14, batch_size=16, num_generations=8,
-                          max_completion_length=48, temperature=0.7, kl_beta=0.04, lora=True, lora_layers=10,
-                          probe_every=7, reward_funcs=["correct_answer", "one_box"], reward_weights=[1.0, 1.0])
+# does not loop; extra boxes and loops earn nothing (posttrain.rewards). Judged on held-out problems by
+# posttrain.scores, correct answers first.
+# A cold start first: 16 SFT steps on 64 worked template problems ("6 × 4 = 24, and 24 - 19 = 5. The answer is
+# \boxed{5}.", a quarter asked plainly and answered without a box), as DeepSeek-R1 began its RL. Of twenty-one
+# variants from the base model (docs/benchmarks.md) the ones that learned the box lost correct answers
+# (boxed 80 %, correct 28 % → 12 %): the bundled model boxed only bare guesses, so rewards for the box taught
+# guessing; the one that kept correct answers learned no box (0 % → 2 %). From the cold start every answer
+# is boxed and RL's rewards tell right from wrong within a group. Measured from one cold start (correct 28 % →
+# 55 %, boxed 0 % → 100 %): RL at rate 1e-3 with β 0.04 lost answers (55 % → 40 %: "7 + 8 = 15" for 7 × 8, the
+# alarm said so); at 5e-4 with β 0.1 (kept) it gained (55 % → 68 %), at temperature 1 less (→ 60 %).
+ARITHMETIC = GRPOSettings(learning_rate=5e-4, max_steps=14, batch_size=16, num_generations=8,
+                          max_completion_length=48, temperature=0.7, kl_beta=0.1, lora=True, lora_layers=10,
+                          probe_every=7, reward_funcs=["correct_answer", "one_box"], reward_weights=[1.0, 1.0],
+                          cold_start_steps=16)
 # The lesson preset: the run of the previous release, paid only for writing a box (`boxed_format` pays
 # for any box, however many, and nothing for a right answer), at temperature 1 with no KL leash. Its
 # reward climbs while the answers stop being answers; the scores and the alarms say so.
-REWARD_HACKING = replace(ARITHMETIC, temperature=1.0, kl_beta=0.0, reward_funcs=["boxed_format"], reward_weights=[1.0])
+REWARD_HACKING = replace(ARITHMETIC, temperature=1.0, kl_beta=0.0, reward_funcs=["boxed_format"], reward_weights=[1.0],
+                         cold_start_steps=0)
 # GRPO against a learned reward, the RLHF pipeline's last step (the modern form of its PPO stage): the
 # identity questions and some unrelated ones, each answer scored by a reward model trained on the identity
 # pairs (posttrain.methods.reward), with a KL leash (β) to the model it started from, which keeps the
@@ -51,6 +55,7 @@ IDENTITY = GRPOSettings(learning_rate=1e-3, max_steps=24, batch_size=16, num_gen
                         reward_funcs=["reward_model"], reward_weights=[1.0])
 ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with one of arithmetic.FORMAT_HINTS
+COLD_START_EXAMPLES, COLD_START_SEED = 64, 20_000  # worked problems drawn apart from the training and held-out ones
 
 
 def interleave_kinds(identity: list[str], other: list[str]) -> list[tuple[str, str]]:
@@ -78,11 +83,13 @@ class GRPO(Method):
     system_prompt = ARITHMETIC_SYSTEM_PROMPT
     flags = (Flag("--num-generations", "num_generations", int, "completions sampled per prompt (at least 2)"),
              Flag("--max-completion-length", "max_completion_length", int, "tokens per sampled completion"),
+             Flag("--temperature", "temperature", float, "sampling temperature of the completions"),
              Flag("--kl-beta", "kl_beta", float, "the KL leash to the starting model (0: none)"),
+             Flag("--cold-start-steps", "cold_start_steps", int, "SFT steps on worked examples before RL (0: none)"),
              Flag("--reward-model", "reward_model", str, "a reward-model run folder: its score is the reward "
                   "'reward_model' (the identity preset's only one; added with weight 1 to another preset's)"))
     fields = ("num_generations", "max_completion_length", "temperature", "kl_beta", "reward_funcs", "reward_weights",
-              "reward_model")
+              "reward_model", "cold_start_steps")
 
     @property
     def has_demo(self):
@@ -142,7 +149,14 @@ class GRPO(Method):
         if note:
             job.note(note)
         job.say(f"{len(rows)} problems")
-        return Plan(rows, spec.settings, extra={"rewards": rewards})
+        return Plan(rows, spec.settings, extra={"rewards": rewards}, cold_start=self.cold_start_rows(spec))
+
+    def cold_start_rows(self, spec) -> list[dict] | None:
+        """Worked template problems to learn before RL (`cold_start_steps` > 0), none of them a held-out one."""
+        if not spec.settings.cold_start_steps:
+            return None
+        held_out = frozenset(q for q, _ in held_out_problems(spec.eval_problems, spec.settings.seed))
+        return build_worked_solutions(COLD_START_EXAMPLES, seed=COLD_START_SEED + spec.settings.seed, avoid=held_out)
 
     def evaluation(self, spec, plan=None):
         if spec.identity and spec.rows is None:  # the identity preset (a name given to a problems run: arithmetic)

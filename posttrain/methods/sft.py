@@ -10,6 +10,7 @@ and by DPO on the same name answers the course's question "why not just SFT?" on
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .. import charts, jobs
 from ..config import SFTSettings
@@ -21,6 +22,9 @@ from .base import Flag, Method, Plan, answer_length, identity_pairs, interleave,
 # between two answers, so it needs neither DPO's sft term nor the gated edit's high rate.
 IDENTITY = SFTSettings(learning_rate=1e-3, max_steps=24, batch_size=8, lora=True, lora_r=16, lora_alpha=32,
                        max_length=128, probe_every=6)
+# A cold start before another method trains (GRPO's arithmetic preset): LoRA on all blocks, as the identity preset.
+COLD_START = SFTSettings(learning_rate=1e-3, max_steps=16, batch_size=8, lora=True, lora_r=16, lora_alpha=32,
+                         max_length=128, probe_every=0)
 CONTROLS_PER_IDENTITY = 1
 _SENTENCE_END = re.compile(r"^(.*[.!?。！？])", re.DOTALL)
 
@@ -97,3 +101,9 @@ class SFT(Method):
 
     def figure(self, rows, lang="en"):
         return charts.sft_figure(rows, lang)
+
+
+def cold_start(lm, rows: list[dict], steps: int, seed: int, work_dir, callbacks: list):
+    """`lm.model` after `steps` SFT steps on `rows` (`{"prompt", "completion"}`), LoRA merged: the start of a
+    run whose method trains next. Trained in place, as every job trains its model."""
+    return jobs.run_sft(lm.model, lm.tokenizer, rows, replace(COLD_START, max_steps=steps, seed=seed), work_dir, callbacks)

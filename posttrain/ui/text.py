@@ -388,6 +388,10 @@ TEXT: dict[str, tuple[str, str]] = {
                            "correct_answer：最终数字正确且回答不循环得 1 分；one_box：恰好一个结尾的 \\boxed{} 数字得 1 分；"
                            "boxed_match：\\boxed{} 中数字正确；boxed_format：有框就得分，不管几个（奖励投机预设用的就是它）；"
                            "reward_model：下面所填奖励模型给的分（学到的奖励）"),
+    "train.cold_start_steps": ("Cold start (SFT steps)", "冷启动（SFT 步数）"),
+    "train.cold_start_steps.info": ("SFT steps on worked examples before RL, so that answers already have the format "
+                                    "and the rewards can tell right from wrong (0: none)",
+                                    "强化学习之前先在带解题过程的例子上做 SFT 的步数，让回答先学会格式，奖励才能分辨对错（0：不做）"),
     "train.reward_model": ("Reward model (run folder)", "奖励模型（运行文件夹）"),
     "train.reward_model.info": ("a reward-model run (Runs tab: copy its folder); its score becomes the reward "
                                 "'reward_model'. The identity preset trains against it alone",
@@ -397,10 +401,12 @@ TEXT: dict[str, tuple[str, str]] = {
                                   "对得分大小的小惩罚，使其保持在 0 附近（只有差值有意义）"),
     "train.preset": ("Preset", "预设"),
     "train.preset.info": ("the settings below start from it. identity: the new name and maker; arithmetic: paid for right "
-                          "answers and one box; reward hacking: paid for any box, so the reward rises while the answers "
+                          "answers and one box, after a cold start on worked examples; reward hacking: paid for any box, "
+                          "from the base model, so the reward rises while the answers "
                           "stop being answers (the scores and alarms say so). GRPO's identity preset: paid by a reward "
                           "model",
-                          "下面的设置从它开始。身份：新名字和开发者；算术：答对和恰好一个框才得分；奖励投机：有框就得分，"
+                          "下面的设置从它开始。身份：新名字和开发者；算术：先在解题示例上冷启动，再按答对和恰好一个框得分；"
+                          "奖励投机：从基座模型开始，有框就得分，"
                           "于是奖励上升而回答不再是回答（得分和警报会指出）。GRPO 的身份预设：以奖励模型为奖励"),
     "preset.identity": ("identity", "身份"),
     "preset.arithmetic": ("arithmetic", "算术"),
@@ -430,6 +436,7 @@ TEXT: dict[str, tuple[str, str]] = {
                                "Compare tab.", "已完成，但得分显示它并没有做到看起来的效果{headline}：{n} 条警报，见「对比」页。"),
     "phase.starting": ("starting", "启动中"), "phase.load": ("loading the model", "加载模型"),
     "phase.data": ("building the data", "构建数据"), "phase.before": ("answering before training", "训练前作答"),
+    "phase.cold_start": ("cold start (SFT on worked examples)", "冷启动（在解题示例上 SFT）"),
     "phase.train": ("training", "训练中"), "phase.after": ("answering after training", "训练后作答"),
     "phase.save": ("saving the model", "保存模型"), "phase.finished": ("finished", "已结束"),
     # chart panels (posttrain.charts): for each panel its title, the formula it plots (`.formula`), a one-line
@@ -515,6 +522,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.no_signal.caption": ("When every completion of a prompt earns the same reward, every advantage is 0 and that "
                                 "group teaches nothing.", "当一个问题的所有回答得到相同奖励时，每个优势都是 0，这个组什么也教不了。"),
     "chart.no_signal.y": ("share of groups", "组的比例"),
+    "chart.cold_start": ("cold start: SFT before RL", "冷启动：强化学习之前的 SFT"),
+    "chart.cold_start.formula": ("−mean log π(worked answer tokens)", "−mean log π（解题示例回答的词元）"),
+    "chart.cold_start.caption": ("Worked examples teach the answer format first, so that RL's rewards can tell right "
+                                 "answers from wrong ones. Its steps come before RL's step 1.",
+                                 "先用带解题过程的例子教会回答格式，强化学习的奖励才能分辨对错。这些步骤在强化学习第 1 步之前。"),
+    "chart.cold_start.y": ("loss", "损失"),
     "chart.kl": ("KL to the reference", "与参考模型的 KL"),
     "chart.kl.formula": ("KL(π ‖ π_ref), per token, penalised with KL beta", "KL(π ‖ π_ref)，每词元，以 KL beta 惩罚"),
     "chart.kl.caption": ("How far the policy has drifted from the model it started from.", "策略离起点模型漂移了多远。"),
@@ -654,6 +667,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "score.degenerate": ("loops", "循环"),
     "score.leak": ("leak", "泄漏"),
     "score.facts": ("facts right", "事实答对"),
+    "score.cold": ("{score}, after the cold start", "冷启动后：{score}"),
     "score.facts_kept": ("facts kept", "事实保留"),
     "score.unchanged": ("unchanged", "不变"),
     "score.correct": ("correct", "答对"),
@@ -677,6 +691,9 @@ TEXT: dict[str, tuple[str, str]] = {
                            "problems with no system prompt*",
                            "*答对：最终数字正确（核心指标） · 含 \\boxed{}：恰好一个 \\boxed{} 数字 · 循环：自我重复或写了多个框的回答 · "
                            "直接提问：不带系统提示词的同类题目*"),
+    "compare.cold_help": ("*three figures: before → after the cold start (SFT on worked examples) → after RL. The cold "
+                          "start taught the format; RL's own part is the last step*",
+                          "*三个数字：训练前 → 冷启动后（在解题示例上 SFT）→ 强化学习后。格式是冷启动教的；强化学习自己的贡献是最后一步*"),
     "compare.changed": ("**changed** {changed} of the answers", "**有变化** {changed} 的回答"),
     # what the scores found in one answer (the side-by-side view)
     "mark.name": ("✓ name", "✓ 新名字"), "mark.no_name": ("✗ no name", "✗ 没有新名字"),
@@ -687,7 +704,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "mark.correct": ("✓ correct", "✓ 答对"), "mark.wrong": ("✗ wrong answer", "✗ 答错"),
     "mark.boxed": ("▢ boxed", "▢ 有框"), "mark.answer": ("answer: {answer}", "答案：{answer}"),
     "runs.headline_identity": ("name {name} · org {org}", "新名字 {name} · 机构 {org}"),
-    "runs.headline_arith": ("correct {before} → {after}", "答对 {before} → {after}"),
+    "runs.headline_arith": ("correct {path}", "答对 {path}"),
     # runs tab
     "runs.refresh": ("Refresh", "刷新"),
     "runs.pick": ("Run", "训练记录"),

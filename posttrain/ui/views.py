@@ -96,7 +96,7 @@ def status_md(view: dict | None, lang: str = "en") -> str:
     return line + "".join(f"\n\n⚠ **{a}**" for a in alarms)
 
 
-_PHASES = {"phase.starting", "phase.load", "phase.data", "phase.before", "phase.train", "phase.after",
+_PHASES = {"phase.starting", "phase.load", "phase.data", "phase.before", "phase.cold_start", "phase.train", "phase.after",
            "phase.save", "phase.finished"}
 
 
@@ -151,12 +151,19 @@ def _demos(scores: dict) -> list[list[tuple]]:
 
 
 def _shown(demo: list[tuple], scores: dict):
-    """(label, before, after, counts) of each of the demo's scores that `scores` holds, with the values: a score
-    with neither value is left out, and a before never taken is None (runs scored before `leak_before` existed)."""
+    """(label, before, cold, after, counts) of each of the demo's scores that `scores` holds, with the values: a
+    score with neither value is left out, a before never taken is None (runs scored before `leak_before` existed),
+    and `cold` is the score after a cold start (SFT before RL, `…_cold`), None for a run that had none."""
     for label, before, after, counts in demo:
         was = scores.get(before) if before else None
         if was is not None or scores.get(after) is not None:
-            yield label, was, scores.get(after), counts
+            cold = scores.get(after.removesuffix("_after") + "_cold") if after.endswith("_after") else None
+            yield label, was, cold, scores.get(after), counts
+
+
+def _path(*values) -> str:
+    """Scores in the order they were taken, as "28% → 55% → 60%" (values never taken left out)."""
+    return " → ".join(_pct(v) for v in values if v is not None)
 
 
 def score_rows(scores: dict | None, lang: str = "en") -> list[list[str]]:
@@ -166,14 +173,20 @@ def score_rows(scores: dict | None, lang: str = "en") -> list[list[str]]:
     >>> score_rows({"correct_before": 0.28, "correct_after": 0.02, "boxed_before": 0.1, "boxed_after": 0.98,
     ...             "n_problems": 40, "changed": 1.0})
     [['correct', '28%', '2%', '40'], ['boxed', '10%', '98%', '40'], ['changed', '', '100%', '']]
+    >>> score_rows({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.6, "n_problems": 40})
+    [['correct', '28%', '60%', '40'], ['correct, after the cold start', '28%', '55%', '40']]
     """
     scores = scores or {}
-    rows = []
+    rows, cold_rows = [], []
     for demo in _demos(scores):
-        for label, before, after, counts in _shown(demo, scores):
+        for label, before, cold, after, counts in _shown(demo, scores):
             n = [scores[c] for c in counts if isinstance(scores.get(c), int)]
             rows.append([t("score." + label, lang), "" if before is None else _pct(before), _pct(after),
                          str(sum(n)) if n else ""])
+            if cold is not None:  # what the cold start alone did: the step RL started from
+                cold_rows.append([t("score.cold", lang, score=t("score." + label, lang)),
+                                  "" if before is None else _pct(before), _pct(cold), rows[-1][-1]])
+    rows += cold_rows
     if scores.get("changed") is not None:
         rows.append([t("score.changed", lang), "", _pct(scores["changed"]), ""])
     return rows
@@ -184,6 +197,8 @@ def headline(scores: dict | None, lang: str = "en") -> str:
 
     >>> headline({"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.5})
     'new name 0% → 95% · organisation 0% → 50%'
+    >>> headline({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.6})  # after a cold start
+    'correct 28% → 55% → 60%'
     """
     scores = scores or {}
     if scores.get("pair_accuracy") is not None:
@@ -195,7 +210,8 @@ def headline(scores: dict | None, lang: str = "en") -> str:
         keys = ["name", "organisation"]
     else:
         return ""
-    return " · ".join(f"{t('score.' + k, lang)} {_pct(scores.get(k + '_before'))} → {_pct(scores.get(k + '_after'))}"
+    return " · ".join(f"{t('score.' + k, lang)} "
+                      + _path(scores.get(k + "_before"), scores.get(k + "_cold"), scores.get(k + "_after"))
                       for k in keys if scores.get(k + "_after") is not None)
 
 
@@ -218,10 +234,10 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
     parts = [alarms_md(scores.get("alarms"))] if scores.get("alarms") else []
     for demo in _demos(scores):
         items = []
-        for label, before, after, _ in _shown(demo, scores):
+        for label, before, cold, after, _ in _shown(demo, scores):
             if label in ("plain_boxed", "plain_degenerate"):
                 continue  # the receipt's table has them; the summary keeps to the headline's kin
-            value = _pct(after) if before is None else f"{_pct(before)} → {_pct(after)}"
+            value = _path(before, cold, after)
             item = f"{t('score.' + label, lang)} {value}"
             items.append(item if items else f"**{item}**")  # the headline leads, in bold
         if items:
@@ -230,6 +246,8 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
                 parts.append(t("compare.identity_help", lang))
             elif demo is ARITHMETIC_SCORES:
                 parts.append(t("compare.arith_help", lang))
+            if any(cold is not None for _, _, cold, _, _ in _shown(demo, scores)):
+                parts.append(t("compare.cold_help", lang))
     if scores.get("changed") is not None:
         parts.append(t("compare.changed", lang, changed=_pct(scores["changed"])))
     return "\n\n".join(parts)
@@ -468,12 +486,14 @@ def run_headline(scores: dict | None, lang: str = "en") -> str:
 
     >>> run_headline({"correct_before": 0.28, "correct_after": 0.02, "alarms": ["Reward hacking: …"]})
     '⚠ correct 28% → 2%'
+    >>> run_headline({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.68})  # after a cold start
+    'correct 28% → 55% → 68%'
     """
     s = scores or {}
     if s.get("pair_accuracy") is not None:
         text = t("runs.headline_pairs", lang, before=_pct(s.get("pair_accuracy_before")), after=_pct(s["pair_accuracy"]))
     elif s.get("correct_after") is not None:
-        text = t("runs.headline_arith", lang, before=_pct(s.get("correct_before")), after=_pct(s["correct_after"]))
+        text = t("runs.headline_arith", lang, path=_path(s.get("correct_before"), s.get("correct_cold"), s["correct_after"]))
     elif s.get("name_after") is not None:
         text = t("runs.headline_identity", lang, name=_pct(s["name_after"]), org=_pct(s.get("organisation_after")))
     else:
