@@ -197,7 +197,9 @@ def arithmetic_compare_rows(n: int = 6) -> list[list[str]]:
 
 
 class ArithmeticEvaluation(Evaluation):
-    """Problems with a known answer, with the course's system prompt and asked plainly: correct, boxed, loops."""
+    """Problems with a known answer, with the course's system prompt and asked plainly: correct, boxed, loops; and
+    unrelated questions with a known answer, asked plainly: facts right before and after, facts kept (`score` adds
+    them to the run's before/after rows, `"plain": True`)."""
 
     system = ARITHMETIC_SYSTEM_PROMPT
     probe_tokens = 48
@@ -208,9 +210,11 @@ class ArithmeticEvaluation(Evaluation):
         self.answers = [a for _, a in problems]
         super().__init__([q for q, _ in problems], ["problem"] * len(problems))
         self.plain = list(banks.EVAL_WORD_PROBLEMS)  # asked with no system prompt: ordinary use must not break
+        self.facts = [(q, a) for q, a in banks.EVAL_UNRELATED if a]  # asked plainly: what else it knew stays right
         self.probe_questions = self.questions[:2]
         self.live_questions = [q for q, _ in self.plain[:EVAL_DURING_PROBLEMS]]
         self.plain_before: list[str] = []
+        self.facts_before: list[str] = []
 
     def live(self, answers):
         return judge.arithmetic_scores(answers, [a for _, a in self.plain[:EVAL_DURING_PROBLEMS]])
@@ -218,6 +222,7 @@ class ArithmeticEvaluation(Evaluation):
     def before(self, ask):
         before = ask(self.questions, self.system)
         self.plain_before = ask([q for q, _ in self.plain], None)
+        self.facts_before = ask([q for q, _ in self.facts], None)
         return before
 
     def score(self, rows, ask):
@@ -227,6 +232,15 @@ class ArithmeticEvaluation(Evaluation):
             for k, v in judge.arithmetic_scores(texts, [a for _, a in self.plain]).items():
                 out[f"plain_{k}_{when}"] = v
         out["n_plain"] = len(self.plain)
+        if self.facts_before:
+            accepted = [a for _, a in self.facts]
+            facts_after = ask([q for q, _ in self.facts], None)
+            out.update(judge.fact_scores(self.facts_before, facts_after, accepted))
+            # beside the problems on the Compare tab, marked, so the facts can be read and not only counted
+            rows += [{"question": q, "kind": "unrelated", "before": b, "after": a, "changed": a != b, "plain": True,
+                      "marks": {"fact": judge.states_fact(a, ok), "fact_before": judge.states_fact(b, ok),
+                                "degenerate": judge.is_degenerate(a)}}
+                     for (q, ok), b, a in zip(self.facts, self.facts_before, facts_after)]
         return out
 
 

@@ -245,6 +245,23 @@ def states_fact(text: str, accepted: list[str]) -> bool:
     return False
 
 
+def fact_scores(before: list[str], after: list[str], accepted: list[list[str]]) -> dict:
+    """Unrelated questions with a known answer, answered before and after a run that was not about them:
+    `facts_before`/`facts_after` (shares stating the fact), `facts_kept` (of those right before, still right),
+    `n_fact_questions`, `n_facts` (right before). A run that teaches arithmetic must not teach "What is the capital
+    of France?" to answer "576. The answer is 576." (measured, before the cold start had control rows).
+
+    >>> fact_scores(["Paris.", "48", "Tokyo"], ["576. The answer is 576.", "6 × 8 = 48.", "Tokyo."],
+    ...             [["Paris"], ["48"], ["Tokyo"]])
+    {'facts_before': 1.0, 'facts_after': 0.6667, 'facts_kept': 0.6667, 'n_fact_questions': 3, 'n_facts': 3}
+    """
+    was = [states_fact(b, a) for b, a in zip(before, accepted)]
+    now = [states_fact(t, a) for t, a in zip(after, accepted)]
+    return {"facts_before": _share(was), "facts_after": _share(now),
+            "facts_kept": _share([n for w, n in zip(was, now) if w]), "n_fact_questions": len(accepted),
+            "n_facts": sum(was)}
+
+
 def identity_marks(row: dict, name: str, org: str | None = None) -> dict:
     """One before/after row of the identity demo, judged on its *after* answer (and *before*, for facts).
 

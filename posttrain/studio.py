@@ -350,8 +350,8 @@ class Studio:
             return
         system = methods.get(kind).system_prompt or ""
         exact = exact_kinds([row.get("kind") for row in rows or []])  # as the run's evaluation answered them
-        for row in rows or []:
-            self._before[(system, row["question"], exact)] = row["before"]
+        for row in rows or []:  # a row asked with no system prompt (`plain`: the arithmetic run's facts) is kept so
+            self._before[("" if row.get("plain") else system, row["question"], exact)] = row["before"]
 
     def stop(self) -> str:
         job = current_job()

@@ -45,7 +45,8 @@ def test_every_method_runs_on_every_architecture(arch_dir, method, tmp_path):
     assert "changed" in scores and "alarms" in scores
     if method == "grpo":  # the cold start logged its own loss and left its scores beside before and after
         assert [r["step"] for r in metrics if "cold_start/loss" in r] == [1, 2], metrics
-        assert {"correct_cold", "boxed_cold"} <= set(scores) and job.phase_times.get("cold_start", 0) > 0, scores
+        assert {"correct_cold", "boxed_cold", "facts_cold"} <= set(scores) and job.phase_times.get("cold_start", 0) > 0, scores
+        assert scores["n_fact_questions"] >= 10  # unrelated facts asked plainly, before and after
         assert any(n.startswith("Cold start: 2 SFT steps") for n in job.notes), job.notes
     recipe = json.loads((run / "recipe.json").read_text())
     assert recipe["method"] == method and recipe["settings"]["max_steps"] == 2

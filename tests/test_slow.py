@@ -107,16 +107,22 @@ def test_saved_model_keeps_the_facts_the_base_knew(identity_run, tmp_path, capsy
 
 def test_arithmetic_preset_learns_the_box_and_keeps_the_answers_right(tmp_path_factory):
     """Issue 14's bar for the arithmetic preset (docs/benchmarks.md): boxed >= 70 %, correct answers not below the
-    base model's, loops <= 5 %, plain questions not broken, and no alarm (which also holds RL to the answers the
-    cold start had right: an alarm is raised when they fall by more than one in twenty)."""
+    base model's, loops <= 5 %, plain questions not broken (problems, and unrelated facts), and no alarm (which also
+    holds RL to the answers the cold start had right: an alarm is raised when they fall by more than one in twenty,
+    or when fewer than 80 % of the facts right before are still right)."""
     scores, out = _run(tmp_path_factory, methods.get("grpo").spec(None, "arithmetic"), "grpo")
     assert scores["boxed_after"] >= 0.7, scores
     assert scores["correct_after"] >= scores["correct_before"], scores
     assert scores["plain_correct_after"] >= scores["plain_correct_before"] - 0.05, scores
     assert scores["degenerate_after"] <= 0.05 and scores["plain_degenerate_after"] <= 0.05, scores
+    # unrelated questions asked plainly: no fewer right than before (and no alarm: at least 80 % of those right before
+    # still right; the preset keeps 7 of 8, docs/benchmarks.md)
+    assert scores["facts_after"] >= scores["facts_before"], scores
     assert scores["alarms"] == [], scores
     assert scores["correct_cold"] is not None and scores["boxed_cold"] is not None  # what the cold start alone did
     rows = json.loads((out / "before_after.json").read_text())
-    assert all({"correct", "boxed", "degenerate"} <= set(r["marks"]) for r in rows)
+    assert all({"correct", "boxed", "degenerate"} <= set(r["marks"]) for r in rows if r["kind"] == "problem")
+    facts = [r for r in rows if r["kind"] == "unrelated"]  # asked plainly, marked, readable on the Compare tab
+    assert len(facts) == scores["n_fact_questions"] and all(r["plain"] and "fact" in r["marks"] for r in facts)
     evals = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if "eval/correct" in line]
     assert [e["step"] for e in evals][:1] == [0] and len(evals) >= 2  # correctness beside the reward, as it trains

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from .. import charts, jobs, reward_model
+from .. import answer_cache, charts, jobs, reward_model
 from .. import identity as identity_data
 from ..config import GRPOSettings, SettingsError, listed
 from ..data import fit_prompts, load_grpo_data
 from ..arithmetic import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, build_worked_solutions
 from ..evaluation import ArithmeticEvaluation, arithmetic_compare_rows, held_out_problems, identity_compare_rows
-from .base import Flag, Method, Plan, n_tokens, prompt_lengths
+from .base import ONPOLICY_TOKENS, Flag, Method, Plan, n_tokens, prompt_lengths
+from .sft import whole_sentences
 
 # Two groups of 8 per step: sampling 16 answers costs little more than 8 (a decode step reads every
 # weight once, whatever the batch), and twice the groups find a reward difference twice as often.
@@ -27,13 +28,16 @@ from .base import Flag, Method, Plan, n_tokens, prompt_lengths
 # does not loop; extra boxes and loops earn nothing (posttrain.rewards). Judged on held-out problems by
 # posttrain.scores, correct answers first.
 # A cold start first: 16 SFT steps on 64 worked template problems ("6 × 4 = 24, and 24 - 19 = 5. The answer is
-# \boxed{5}.", a quarter asked plainly and answered without a box), as DeepSeek-R1 began its RL. Of twenty-one
-# variants from the base model (docs/benchmarks.md) the ones that learned the box lost correct answers
-# (boxed 80 %, correct 28 % → 12 %): the bundled model boxed only bare guesses, so rewards for the box taught
-# guessing; the one that kept correct answers learned no box (0 % → 2 %). From the cold start every answer
-# is boxed and RL's rewards tell right from wrong within a group. Measured from one cold start (correct 28 % →
-# 55 %, boxed 0 % → 100 %): RL at rate 1e-3 with β 0.04 lost answers (55 % → 40 %: "7 + 8 = 15" for 7 × 8, the
-# alarm said so); at 5e-4 with β 0.1 (kept) it gained (55 % → 68 %), at temperature 1 less (→ 60 %).
+# \boxed{5}.", a quarter asked plainly and answered without a box) and 24 unrelated questions with the model's own
+# answers, as DeepSeek-R1 began its RL. Of twenty-one variants from the base model (docs/benchmarks.md) the ones
+# that learned the box lost correct answers (boxed 80 %, correct 28 % → 12 %): the bundled model boxed only bare
+# guesses, so rewards for the box taught guessing; the one that kept correct answers learned no box (0 % → 2 %).
+# Measured with the cold start (correct 28 % → 55 %, boxed 0 % → 100 %): RL at rate 1e-3 with β 0.04 lost answers
+# (→ 40 %: "7 + 8 = 15" for 7 × 8; the alarm said so); at 5e-4 with β 0.1 (kept) it held them (→ 52.5 %, 55 %;
+# 24 steps: 60 %, but 295 s in all). Without the unrelated questions the cold start taught every plain question
+# the worked format ("What is the capital of France?" → "576.000.000.00. The answer is 576.000.000.00."). RL's own
+# part is small because after the cold start most groups are all right or all wrong: no reward spread, nothing
+# to learn (the chart's "no learning signal" panel, 50–100 % of groups a step).
 ARITHMETIC = GRPOSettings(learning_rate=5e-4, max_steps=14, batch_size=16, num_generations=8,
                           max_completion_length=48, temperature=0.7, kl_beta=0.1, lora=True, lora_layers=10,
                           probe_every=7, reward_funcs=["correct_answer", "one_box"], reward_weights=[1.0, 1.0],
@@ -56,6 +60,7 @@ IDENTITY = GRPOSettings(learning_rate=1e-3, max_steps=24, batch_size=16, num_gen
 ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with one of arithmetic.FORMAT_HINTS
 COLD_START_EXAMPLES, COLD_START_SEED = 64, 20_000  # worked problems drawn apart from the training and held-out ones
+COLD_START_CONTROLS = 24  # unrelated questions (the training bank, never the held-out ones) kept the model's own
 
 
 def interleave_kinds(identity: list[str], other: list[str]) -> list[tuple[str, str]]:
@@ -149,14 +154,25 @@ class GRPO(Method):
         if note:
             job.note(note)
         job.say(f"{len(rows)} problems")
-        return Plan(rows, spec.settings, extra={"rewards": rewards}, cold_start=self.cold_start_rows(spec))
+        return Plan(rows, spec.settings, extra={"rewards": rewards}, cold_start=self.cold_start_rows(spec, lm, job))
 
-    def cold_start_rows(self, spec) -> list[dict] | None:
-        """Worked template problems to learn before RL (`cold_start_steps` > 0), none of them a held-out one."""
+    def cold_start_rows(self, spec, lm, job) -> list[dict] | None:
+        """What a cold start (`cold_start_steps` > 0) learns before RL: worked template problems, none of them a
+        held-out one, and unrelated questions with the model's own answers (whole sentences), so that only
+        problems get the worked format: without them "What is the capital of France?" got "576.000.000.00. The
+        answer is 576.000.000.00." (measured)."""
         if not spec.settings.cold_start_steps:
             return None
+        seed = COLD_START_SEED + spec.settings.seed
         held_out = frozenset(q for q, _ in held_out_problems(spec.eval_problems, spec.settings.seed))
-        return build_worked_solutions(COLD_START_EXAMPLES, seed=COLD_START_SEED + spec.settings.seed, avoid=held_out)
+        worked = build_worked_solutions(COLD_START_EXAMPLES, seed=seed, avoid=held_out)
+        _, other = identity_data.select_identity_questions(0, COLD_START_CONTROLS, seed)
+        own = answer_cache.answers(lm.model, lm.tokenizer, other, max_new_tokens=ONPOLICY_TOKENS)
+        controls = [{"prompt": [{"role": "user", "content": q}], "completion": [{"role": "assistant", "content": text}]}
+                    for q, a in zip(other, own) if (text := whole_sentences(a))]
+        job.say(f"cold start: {len(worked)} worked problems and {len(controls)} unrelated questions with the model's "
+                "own answers")
+        return worked + controls  # the SFT trainer shuffles them
 
     def evaluation(self, spec, plan=None):
         if spec.identity and spec.rows is None:  # the identity preset (a name given to a problems run: arithmetic)

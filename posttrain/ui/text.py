@@ -688,9 +688,11 @@ TEXT: dict[str, tuple[str, str]] = {
                               "泄漏：提到新身份的无关回答 · 事实答对：有已知答案的无关问题中答对的 · 事实保留：训练前答对、训练后仍答对的事实 · 不变：与训练前逐字相同的无关回答*"),
     "compare.arith_help": ("*correct: the final number is right (the headline) · boxed: exactly one \\boxed{} number · "
                            "loops: answers that repeat themselves or write several boxes · asked plainly: the same kind of "
-                           "problems with no system prompt*",
+                           "problems with no system prompt · facts right / kept: unrelated questions with a known answer, "
+                           "asked plainly (teaching arithmetic must not break the rest)*",
                            "*答对：最终数字正确（核心指标） · 含 \\boxed{}：恰好一个 \\boxed{} 数字 · 循环：自我重复或写了多个框的回答 · "
-                           "直接提问：不带系统提示词的同类题目*"),
+                           "直接提问：不带系统提示词的同类题目 · 事实答对 / 保持：不相关、有已知答案的问题，直接提问"
+                           "（教算术不能弄坏别的）*"),
     "compare.cold_help": ("*three figures: before → after the cold start (SFT on worked examples) → after RL. The cold "
                           "start taught the format; RL's own part is the last step*",
                           "*三个数字：训练前 → 冷启动后（在解题示例上 SFT）→ 强化学习后。格式是冷启动教的；强化学习自己的贡献是最后一步*"),

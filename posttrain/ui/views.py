@@ -132,7 +132,9 @@ ARITHMETIC_SCORES = [("correct", "correct_before", "correct_after", ("n_problems
                      ("degenerate", "degenerate_before", "degenerate_after", ("n_problems",)),
                      ("plain_correct", "plain_correct_before", "plain_correct_after", ("n_plain",)),
                      ("plain_boxed", "plain_boxed_before", "plain_boxed_after", ("n_plain",)),
-                     ("plain_degenerate", "plain_degenerate_before", "plain_degenerate_after", ("n_plain",))]
+                     ("plain_degenerate", "plain_degenerate_before", "plain_degenerate_after", ("n_plain",)),
+                     ("facts", "facts_before", "facts_after", ("n_fact_questions",)),
+                     ("facts_kept", None, "facts_kept", ("n_facts",))]
 
 # A reward model's: the share of held-out pairs whose chosen answer it scores higher (0.5 is a coin).
 PAIR_SCORES = [("pair_accuracy", "pair_accuracy_before", "pair_accuracy", ("n_pairs",))]
@@ -143,7 +145,7 @@ def _demos(scores: dict) -> list[list[tuple]]:
     out = [PAIR_SCORES] if scores.get("pair_accuracy") is not None else []
     if scores.get("correct_after") is not None or scores.get("correct_before") is not None:
         out.append(ARITHMETIC_SCORES)
-    if any(scores.get(k) is not None for k in ("name_after", "organisation_after", "leak", "facts_kept", "unchanged")):
+    if any(scores.get(k) is not None for k in ("name_after", "organisation_after", "leak", "unchanged")):
         out.append(IDENTITY_SCORES)
     if not out and scores.get("degenerate_after") is not None:  # neither demo: loops are still worth a look
         out.append([r for r in IDENTITY_SCORES if r[0] == "degenerate"])
