@@ -227,6 +227,7 @@ class ArithmeticEvaluation(Evaluation):
 
     def score(self, rows, ask):
         out = judge.judge_problems(rows, self.answers)
+        out["changed"] = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)  # of the problems, as always
         plain_after = ask([q for q, _ in self.plain], None)
         for when, texts in (("before", self.plain_before), ("after", plain_after)):
             for k, v in judge.arithmetic_scores(texts, [a for _, a in self.plain]).items():

@@ -61,38 +61,11 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         if plan.settings.probe_every:  # the probe timeline's step 0 is the untrained model: asked here
             probe(model_lm.model, 0)
 
-        cold = None
-        if plan.cold_start:  # SFT on worked examples first, then the method's own training from there
-            job.enter("cold_start")
-            job.say(f"cold start: {plan.settings.cold_start_steps} SFT steps on {len(plan.cold_start)} worked examples")
-            cb = TrainingCallback(Filed(job.metrics, "cold_start/"), job.progress, job.stop_event)
-            model_lm.model = cold_start(model_lm, plan.cold_start, plan.settings.cold_start_steps, plan.settings.seed,
-                                        job.run_dir / "cold_start", [cb])
-            if cb.nonfinite:
-                raise ValueError(cb.nonfinite)
-            job.progress.restart()
-            cold = evaluation.score(before_after(evaluation.questions, before, ask(model_lm.model)(
-                evaluation.questions, evaluation.system), evaluation.kinds), ask(model_lm.model))
-            job.note(judge.cold_start_sentence(cold, plan.settings.cold_start_steps))
-
-        # the flip curve and the implicit reward per token: teacher-forced, step by step (posttrain.watch)
-        flip = evaluation.flip_pairs(lambda qs: answer_cache.answers(model_lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
-        beta = method.implicit_beta(plan.settings)
-        watched = Watch(tok, flip, flip[:1] or plan.training_rows[:1], beta, job.metrics, job.token_rewards,
-                        system=evaluation.system, every=switches.watch_every())
-
-        if served.hits:
-            job.note(served.sentence())
-        job.enter("train")
-        cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, plan.settings.probe_every,
-                              probed_at_start=True, curve=watched.gaps)
-        model = method.train(model_lm, plan, job, [watched, cb])  # the curve is logged before the probes read it
-        if cb.nonfinite:
-            raise ValueError(cb.nonfinite)
-        facts = release_processes()
-        if facts and facts["world_size"] > 1:
-            job.note(f"trained data-parallel on {facts['world_size']} processes ({facts['backend']} backend), "
-                     f"{plan.settings.batch_size} sequences per process per step; this is rank {facts['rank']}")
+        cold = _cold_start(job, plan, model_lm, evaluation, before, ask) if plan.cold_start else None
+        if job.stop_event.is_set() and plan.cold_start:  # stopped during the cold start: what it taught is kept,
+            model = model_lm.model                          # answered and saved; no RL
+        else:
+            model = _train(job, method, plan, model_lm, evaluation, probe, served)
 
         job.enter("after", stoppable=False)
         after = ask(model)(evaluation.questions, evaluation.system)
@@ -113,3 +86,45 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         return {"scores": scores, "before_after": rows, "model": model}
 
     return run
+
+
+def _cold_start(job, plan, lm, evaluation, before: list[str], ask) -> dict | None:
+    """SFT on the plan's worked examples before the method trains (`lm.model` is trained in place), then the
+    held-out questions asked again: the scores after the cold start, or None when a stop came during it."""
+    job.enter("cold_start")
+    steps = plan.settings.cold_start_steps
+    job.say(f"cold start: {steps} SFT steps on {len(plan.cold_start)} examples")
+    cb = TrainingCallback(Filed(job.metrics, "cold_start/"), job.progress, job.stop_event)
+    lm.model = cold_start(lm, plan.cold_start, steps, plan.settings.seed, job.run_dir / "cold_start", [cb])
+    if cb.nonfinite:
+        raise ValueError(cb.nonfinite)
+    if job.stop_event.is_set():
+        return None
+    job.progress.restart()
+    answers = ask(lm.model)(evaluation.questions, evaluation.system)
+    cold = evaluation.score(before_after(evaluation.questions, before, answers, evaluation.kinds), ask(lm.model))
+    job.note(judge.cold_start_sentence(cold, steps))
+    return cold
+
+
+def _train(job, method, plan, lm, evaluation, probe, served):
+    """The method's own training, watched: the flip curve and the implicit reward per token (posttrain.watch),
+    teacher-forced step by step, and the probes; returns the trained model."""
+    tok = lm.tokenizer
+    flip = evaluation.flip_pairs(lambda qs: answer_cache.answers(lm.model, tok, qs, max_new_tokens=ONPOLICY_TOKENS))
+    beta = method.implicit_beta(plan.settings)
+    watched = Watch(tok, flip, flip[:1] or plan.training_rows[:1], beta, job.metrics, job.token_rewards,
+                    system=evaluation.system, every=switches.watch_every())
+    if served.hits:
+        job.note(served.sentence())
+    job.enter("train")
+    cb = TrainingCallback(job.metrics, job.progress, job.stop_event, probe, plan.settings.probe_every,
+                          probed_at_start=True, curve=watched.gaps)
+    model = method.train(lm, plan, job, [watched, cb])  # the curve is logged before the probes read it
+    if cb.nonfinite:
+        raise ValueError(cb.nonfinite)
+    facts = release_processes()
+    if facts and facts["world_size"] > 1:
+        job.note(f"trained data-parallel on {facts['world_size']} processes ({facts['backend']} backend), "
+                 f"{plan.settings.batch_size} sequences per process per step; this is rank {facts['rank']}")
+    return model

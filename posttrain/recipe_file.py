@@ -11,6 +11,7 @@ holds a Hub token: set HF_TOKEN in the environment of the machine that runs it.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from . import methods
@@ -22,6 +23,9 @@ from .spec import IdentitySpec, RunSpec
 ACCELERATE_CONFIGS = {"ddp": "recipes/accelerate/ddp.yaml", "fsdp": "recipes/accelerate/fsdp.yaml",
                       "deepspeed_zero3": "recipes/accelerate/deepspeed_zero3.yaml"}
 _SECRETS = ("token", "hub_token", "hf_token", "use_auth_token")
+# Settings added after recipes were first written, and what a recipe without them ran with: a GRPO recipe of
+# before the cold start (2026-11-30) reruns without one, though the arithmetic preset has one now.
+ABSENT_BEFORE = {"cold_start_steps": 0}
 
 
 def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpec:
@@ -29,7 +33,8 @@ def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpe
 
     A hand-written recipe may give `rows_file` (a .jsonl/.json/.csv/.parquet path, relative to
     `base_dir`, e.g. a run's data.json) instead of inline `rows`; settings it leaves out take the
-    method's default preset's values, and a top-level `seed` wins over `settings.seed`.
+    method's default preset's values (but those in ABSENT_BEFORE: what runs had before the setting existed), and
+    a top-level `seed` wins over `settings.seed`.
     """
     if not isinstance(recipe, dict):
         raise SettingsError("a recipe is a JSON object with at least a method; see a run's recipe.json")
@@ -41,6 +46,9 @@ def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpe
     overrides = dict(recipe.get("settings") or {})
     if recipe.get("seed") is not None:
         overrides["seed"] = recipe["seed"]
+    for key, then in ABSENT_BEFORE.items():  # a recipe written before a setting existed ran without it
+        if key in {f.name for f in fields(method.settings_cls)}:
+            overrides.setdefault(key, then)
     settings = method.settings(overrides=overrides)
     try:
         identity = IdentitySpec(**recipe["identity"]) if recipe.get("identity") else None

@@ -362,6 +362,8 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     ['Reward hacking: the reward rose (1.20 → 1.80) while correct answers fell (55% after the cold start → 40%).']
     >>> alarms({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.6}, reward=(1.2, 1.8))
     []
+    >>> alarms({"correct_before": 0.28, "correct_cold": 0.15, "correct_after": 0.15})  # the cold start lost them
+    ["Correct answers are below the base model's (28% → 15%)."]
     """
     s = scores
     out = []
@@ -377,6 +379,8 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
                    f"({_pct(start)}{was} → {_pct(s['correct_after'])}).")
     elif fell:
         out.append(f"Correct answers fell ({_pct(start)}{was} → {_pct(s['correct_after'])}).")
+    if when == "cold" and s.get("correct_after") is not None and s["correct_after"] < s.get("correct_before", 0) - 0.05:
+        out.append(f"Correct answers are below the base model's ({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
     if loops:  # a reward (GRPO's: rule-based or a reward model) that rose while answers loop was gamed
         prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while " if rose and not fell else ""
         text = f"more answers loop {since} ({_pct(loops_start)}{was} → {_pct(s['degenerate_after'])})."

@@ -72,7 +72,7 @@ def train_in_worker(spec, run_dir: str, budget_s: float = GPU_SECONDS, start_fro
         while job.thread.is_alive():
             job.wait(1.0)
             reserve = 10 + job.phase_times.get("before", 10)  # the after-answers take about as long as the before
-            if job.phase == "train" and job.status == "running" and time.time() - t0 > budget_s - reserve:
+            if job.phase in ("cold_start", "train") and job.status == "running" and time.time() - t0 > budget_s - reserve:
                 job.note(f"stopped after step {job.progress.step}: the GPU time granted for this run "
                          f"({budget_s:.0f} s) was nearly used up; the model trained so far is saved and compared")
                 job.stop()

@@ -10,7 +10,7 @@ EMPTY_PROBLEMS = {"headers": ["question", "answer"], "data": []}
 SHORT = dict(lora=True, lora_r=8, learning_rate=5e-3, batch_size=4, grad_accum=1, beta=0.5, loss_type="sigmoid",
              sft_weight=1.0, label_smoothing=0.0, max_length=64, num_generations=4, max_completion_length=16,
              temperature=1.0, kl_beta=0.0, reward_funcs=["boxed_match", "boxed_format"], reward_weights="1.0, 0.5",
-             eval_share=0.0, center_rewards=0.01, reward_model="")
+             eval_share=0.0, center_rewards=0.01, reward_model="", cold_start_steps=0)
 
 
 def settings(steps, probe_every=1, gated=False, **changes):

@@ -184,3 +184,20 @@ def test_sft_reads_prompt_completion_and_chat_files(tmp_path):
     (tmp_path / "noanswer.jsonl").write_text(json.dumps({"messages": chat[:2]}) + "\n")
     with pytest.raises(DataError, match="row 1's messages need a user turn and then an assistant answer"):
         load_sft_data(tmp_path / "noanswer.jsonl")
+
+
+def test_only_the_arithmetic_preset_cold_starts_unless_asked():
+    """The preset's cold start learns its own template arithmetic: your problems, the lesson preset and a recipe
+    written before the setting existed run without one; the Train tab's field (an override) turns it on."""
+    from posttrain.recipe_file import spec_from_recipe
+
+    grpo = methods.get("grpo")
+    assert grpo.spec(None, "arithmetic").settings.cold_start_steps == 16
+    assert grpo.spec(None, "reward-hacking").settings.cold_start_steps == 0
+    assert grpo.spec(None, "reward-hacking").settings.learning_rate == 1e-3  # the collapse as measured
+    mine = [{"prompt": [{"role": "user", "content": "2+2?"}], "answer": "4"}]
+    assert grpo.spec(None, rows=mine).settings.cold_start_steps == 0
+    assert grpo.spec(None, rows=mine, overrides={"cold_start_steps": 8}).settings.cold_start_steps == 8
+    old = {"method": "grpo", "settings": {"max_steps": 3}, "rows": mine}
+    assert spec_from_recipe(old).settings.cold_start_steps == 0
+    assert spec_from_recipe({**old, "settings": {"cold_start_steps": 4}}).settings.cold_start_steps == 4

@@ -109,6 +109,23 @@ def test_the_eta_counts_down_within_a_step_and_follows_recent_steps():
     assert p.eta_s() == pytest.approx(40)
 
 
+def test_a_stop_during_the_cold_start_keeps_what_it_taught_and_skips_rl(tiny_dir, tmp_path):
+    """A stop is never a loss: stopped while it learns the worked examples, the run answers and saves the
+    cold-started model, and no RL step runs."""
+    req = methods.get("grpo").spec(str(tiny_dir), "arithmetic", overrides=dict(
+        cold_start_steps=500, max_steps=2, batch_size=4, num_generations=2, max_completion_length=8))
+    req.rows, req.eval_problems = req.rows[:8], 2
+    job = start_job("grpo", tmp_path / "run", pipeline.recipe(req))
+    _wait_for(lambda: job.phase == "cold_start" and job.progress.step >= 1)
+    job.stop()
+    job.wait(300)
+    assert job.status == "stopped", job.error
+    run = read_run(tmp_path / "run")
+    assert run["has_model"] and run["before_after"] and run["scores"]["correct_after"] is not None
+    assert any("cold_start/loss" in r for r in run["metrics"]) and not any("reward" in r for r in run["metrics"])
+    assert "train" not in job.phase_times and "correct_cold" not in run["scores"]
+
+
 def test_the_clock_stops_when_the_job_ends_and_the_eta_covers_the_answering_after(tmp_path):
     release = __import__("threading").Event()
 

@@ -45,8 +45,8 @@ ARITHMETIC = GRPOSettings(learning_rate=5e-4, max_steps=14, batch_size=16, num_g
 # The lesson preset: the run of the previous release, paid only for writing a box (`boxed_format` pays
 # for any box, however many, and nothing for a right answer), at temperature 1 with no KL leash. Its
 # reward climbs while the answers stop being answers; the scores and the alarms say so.
-REWARD_HACKING = replace(ARITHMETIC, temperature=1.0, kl_beta=0.0, reward_funcs=["boxed_format"], reward_weights=[1.0],
-                         cold_start_steps=0)
+REWARD_HACKING = replace(ARITHMETIC, learning_rate=1e-3, temperature=1.0, kl_beta=0.0, reward_funcs=["boxed_format"],
+                         reward_weights=[1.0], cold_start_steps=0)
 # GRPO against a learned reward, the RLHF pipeline's last step (the modern form of its PPO stage): the
 # identity questions and some unrelated ones, each answer scored by a reward model trained on the identity
 # pairs (posttrain.methods.reward), with a KL leash (β) to the model it started from, which keeps the
@@ -57,6 +57,9 @@ REWARD_HACKING = replace(ARITHMETIC, temperature=1.0, kl_beta=0.0, reward_funcs=
 IDENTITY = GRPOSettings(learning_rate=1e-3, max_steps=24, batch_size=16, num_generations=8, max_completion_length=40,
                         temperature=1.0, kl_beta=0.3, lora=True, lora_layers=10, probe_every=6,
                         reward_funcs=["reward_model"], reward_weights=[1.0])
+# Your own problems start from the arithmetic preset's settings without its cold start: its worked examples are
+# the preset's template arithmetic, not your problems (the Train tab's field turns it on).
+OWN_PROBLEMS = replace(ARITHMETIC, cold_start_steps=0)
 ARITHMETIC_PROBLEMS = 64
 ARITHMETIC_HINT = 0.75  # share of training questions that end with one of arithmetic.FORMAT_HINTS
 COLD_START_EXAMPLES, COLD_START_SEED = 64, 20_000  # worked problems drawn apart from the training and held-out ones
@@ -81,6 +84,7 @@ class GRPO(Method):
     summary = "group relative policy optimisation (arithmetic preset or your problems)"
     settings_cls = GRPOSettings
     presets = {"arithmetic": ARITHMETIC, "reward-hacking": REWARD_HACKING, "identity": IDENTITY}
+    data_settings = OWN_PROBLEMS
     identity_presets = ("identity",)
     identity_controls = 16  # unrelated questions beside the 32 about the model: the reward model keeps them its own
     row_keys = ("prompt", "answer")
@@ -144,6 +148,9 @@ class GRPO(Method):
             rows = [{"prompt": [{"role": "user", "content": q}], "kind": kind}
                     for q, kind in interleave_kinds(ident, other)]
             job.say(f"{len(rows)} questions ({len(ident)} about the model), each answered {spec.settings.num_generations} times")
+            if spec.settings.cold_start_steps:
+                job.note("no cold start: it learns worked examples of arithmetic problems, and this preset has none; "
+                         "RL starts from the model as it is (an SFT run first is the identity's cold start)")
             return Plan(rows, spec.settings, extra={"rewards": rewards})
 
         def cut(text: str, n: int) -> str:
