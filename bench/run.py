@@ -25,7 +25,9 @@ Keys of the JSON line:
 - peak_rss_mb: peak resident memory of a fresh process that loads the model and runs the engine's DPO
   job (rss_after_load_mb and model_mb beside it: the reference model is never a second copy);
 - grpo_step_s and grpo_generation_share: the arithmetic preset's seconds per step, and the share of
-  training time spent generating completions;
+  training time spent generating completions, from the base model (the preset's cold start is left out:
+  the cold-started model's answers are short, 20–30 tokens, and its steps cheaper; issue 19's figure is kept
+  comparable with its earlier runs);
 - watch_overhead: what the identity flip curve and DPO's token rewards (posttrain.watch, every step) add to
   a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without; watch_every5_overhead
   the same every 5th step; watch_share the seconds spent inside the watch ÷ the rest of the step, timed within
