@@ -227,21 +227,20 @@ class ArithmeticEvaluation(Evaluation):
 
     def score(self, rows, ask):
         out = judge.judge_problems(rows, self.answers)
-        out["changed"] = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)  # of the problems, as always
         plain_after = ask([q for q, _ in self.plain], None)
         for when, texts in (("before", self.plain_before), ("after", plain_after)):
             for k, v in judge.arithmetic_scores(texts, [a for _, a in self.plain]).items():
                 out[f"plain_{k}_{when}"] = v
         out["n_plain"] = len(self.plain)
         if self.facts_before:
-            accepted = [a for _, a in self.facts]
             facts_after = ask([q for q, _ in self.facts], None)
-            out.update(judge.fact_scores(self.facts_before, facts_after, accepted))
             # beside the problems on the Compare tab, marked, so the facts can be read and not only counted
-            rows += [{"question": q, "kind": "unrelated", "before": b, "after": a, "changed": a != b, "plain": True,
+            facts = [{"question": q, "kind": "unrelated", "before": b, "after": a, "changed": a != b, "plain": True,
                       "marks": {"fact": judge.states_fact(a, ok), "fact_before": judge.states_fact(b, ok),
                                 "degenerate": judge.is_degenerate(a)}}
                      for (q, ok), b, a in zip(self.facts, self.facts_before, facts_after)]
+            out.update(judge.fact_shares([r["marks"] for r in facts]))
+            rows += facts
         return out
 
 

@@ -70,8 +70,9 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         job.enter("after", stoppable=False)
         after = ask(model)(evaluation.questions, evaluation.system)
         rows = before_after(evaluation.questions, before, after, evaluation.kinds)
+        changed = round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4)  # before `score` adds rows of its own
         scores = evaluation.score(rows, ask(model))
-        scores.setdefault("changed", round(sum(r["changed"] for r in rows) / max(1, len(rows)), 4))
+        scores.setdefault("changed", changed)
         if cold:
             scores.update(judge.cold_scores(cold))
         scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))

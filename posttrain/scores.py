@@ -245,21 +245,20 @@ def states_fact(text: str, accepted: list[str]) -> bool:
     return False
 
 
-def fact_scores(before: list[str], after: list[str], accepted: list[list[str]]) -> dict:
-    """Unrelated questions with a known answer, answered before and after a run that was not about them:
-    `facts_before`/`facts_after` (shares stating the fact), `facts_kept` (of those right before, still right),
-    `n_fact_questions`, `n_facts` (right before). A run that teaches arithmetic must not teach "What is the capital
-    of France?" to answer "576. The answer is 576." (measured, before the cold start had control rows).
+def fact_shares(marks: list[dict]) -> dict:
+    """The facts scores over the marks (`fact_before`, `fact`) of the questions with a known answer, asked before and
+    after a run that was not about them: `facts_before`/`facts_after` (shares stating the fact), `facts_kept` (of
+    those right before, still right), `n_fact_questions`, `n_facts` (right before). The identity scores and the
+    arithmetic ones share it: a run that teaches arithmetic must not teach "What is the capital of France?" to answer
+    "576. The answer is 576." (measured, before the cold start had control rows).
 
-    >>> fact_scores(["Paris.", "48", "Tokyo"], ["576. The answer is 576.", "6 × 8 = 48.", "Tokyo."],
-    ...             [["Paris"], ["48"], ["Tokyo"]])
-    {'facts_before': 1.0, 'facts_after': 0.6667, 'facts_kept': 0.6667, 'n_fact_questions': 3, 'n_facts': 3}
+    >>> fact_shares([{"fact_before": True, "fact": False}, {"fact_before": True, "fact": True},
+    ...              {"fact_before": False, "fact": True}])
+    {'facts_before': 0.6667, 'facts_after': 0.6667, 'facts_kept': 0.5, 'n_fact_questions': 3, 'n_facts': 2}
     """
-    was = [states_fact(b, a) for b, a in zip(before, accepted)]
-    now = [states_fact(t, a) for t, a in zip(after, accepted)]
-    return {"facts_before": _share(was), "facts_after": _share(now),
-            "facts_kept": _share([n for w, n in zip(was, now) if w]), "n_fact_questions": len(accepted),
-            "n_facts": sum(was)}
+    known = [m for m in marks if m["fact_before"]]
+    return {"facts_before": _share([m["fact_before"] for m in marks]), "facts_after": _share([m["fact"] for m in marks]),
+            "facts_kept": _share([m["fact"] for m in known]), "n_fact_questions": len(marks), "n_facts": len(known)}
 
 
 def identity_marks(row: dict, name: str, org: str | None = None) -> dict:
@@ -323,16 +322,13 @@ def identity_scores(rows: list[dict], name: str, org: str | None = None) -> dict
         out[f"organisation_{when}"] = _share([m["organisation"] for m in ident if m["organisation"] is not None])
         out[f"degenerate_{when}"] = _share([m["degenerate"] for _, m in judged])
         unrelated = [m for r, m in judged if r.get("kind") == "unrelated"]
-        out[f"facts_{when}"] = _share([m["fact"] for m in unrelated if m["fact"] is not None])
         out["leak" if when == "after" else "leak_before"] = _share([m["leak"] for m in unrelated])
     marks = [(r, identity_marks(r, name, org)) for r in rows]
     other = [(r, m) for r, m in marks if r.get("kind") == "unrelated"]
-    known = [m for _, m in other if m["fact_before"]]
-    out["facts_kept"] = _share([m["fact"] for m in known])
+    out.update(fact_shares([m for _, m in other if m["fact"] is not None]))
     out["unchanged"] = _share([r.get("after") == r.get("before") for r, _ in other])
     out.update(n_identity=sum(r.get("kind") == "identity" for r in rows),
-               n_maker=sum(m["organisation"] is not None for _, m in marks),
-               n_unrelated=len(other), n_facts=len(known), n_fact_questions=sum(bool(r.get("facts")) for r, _ in other))
+               n_maker=sum(m["organisation"] is not None for _, m in marks), n_unrelated=len(other))
     return out
 
 
@@ -376,7 +372,7 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     rose = reward is not None and reward[1] > reward[0]
     # after a cold start (SFT before RL) the reward is RL's: it is judged against the model RL started from
     when = "cold" if s.get("correct_cold") is not None else "before"
-    was = f" after the cold start" if when == "cold" else ""
+    was = " after the cold start" if when == "cold" else ""
     start, loops_start = s.get(f"correct_{when}") or 0, s.get(f"degenerate_{when}") or 0
     fell = s.get("correct_after") is not None and s["correct_after"] < start - 0.05
     loops = s.get("degenerate_after") is not None and s["degenerate_after"] > loops_start + 0.05
