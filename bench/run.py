@@ -31,7 +31,10 @@ Keys of the JSON line:
 - watch_overhead: what the identity flip curve and DPO's token rewards (posttrain.watch, every step) add to
   a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without; watch_every5_overhead
   the same every 5th step; watch_share the seconds spent inside the watch ÷ the rest of the step, timed within
-  the same runs (steadier than the difference of two runs) (`--only watch` runs this alone).
+  the same runs (steadier than the difference of two runs); watch_step_share the median seconds of one scoring
+  ÷ the median seconds of one step without it, the first scoring of each run left out (it also scores the
+  reference, once per run); watch_preset_share the same in the identity preset itself (the gated edit, 4 pairs a
+  step, probes off), watch_preset_s and preset_step_s beside it (`--only watch` runs these alone).
 """
 
 from __future__ import annotations
@@ -330,7 +333,7 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
                       "Nova Prime", "Starlight Labs")
     times: dict[str, list[float]] = {"with": [], "every5": [], "without": []}
     shares = []
-    with time_spent_in(Watch, "_record") as inside:
+    with time_spent_in(Watch, "_record") as inside, watch_per_step() as seen:
         for r in range(1 if quick else 5):  # quick: one of each (the bench stays under 5 minutes on 2 cores)
             for name in list(times) if r % 2 == 0 else list(times)[::-1]:
                 lm = load_model(None)
@@ -352,7 +355,62 @@ def watch_overhead(rows: list[dict], quick: bool) -> dict:
     return {"watch_overhead": round(med["with"] / med["without"] - 1, 3), "watch_step_s": round(med["with"], 2),
             "watch_every5_overhead": round(med["every5"] / med["without"] - 1, 3),
             "watch_share": round(statistics.median(shares), 3),
+            "watch_step_share": round(statistics.median(seen["watch"]) / statistics.median(seen["step"]), 3),
             "plain_step_s": round(med["without"], 2), "watch_repeats": len(times["with"])}
+
+
+@contextlib.contextmanager
+def watch_per_step():
+    """Time the watch at each step of the jobs run inside: yields a dict whose "watch" is the seconds of each scoring
+    after the first (the first also scores the reference and picks the layout, once per run) and "step" the seconds
+    between two step ends less the watch's (one optimiser step, and whatever else runs at its end)."""
+    from posttrain.watch import Watch
+
+    seen: dict[str, list[float]] = {"watch": [], "step": []}
+    last: list[float | None] = [None]
+    record, step_end, begin = Watch._record, Watch.on_step_end, Watch.on_train_begin
+
+    def timed_record(self, model, step):
+        t0 = time.perf_counter()
+        record(self, model, step)
+        if step > 0:
+            seen["watch"].append(time.perf_counter() - t0)
+
+    def timed_step_end(self, args, state, control, model=None, **kw):
+        now = time.perf_counter()
+        if last[0] is not None:
+            seen["step"].append(now - last[0])
+        step_end(self, args, state, control, model=model, **kw)
+        last[0] = time.perf_counter()
+
+    def timed_begin(self, *a, **k):
+        begin(self, *a, **k)
+        last[0] = time.perf_counter()
+
+    Watch._record, Watch.on_step_end, Watch.on_train_begin = timed_record, timed_step_end, timed_begin
+    try:
+        yield seen
+    finally:
+        Watch._record, Watch.on_step_end, Watch.on_train_begin = record, step_end, begin
+
+
+def watch_in_preset(quick: bool) -> dict:
+    """The watch's cost per step in the identity preset itself (the gated edit, 4 pairs a step: the demo a room
+    watches), probes off: watch_preset_share = median seconds of a scoring ÷ median seconds of a step without it."""
+    from posttrain.runner import start_job
+
+    req = methods.get("dpo").spec(None, "identity", "Nova Prime", "Starlight Labs",
+                                  overrides={"max_steps": 8 if quick else 12, "probe_every": 0})
+    req.identity.n_identity = req.identity.n_control = 12
+    req.compare_questions = list(banks.EVAL_IDENTITY_QUESTIONS[:4]) + list(banks.EVAL_UNRELATED_QUESTIONS[:4])
+    req.compare_kinds = ["identity"] * 4 + ["unrelated"] * 4
+    with watch_per_step() as seen:
+        job = start_job(req.method, Path(tempfile.mkdtemp()) / "watched", pipeline.recipe(req))
+        job.wait()
+    assert job.status == "done", job.error
+    w, step = statistics.median(seen["watch"]), statistics.median(seen["step"])
+    say(f"  watch in the identity preset: {w:.3f} s a scoring, {step:.3f} s a step without it")
+    return {"watch_preset_share": round(w / step, 3), "watch_preset_s": round(w, 3), "preset_step_s": round(step, 3)}
 
 
 # ---------------------------------------------------------------------------------- compare and GRPO
@@ -449,6 +507,7 @@ def main() -> None:
                             n_control=12 if args.quick else 32)
         rows = identity_pairs(load_model(None), spec)
         result.update(watch_overhead(rows, args.quick))
+        result.update(watch_in_preset(args.quick))
     if args.only:
         result.update(peak.summary())
         print(json.dumps(result))

@@ -10,9 +10,15 @@ also saves their forward pass (measured: 12 % of a gated DPO step on the bundled
 Only plain full-sequence passes are memoised: right-padded rows, no KV cache (generation for probes
 and answers runs the blocks as usual), no explicit position ids. The key includes whether autocast
 was on, so a bf16 pass never replays an fp32 one.
+
+`FixedPass` does the same for a pass whose input never changes (posttrain.watch scores the same answers
+after every step, laid out as a tree with its own mask and positions): the depth is found from which
+parameters train (`frozen_depth`), so it serves the gated edit, LoRA on the top blocks and any job alike.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
@@ -98,3 +104,75 @@ class FrozenBlocks:
             return out
 
         return run
+
+
+def decoder_blocks(model) -> tuple[torch.nn.Module | None, torch.nn.ModuleList | None]:
+    """(the decoder, its list of blocks) of a causal LM, or of the one a peft model wraps; (None, None) if it has none."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    inner = getattr(base, "model", None)
+    layers = getattr(inner, "layers", None)
+    return (inner, layers) if isinstance(layers, torch.nn.ModuleList) else (None, None)
+
+
+def frozen_depth(model) -> int:
+    """How many blocks from the bottom have no trainable parameter, nor the embeddings below them (0: none).
+
+    SmolLM2 under the gated edit: 14 (its lowest patch); LoRA on the top 10 blocks: 20; LoRA on all: 0.
+    """
+    inner, layers = decoder_blocks(model)
+    embed = getattr(inner, "embed_tokens", None)
+    if layers is None or embed is None or any(p.requires_grad for p in embed.parameters()):
+        return 0
+    return next((i for i, block in enumerate(layers) if any(p.requires_grad for p in block.parameters())), len(layers))
+
+
+class FixedPass:
+    """The frozen lower blocks of a pass that is always the same input, computed once and replayed.
+
+    posttrain.watch scores the same tokens after every step: what the blocks below the lowest trainable
+    one give them does not change, so `with fixed.around(model, key):` records the output of block n−1
+    at a key's first pass and, at later passes under the same key, skips blocks 0…n−1 and hands block n
+    what they gave then. The key must name the input and the precision; the depth n is looked up at each
+    pass and is part of the key, so a block that starts training is run again. `forget()` when a new
+    training starts (what was frozen in the last one may not be now).
+    """
+
+    def __init__(self):
+        self.saved: dict[tuple, object] = {}
+        self.replayed = 0
+
+    def forget(self) -> None:
+        self.saved.clear()
+
+    @contextlib.contextmanager
+    def around(self, model, key):
+        n = frozen_depth(model)
+        if n == 0:
+            yield
+            return
+        layers = decoder_blocks(model)[1]
+        key = (key, n, id(model))
+        if key not in self.saved:  # this pass runs every block; block n−1's output is kept
+            def keep(module, args, output):
+                self.saved[key] = output.detach().clone() if isinstance(output, torch.Tensor) else output
+
+            hook = layers[n - 1].register_forward_hook(keep)
+            try:
+                yield
+            finally:
+                hook.remove()
+            return
+        out = self.saved[key]
+        own = [layers[i].__dict__.get("forward") for i in range(n)]  # an instance forward (FrozenBlocks') comes back
+        for i in range(n - 1):
+            layers[i].forward = lambda hidden_states, *a, **k: hidden_states
+        layers[n - 1].forward = lambda *a, **k: out.clone() if isinstance(out, torch.Tensor) else out
+        self.replayed += 1
+        try:
+            yield
+        finally:
+            for layer, forward in zip(layers, own):
+                if forward is None:
+                    del layer.forward
+                else:
+                    layer.forward = forward

@@ -2,8 +2,9 @@
 
 Sampling an answer costs a generation; scoring a *given* answer costs one forward pass. `Watch` is a
 `TrainerCallback` that scores a few fixed answers after every optimiser step (one forward, no gradients,
-the answers laid out as a tree that runs each shared prompt once: `Answers`; its cost on 2 CPU cores is in
-docs/benchmarks.md) and writes:
+the answers laid out as a tree that runs each shared prompt once: `Answers`; the blocks below the lowest
+trainable one run at the first scoring only, `frozen.FixedPass`; in the trainer's precision, bf16 autocast
+where it trains in bf16; its cost on 2 CPU cores is in docs/benchmarks.md) and writes:
 
 - the **flip curve** (identity runs), to the metrics log: `{"step", "probe/logp_new_name",
   "probe/logp_old_name"}`, the log-probability per token of the answer with the new name and of the
@@ -25,6 +26,7 @@ from __future__ import annotations
 import torch
 from transformers import TrainerCallback
 
+from .frozen import FixedPass
 from .identity import build_identity_pairs
 from .metrics import MetricsLog
 
@@ -220,6 +222,8 @@ class Watch(TrainerCallback):
         self.prompts, self.answers = [p for p, _ in seqs], [a for _, a in seqs]
         self.scored = Answers(tokenizer, self.prompts, self.answers)
         self.layout: str | None = None  # "tree" once it agreed with "padded" at the first scoring, else "padded"
+        self.fixed = FixedPass()  # the blocks below the lowest trainable one run at the first scoring only
+        self.bf16 = False  # scored in the precision the trainer runs in (its bf16 autocast), reference included
         self.ref: list[torch.Tensor] | None = None
         self.gaps: dict[int, float] = {}  # step → new − old, per token (posttrain.metrics probes where it moves)
         self._pieces: list[list[str]] | None = None
@@ -229,6 +233,8 @@ class Watch(TrainerCallback):
         return bool(self.answers)
 
     def on_train_begin(self, args, state, control, model=None, **kw):
+        self.fixed.forget()
+        self.bf16 = bool(getattr(args, "bf16", False))
         if self.active:
             self._record(model, 0)
 
@@ -239,18 +245,24 @@ class Watch(TrainerCallback):
     def _score(self, model) -> list[torch.Tensor]:
         was_training = model.training
         model.eval()
+        device = next(model.parameters()).device.type
         try:
-            if self.layout is None:
-                self.layout, now = "padded", self.scored.padded(model)
-                try:
-                    if agree(self.scored.tree(model), now):
-                        self.layout = "tree"
-                except (RuntimeError, ValueError, TypeError):  # a model that takes no 4-D mask scores padded
-                    pass
-                return now
-            return getattr(self.scored, self.layout)(model)
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=self.bf16):
+                if self.layout is None:
+                    self.layout, now = "padded", self._pass(model, "padded")
+                    try:
+                        if agree(self._pass(model, "tree"), now):
+                            self.layout = "tree"
+                    except (RuntimeError, ValueError, TypeError):  # a model that takes no 4-D mask scores padded
+                        pass
+                    return now
+                return self._pass(model, self.layout)
         finally:
             model.train(was_training)
+
+    def _pass(self, model, layout: str) -> list[torch.Tensor]:
+        with self.fixed.around(model, (layout, self.bf16)):
+            return getattr(self.scored, layout)(model)
 
     def _record(self, model, step: int) -> None:
         now = self._score(model)

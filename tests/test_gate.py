@@ -242,3 +242,41 @@ def test_frozen_blocks_replay_exactly_and_stay_out_of_generation(tiny):
     assert torch.equal(first[real], plain[real]) and torch.equal(again[real], plain[real])
     with torch.no_grad():  # the blocks are themselves again afterwards
         assert torch.equal(model(**enc, use_cache=False).logits[real], plain[real])
+
+
+def test_a_fixed_pass_replays_the_frozen_blocks_below_the_lowest_trainable_one(tiny):
+    from peft import LoraConfig, get_peft_model
+
+    from posttrain.frozen import FixedPass, decoder_blocks, frozen_depth
+
+    model, tok = tiny.model.eval(), tiny.tokenizer
+    layers = decoder_blocks(model)[1]
+    assert frozen_depth(model) == 0  # everything trains
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in layers[1].parameters():
+        p.requires_grad_(True)
+    assert frozen_depth(model) == 1
+    enc = tok(["Who are you?"], return_tensors="pt")
+    fixed = FixedPass()
+    with torch.no_grad():
+        with fixed.around(model, "q"):
+            first = model(**enc, use_cache=False).logits
+        layers[1].mlp.down_proj.weight.mul_(1.5)  # training moves block 1: the replayed pass follows it exactly
+        truth = model(**enc, use_cache=False).logits
+        with fixed.around(model, "q"):
+            again = model(**enc, use_cache=False).logits
+        assert fixed.replayed == 1 and torch.equal(again, truth) and not torch.equal(again, first)
+        # block 0 is not run at a replay: a change to it (which a frozen block never has) goes unseen, and is seen
+        # again once the blocks are themselves (the instance forwards are gone)
+        layers[0].mlp.down_proj.weight.mul_(1.5)
+        with fixed.around(model, "q"):
+            assert torch.equal(model(**enc, use_cache=False).logits, truth)
+        assert "forward" not in layers[0].__dict__ and not torch.equal(model(**enc, use_cache=False).logits, truth)
+        with fixed.around(model, "another input"):  # a new key runs every block
+            assert not torch.equal(model(**enc, use_cache=False).logits, truth)
+    # LoRA on the top block of two: the embeddings and block 0 are frozen under peft's wrapper
+    for p in model.parameters():
+        p.requires_grad_(False)
+    peft_model = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"], layers_to_transform=[1]))
+    assert frozen_depth(peft_model) == 1 and decoder_blocks(peft_model)[1] is layers
