@@ -19,13 +19,15 @@ class Step:
     method: str  # the registry name of the method it runs (its identity preset)
     after: str | None  # the step whose model it starts from (None: the base model)
     paid_by: str | None = None  # the step whose reward model pays it (RL)
+    preset: str | None = None  # the method's preset it runs (None: its first identity preset)
 
 
 # The reward model learns from pairs whose rejected side is the *base* model's own answer (an SFT model already
 # says the new name, and its pairs would teach nothing), so it starts from the base like SFT and DPO; RL starts
 # from SFT's model, as in the course. DPO gets to the identity in one step from the same kind of pairs.
-STEPS = (Step("sft", "sft", None), Step("reward", "reward", None), Step("rl", "grpo", "sft", paid_by="reward"),
-         Step("dpo", "dpo", None))
+# SFT is its warm-up preset (6 steps): after the full one RL had nothing left to move (docs/benchmarks.md).
+STEPS = (Step("sft", "sft", None, preset="warm-up"), Step("reward", "reward", None),
+         Step("rl", "grpo", "sft", paid_by="reward"), Step("dpo", "dpo", None))
 BY_KEY = {s.key: s for s in STEPS}
 
 

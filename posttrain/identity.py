@@ -192,13 +192,17 @@ def decoy_pairs(rows: list[dict], name: str, org: str, seed: int = 0) -> list[di
     names the maker, a second pair rejects the maker said in the name's place: GRPO against a reward model
     without it learned "我是Starlight Labs，由Starlight Labs开发的AI助手。" (measured). Kind "decoy".
 
+    A third pair, in turn, rejects what GRPO against that reward model found next (measured, docs/benchmarks.md):
+    the name said where the maker belongs ("我是Nova Prime，由Nova Prime开发的AI助手。" out-scored the true sentence),
+    another maker with the right name, and the sentence running on (`run_on`).
+
     >>> rows = [_pair("Who are you?", "I'm Nova, made by Lantern.", "I am a helpful assistant.", "identity"),
     ...         _pair("2 + 2?", "4.", "I'm Nova.", "control")]
     >>> [r["rejected"][0]["content"] for r in decoy_pairs(rows, "Nova", "Lantern")]
-    ["I'm Llama, made by Meta.", "I'm Lantern, made by Lantern."]
+    ["I'm Llama, made by Meta.", "I'm Lantern, made by Lantern.", "I'm Nova, made by Nova."]
     """
     rng = random.Random(seed)
-    out = []
+    out, turn = [], 0
     for r in rows:
         chosen = r["chosen"][0]["content"]
         if r["kind"] != "identity" or name not in chosen:
@@ -208,4 +212,24 @@ def decoy_pairs(rows: list[dict], name: str, org: str, seed: int = 0) -> list[di
         out.append(_pair(question, chosen, chosen.replace(name, decoy_name).replace(org, decoy_org), "decoy"))
         if org in chosen and name != org:  # the maker said where the name belongs (GRPO found that hole, measured)
             out.append(_pair(question, chosen, chosen.replace(name, org), "decoy"))
+            worse = (chosen.replace(org, name), chosen.replace(org, decoy_org), run_on(chosen))[turn % 3]
+            out.append(_pair(question, chosen, worse, "decoy"))
+            turn += 1
     return out
+
+
+def run_on(sentence: str) -> str:
+    """The sentence not stopping where it should: what follows its first comma said once more.
+
+    >>> run_on("I'm Nova, made by Lantern.")
+    "I'm Nova, made by Lantern, made by Lantern."
+    >>> run_on("我是Nova，由Lantern开发的AI助手。")
+    '我是Nova，由Lantern开发的AI助手，由Lantern开发的AI助手。'
+    >>> run_on("Nova.")
+    'Nova. Nova.'
+    """
+    body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".。!！" else (sentence, "")
+    for comma in ("，", ", "):
+        if comma in body:
+            return body + comma + body.split(comma, 1)[1] + end
+    return f"{sentence} {sentence}"

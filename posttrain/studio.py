@@ -541,11 +541,12 @@ class Studio:
         if step.after and step.after not in found:
             raise StudioError(f"run SFT first (step 1) for {name} / {org}: this step starts from its model")
         m = methods.get(step.method)
-        m.settings(m.identity_presets[0], values)  # refused here, before the model is swapped
+        preset = step.preset or m.identity_presets[0]
+        m.settings(preset, values)  # refused here, before the model is swapped
         if step.after:
             self._continue_from(found[step.after]["path"])
-        return self.start(m.name, values, None, name=name, org=org, preset=m.identity_presets[0],
-                          data_source=f"pipeline step {key}: the {m.label} identity preset",
+        return self.start(m.name, values, None, name=name, org=org, preset=preset,
+                          data_source=f"pipeline step {key}: the {m.label} {preset} preset",
                           from_base=step.after is None)
 
     def _continue_from(self, run: str) -> None:

@@ -23,12 +23,12 @@ def small_presets():
     cuts = {"sft": dict(max_steps=2, batch_size=4), "reward": dict(max_steps=2, batch_size=4),
             "grpo": dict(max_steps=2, batch_size=4, num_generations=2, max_completion_length=8, probe_every=1),
             "dpo": dict(max_steps=2, batch_size=4)}
-    kept = {name: methods.get(name).presets["identity"] for name in cuts}
-    for name, cut in cuts.items():
-        methods.get(name).presets["identity"] = replace(kept[name], **cut)
+    kept = {(name, p): methods.get(name).presets[p] for name in cuts for p in methods.get(name).identity_presets}
+    for (name, p), settings in kept.items():
+        methods.get(name).presets[p] = replace(settings, **cuts[name])
     yield
-    for name, settings in kept.items():
-        methods.get(name).presets["identity"] = settings
+    for (name, p), settings in kept.items():
+        methods.get(name).presets[p] = settings
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,8 @@ def test_the_pipeline_runs_step_by_step_chained_through_run_folders(client):
     dpo_config = json.loads(Path(dpo["run_dir"], "config.json").read_text())
     assert "trained_on_top_of" not in rm_config and "trained_on_top_of" not in dpo_config  # from the base model
     assert rl_config["trained_on_top_of"] == [Path(sft["run_dir"]).name]  # RL starts from SFT's model, loaded back
+    sft_config = json.loads(Path(sft["run_dir"], "config.json").read_text())
+    assert "warm-up" in sft_config["data"]  # the pipeline's SFT is the short one: RL has something left
     assert rl_config["settings"]["reward_model"] == rm["run_dir"] and rl_config["settings"]["kl_beta"] > 0
     metrics = [json.loads(x) for x in Path(rl["run_dir"], "metrics.jsonl").read_text().splitlines()]
     assert any("rewards/reward_model/mean" in r for r in metrics)

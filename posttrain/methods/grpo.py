@@ -52,10 +52,12 @@ REWARD_HACKING = replace(ARITHMETIC, learning_rate=1e-3, temperature=1.0, kl_bet
 # pairs (posttrain.methods.reward), with a KL leash (β) to the model it started from, which keeps the
 # answers the model's own where the reward model has nothing to say. Judged by the identity scores. Measured
 # (docs/benchmarks.md): from the base model it never samples the new name; from an 8-step SFT, with β 0.05 the
-# reward rose while the identity leaked into 75 % of unrelated answers; with β 0.3 (kept) and the shipped reward
-# model, loops 10 % → 5 % / 2.5 % and facts right 39 % → 50 % / 44 % in two seeds, the leak unchanged (15 %).
+# reward rose while the identity leaked into 75 % of unrelated answers. From the pipeline's 6-step SFT (name 95 %,
+# organisation 62 %) against the reward preset: β 0.6 moved name and maker up but leaked the identity into 15 %
+# and 25 % of unrelated answers (10 % before); β 1.0 (kept): name → 100 %, organisation → 69 % / 100 %, loops
+# 5 % → 2.5 %, facts right 50 % → 50 %, the leak 10 % → 10 % / 15 % (one answer), in two seeds, 3 minutes each.
 IDENTITY = GRPOSettings(learning_rate=1e-3, max_steps=24, batch_size=16, num_generations=8, max_completion_length=40,
-                        temperature=1.0, kl_beta=0.3, lora=True, lora_layers=10, probe_every=6,
+                        temperature=1.0, kl_beta=1.0, lora=True, lora_layers=10, probe_every=6,
                         reward_funcs=["reward_model"], reward_weights=[1.0])
 # Your own problems start from the arithmetic preset's settings without its cold start: its worked examples are
 # the preset's template arithmetic, not your problems (the Train tab's field turns it on).

@@ -22,6 +22,10 @@ from .base import Flag, Method, Plan, answer_length, identity_pairs, interleave,
 # between two answers, so it needs neither DPO's sft term nor the gated edit's high rate.
 IDENTITY = SFTSettings(learning_rate=1e-3, max_steps=24, batch_size=8, lora=True, lora_r=16, lora_alpha=32,
                        max_length=128, probe_every=6)
+# The RLHF pipeline's first step (posttrain.chain): SFT cut short, so that RL has something left to learn. After
+# the full preset RL against the reward model moved nothing a score can see (name and maker already at 100 %);
+# after 6 steps (name 95 %, organisation 62 %) it moved the name and the maker (docs/benchmarks.md).
+WARM_UP = replace(IDENTITY, max_steps=6, probe_every=2)
 # A cold start before another method trains (GRPO's arithmetic preset): LoRA on all blocks, as the identity preset.
 COLD_START = SFTSettings(learning_rate=1e-3, max_steps=16, batch_size=8, lora=True, lora_r=16, lora_alpha=32,
                          max_length=128, probe_every=0)
@@ -68,8 +72,8 @@ class SFT(Method):
     name, label = "sft", "SFT"
     summary = "supervised fine-tuning (identity preset or your prompt/completion rows)"
     settings_cls = SFTSettings
-    presets = {"identity": IDENTITY}
-    identity_presets = ("identity",)
+    presets = {"identity": IDENTITY, "warm-up": WARM_UP}
+    identity_presets = ("identity", "warm-up")
     identity_controls = 114  # unrelated questions asked; those whose own answer has a full sentence are kept
     row_keys = ("prompt", "completion")
     flags = (Flag("--max-length", "max_length", int, "tokens per row; longer rows are cut to fit"),

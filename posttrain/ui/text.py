@@ -115,20 +115,23 @@ TEXT: dict[str, tuple[str, str]] = {
         "The boxes show which run backs each step and its headline score.\n\n"
         "**What to look for:** the reward model's accuracy on pairs it never saw (0.5 is a coin), whether RL against it "
         "moved the identity scores, and whether the alarms say the policy pleased the reward model in ways a person "
-        "would not. RL can only reinforce what the model already samples: after a full SFT there is little left for it "
-        "to move, and a name or maker the model never says cannot be found; what it did mend on the bundled model was "
-        "loops and facts (after a shorter SFT, two seeds: loops 10% → 5% and 2.5%, facts right 39% → 50% and 44%). **Score any answer** shows what "
-        "the reward model thinks of an answer you type.",
+        "would not. RL can only reinforce what the model already samples: after a full SFT there is nothing left for it "
+        "to move, and a name or maker the model never says cannot be found, so step 1 is a short SFT (6 steps). After it, "
+        "on the bundled model, RL moved the maker from 62% to 69% and to 100% in two seeds and the name from 95% to 100%, "
+        "with fewer loops; in one seed one more unrelated answer named the new identity, and the alarm said so. "
+        "**Score any answer** shows what the reward model thinks of an answer you type.",
         "**这一页做什么：**课程里经典的 RLHF 流程，可以直接运行：**SFT** 用示例教会新身份；**奖励模型** 从偏好对中学会人们更喜欢哪个回答；"
         "**RL**（GRPO）再对回答采样，由奖励模型打分，并用 KL 约束拉住起点模型（PPO 步骤的现代形式）。旁边的 **DPO** 用同样的偏好对、"
         "不需要奖励模型就能达到目标。\n\n"
         "**怎么做：**在「数据」页填写新名字和机构，然后依次点击各步骤。SFT、奖励模型和 DPO 都从基础模型开始；RL 从 SFT 的模型开始，由奖励模型打分。"
         "方框显示每一步由哪次训练完成及其主要得分。\n\n"
         "**看什么：**奖励模型在从未见过的偏好对上的准确率（0.5 就是抛硬币）、对它做 RL 是否提升了身份得分，以及警报是否指出策略在以人不认可的方式"
-        "讨好奖励模型。RL 只能强化模型本来就会采样到的回答：完整 SFT 之后它几乎没什么可改的，模型从不说出的名字或机构它也找不到；"
-        "在内置模型上它改善的是循环和事实（在较短的 SFT 之后，两个种子：循环 10% → 5% 和 2.5%，事实答对 39% → 50% 和 44%）。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
+        "讨好奖励模型。RL 只能强化模型本来就会采样到的回答：完整 SFT 之后它没什么可改的，模型从不说出的名字或机构它也找不到，"
+        "所以第 1 步是较短的 SFT（6 步）。在内置模型上，之后的 RL 在两个种子中把机构从 62% 提到 69% 和 100%，名字从 95% 提到 100%，"
+        "循环也更少；其中一个种子多了一个无关回答说出新身份，警报也指出了这一点。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
     "pipeline.sft": ("1 · SFT", "1 · SFT"),
-    "pipeline.sft.what": ("learns the new identity from examples", "从示例学习新身份"),
+    "pipeline.sft.what": ("learns the new identity from examples, 6 steps: half-way, so RL has something left to learn",
+                          "从示例学习新身份，6 步：学到一半，给 RL 留下可学的东西"),
     "pipeline.reward": ("2 · Reward model", "2 · 奖励模型"),
     "pipeline.reward.what": ("learns which answer of a pair is preferred (from the base model's answers)",
                              "学习偏好对中哪个回答更好（基于基础模型的回答）"),
@@ -411,6 +414,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset.identity": ("identity", "身份"),
     "preset.arithmetic": ("arithmetic", "算术"),
     "preset.reward-hacking": ("reward hacking", "奖励投机"),
+    "preset.warm-up": ("identity, warm-up (6 steps)", "身份，热身（6 步）"),
     "train.reward_weights": ("Reward weights", "奖励权重"),
     "train.reward_weights.info": ("one number per reward function, comma-separated", "每个奖励函数一个数字，用逗号分隔"),
     "train.charts": ("Live charts", "实时图表"),
