@@ -34,7 +34,7 @@ BY_KEY = {s.key: s for s in STEPS}
 def step_of(run: dict) -> str | None:
     """The step a run backs, from its config (`run` as posttrain.runs.read_run gives it, or with "config"): only
     an identity preset's run (a name taught, the data built in the job: no rows given) backs one, and GRPO
-    only when a reward model paid it.
+    only when a reward model paid it. A step with its own preset (SFT's warm-up) is backed only by a run of it.
 
     >>> ident = {"name": "Nova", "org": "Lantern"}
     >>> step_of({"config": {"method": "grpo", "identity": ident, "settings": {"reward_model": "runs/2-reward"}}})
@@ -43,6 +43,8 @@ def step_of(run: dict) -> str | None:
     True
     >>> step_of({"config": {"method": "sft", "identity": ident, "n_rows": 40, "settings": {}}}) is None  # own rows
     True
+    >>> [step_of({"config": {"method": "sft", "identity": ident, "settings": {}, "preset": p}}) for p in ("warm-up", "identity")]
+    ['sft', None]
     """
     config = run.get("config") or {}
     if not config.get("identity") or config.get("n_rows") is not None:
@@ -51,6 +53,8 @@ def step_of(run: dict) -> str | None:
         if s.method != config.get("method"):
             continue
         if s.paid_by and not (config.get("settings") or {}).get("reward_model"):
+            return None
+        if s.preset and config.get("preset") != s.preset:  # the full SFT leaves RL nothing to move
             return None
         return s.key
     return None
@@ -73,7 +77,7 @@ def chains(runs: list[dict], name: str | None = None, org: str | None = None) ->
     ...         {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward", "identity": ident,
     ...          "settings": {}}},
     ...         {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": ident,
-    ...          "settings": {}}}]
+    ...          "settings": {}, "preset": "warm-up"}}]
     >>> c = chains(runs)
     >>> c["rl"]["reward_model"], c["rl"]["linked"], c["reward"]["linked"], "dpo" in c
     ('2-reward', True, True, False)

@@ -133,12 +133,13 @@ class FixedPass:
     one give them does not change, so `with fixed.around(model, key):` records the output of block n−1
     at a key's first pass and, at later passes under the same key, skips blocks 0…n−1 and hands block n
     what they gave then. The key must name the input and the precision; the depth n is looked up at each
-    pass and is part of the key, so a block that starts training is run again. `forget()` when a new
-    training starts (what was frozen in the last one may not be now).
+    pass, and when it changes everything kept is dropped (a block that trained in between may have moved).
+    `forget()` when a new training starts. Blocks that return a tuple (not transformers 5's decoders) are
+    run every time.
     """
 
     def __init__(self):
-        self.saved: dict[tuple, object] = {}
+        self.saved: dict[tuple, torch.Tensor] = {}
         self.replayed = 0
 
     def forget(self) -> None:
@@ -147,14 +148,17 @@ class FixedPass:
     @contextlib.contextmanager
     def around(self, model, key):
         n = frozen_depth(model)
+        key = (key, n, id(model))
+        if any(k[1:] != key[1:] for k in self.saved):  # the depth changed: what was kept may have trained since
+            self.saved.clear()
         if n == 0:
             yield
             return
         layers = decoder_blocks(model)[1]
-        key = (key, n, id(model))
         if key not in self.saved:  # this pass runs every block; block n−1's output is kept
             def keep(module, args, output):
-                self.saved[key] = output.detach().clone() if isinstance(output, torch.Tensor) else output
+                if isinstance(output, torch.Tensor):  # a block that returns a tuple is run every time
+                    self.saved[key] = output.detach().clone()
 
             hook = layers[n - 1].register_forward_hook(keep)
             try:
@@ -166,7 +170,7 @@ class FixedPass:
         own = [layers[i].__dict__.get("forward") for i in range(n)]  # an instance forward (FrozenBlocks') comes back
         for i in range(n - 1):
             layers[i].forward = lambda hidden_states, *a, **k: hidden_states
-        layers[n - 1].forward = lambda *a, **k: out.clone() if isinstance(out, torch.Tensor) else out
+        layers[n - 1].forward = lambda *a, **k: out.clone()
         self.replayed += 1
         try:
             yield

@@ -67,6 +67,7 @@ def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpe
         raise SettingsError(f"eval_problems must be a whole number (got {recipe.get('eval_problems')!r})") from None
     return RunSpec(method.name, recipe.get("model"), settings, identity=identity, rows=rows,
                    data_source=recipe.get("data") or ("preset" if rows is None else "recipe"),
+                   preset=recipe.get("preset") if rows is None else None,
                    compare_questions=list(recipe.get("compare_questions") or []),
                    compare_kinds=list(recipe.get("compare_kinds") or []), eval_problems=eval_problems)
 

@@ -42,6 +42,7 @@ class RunSpec:
     identity: IdentitySpec | None = None
     rows: list[dict] | None = None
     data_source: str = "preset"
+    preset: str | None = None  # the identity preset that builds the data in the job (None: rows given)
     compare_questions: list[str] = field(default_factory=list)
     compare_kinds: list[str] = field(default_factory=list)
     eval_problems: int = 16
@@ -52,6 +53,7 @@ class RunSpec:
         return {"method": self.method, "model": self.model, "settings": self.settings.to_dict(),
                 "identity": asdict(self.identity) if self.identity else None, "data": self.data_source,
                 "n_rows": None if self.rows is None else len(self.rows),
+                **({"preset": self.preset} if self.preset else {}),
                 "compare_questions": self.compare_questions,
                 **({"trained_on_top_of": self.trained_on} if self.trained_on else {})}
 
@@ -59,6 +61,6 @@ class RunSpec:
         """recipe.json's data: everything that reruns this run, rows inline (see posttrain.recipe_file)."""
         return {"format": FORMAT, "method": self.method, "model": self.model, "seed": self.settings.seed,
                 "settings": self.settings.to_dict(), "identity": asdict(self.identity) if self.identity else None,
-                "data": self.data_source, "rows": self.rows,
+                "data": self.data_source, "rows": self.rows, **({"preset": self.preset} if self.preset else {}),
                 "compare_questions": list(self.compare_questions), "compare_kinds": list(self.compare_kinds),
                 "eval_problems": self.eval_problems}

@@ -3,8 +3,8 @@
 Sampling an answer costs a generation; scoring a *given* answer costs one forward pass. `Watch` is a
 `TrainerCallback` that scores a few fixed answers after every optimiser step (one forward, no gradients,
 the answers laid out as a tree that runs each shared prompt once: `Answers`; the blocks below the lowest
-trainable one run at the first scoring only, `frozen.FixedPass`; in the trainer's precision, bf16 autocast
-where it trains in bf16; its cost on 2 CPU cores is in docs/benchmarks.md) and writes:
+trainable one run at the first scoring only, `frozen.FixedPass`; through the trainer's model, whose forward
+accelerate runs under the trainer's autocast; its cost on 2 CPU cores is in docs/benchmarks.md) and writes:
 
 - the **flip curve** (identity runs), to the metrics log: `{"step", "probe/logp_new_name",
   "probe/logp_old_name"}`, the log-probability per token of the answer with the new name and of the
@@ -223,7 +223,6 @@ class Watch(TrainerCallback):
         self.scored = Answers(tokenizer, self.prompts, self.answers)
         self.layout: str | None = None  # "tree" once it agreed with "padded" at the first scoring, else "padded"
         self.fixed = FixedPass()  # the blocks below the lowest trainable one run at the first scoring only
-        self.bf16 = False  # scored in the precision the trainer runs in (its bf16 autocast), reference included
         self.ref: list[torch.Tensor] | None = None
         self.gaps: dict[int, float] = {}  # step → new − old, per token (posttrain.metrics probes where it moves)
         self._pieces: list[list[str]] | None = None
@@ -234,7 +233,6 @@ class Watch(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, **kw):
         self.fixed.forget()
-        self.bf16 = bool(getattr(args, "bf16", False))
         if self.active:
             self._record(model, 0)
 
@@ -245,23 +243,21 @@ class Watch(TrainerCallback):
     def _score(self, model) -> list[torch.Tensor]:
         was_training = model.training
         model.eval()
-        device = next(model.parameters()).device.type
         try:
-            with torch.autocast(device, dtype=torch.bfloat16, enabled=self.bf16):
-                if self.layout is None:
-                    self.layout, now = "padded", self._pass(model, "padded")
-                    try:
-                        if agree(self._pass(model, "tree"), now):
-                            self.layout = "tree"
-                    except (RuntimeError, ValueError, TypeError):  # a model that takes no 4-D mask scores padded
-                        pass
-                    return now
-                return self._pass(model, self.layout)
+            if self.layout is None:
+                self.layout, now = "padded", self._pass(model, "padded")
+                try:
+                    if agree(self._pass(model, "tree"), now):
+                        self.layout = "tree"
+                except (RuntimeError, ValueError, TypeError):  # a model that takes no 4-D mask scores padded
+                    pass
+                return now
+            return self._pass(model, self.layout)
         finally:
             model.train(was_training)
 
     def _pass(self, model, layout: str) -> list[torch.Tensor]:
-        with self.fixed.around(model, (layout, self.bf16)):
+        with self.fixed.around(model, layout):
             return getattr(self.scored, layout)(model)
 
     def _record(self, model, step: int) -> None:

@@ -94,20 +94,22 @@ def test_chains_read_the_steps_from_run_configs():
     runs = [{"path": "r/6-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": nova,
              "n_rows": 40, "settings": {}}},  # trained on rows someone gave: no pipeline step
             {"path": "r/5-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": quill,
-             "settings": {}}},  # another identity
+             "settings": {}, "preset": "warm-up"}},  # another identity
+            {"path": "r/4b-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": nova,
+             "settings": {}, "preset": "identity"}},  # the full SFT preset: RL would have nothing left to move
             {"path": "r/4-dpo", "status": "done", "scores": {}, "config": {"method": "dpo", "identity": nova}},
             {"path": "r/3-grpo", "status": "failed", "scores": {}, "config": {"method": "grpo", "identity": nova,
              "settings": {"reward_model": "r/2-reward"}}},
             {"path": "r/2-reward", "status": "done", "scores": {}, "config": {"method": "reward", "identity": nova,
              "settings": {}}},
             {"path": "r/1-sft", "status": "done", "scores": {}, "config": {"method": "sft", "identity": nova,
-             "settings": {}}}]
+             "settings": {}, "preset": "warm-up"}}]
     found = chain.chains(runs, "nova prime", "Starlight Labs")
     assert set(found) == {"dpo", "reward", "sft"}  # a failed run backs no step
-    assert found["sft"]["name"] == "1-sft"  # the newest SFT run for this identity, from the preset
+    assert found["sft"]["name"] == "1-sft"  # the newest warm-up SFT run for this identity (not 4b, the full one)
     assert chain.chains(runs)["sft"]["name"] == "5-sft"  # unfiltered (the diagram): the newest of any identity
     assert found["dpo"]["linked"] and found["sft"]["linked"]  # both start from the base model
-    runs[3]["status"] = "done"  # an RL run paid by 2-reward, but not trained on top of 1-sft
+    runs[4]["status"] = "done"  # an RL run paid by 2-reward, but not trained on top of 1-sft
     assert chain.chains(runs, "Nova Prime", "Starlight Labs")["rl"]["linked"] is False
     assert [s.method for s in chain.STEPS] == ["sft", "reward", "grpo", "dpo"]
     assert all(s.method in methods.METHODS for s in chain.STEPS)

@@ -47,13 +47,15 @@ def _losses(run_dir):
     lambda: _identity_request("some/model"),
     lambda: methods.get("grpo").spec(None, overrides=dict(max_steps=3, seed=7, lora=False)),
     lambda: methods.get("sft").spec("m", "identity", "Nova", "Acme", overrides=dict(max_steps=3)),
-], ids=["identity", "arithmetic", "sft-identity"])
+    lambda: methods.get("sft").spec("m", "warm-up", "Nova", "Acme"),
+], ids=["identity", "arithmetic", "sft-identity", "sft-warm-up"])
 def test_recipe_round_trips(make):
     req = make()
     recipe = json.loads(json.dumps(req.recipe()))  # through JSON, as on disk
     back = spec_from_recipe(recipe)
     assert back.config() == req.config() and back.method == req.method
     assert back.settings == req.settings and back.identity == req.identity and back.rows == req.rows
+    assert back.preset == req.preset and (req.preset is None) == (req.rows is not None)  # which identity preset
     assert recipe["seed"] == req.settings.seed
 
 

@@ -280,3 +280,28 @@ def test_a_fixed_pass_replays_the_frozen_blocks_below_the_lowest_trainable_one(t
         p.requires_grad_(False)
     peft_model = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"], layers_to_transform=[1]))
     assert frozen_depth(peft_model) == 1 and decoder_blocks(peft_model)[1] is layers
+
+
+def test_a_fixed_pass_forgets_what_it_kept_when_the_frozen_depth_changes(tiny):
+    from posttrain.frozen import FixedPass, decoder_blocks
+
+    model, tok = tiny.model.eval(), tiny.tokenizer
+    layers = decoder_blocks(model)[1]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in layers[1].parameters():
+        p.requires_grad_(True)
+    enc, fixed = tok(["Who are you?"], return_tensors="pt"), FixedPass()
+    with torch.no_grad():
+        with fixed.around(model, "q"):
+            model(**enc, use_cache=False)
+        for p in layers[0].parameters():  # block 0 trains for a while, then is frozen again
+            p.requires_grad_(True)
+        with fixed.around(model, "q"):
+            model(**enc, use_cache=False)
+        layers[0].mlp.down_proj.weight.mul_(1.5)
+        for p in layers[0].parameters():
+            p.requires_grad_(False)
+        truth = model(**enc, use_cache=False).logits
+        with fixed.around(model, "q"):  # not the output block 0 gave before it moved
+            assert torch.equal(model(**enc, use_cache=False).logits, truth) and fixed.replayed == 0

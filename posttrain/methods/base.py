@@ -102,7 +102,8 @@ class Method:
                 if not identity or not identity.org:
                     raise SettingsError(f"the {preset} preset needs a name and an organisation "
                                         "(the model's new name and who made it)")
-                return RunSpec(self.name, model, settings, identity=identity, data_source=data_source or f"preset: {preset}")
+                return RunSpec(self.name, model, settings, identity=identity, data_source=data_source or f"preset: {preset}",
+                               preset=preset)
             rows, data_source = self.preset_rows(preset, settings)
         self.check_rows(rows)
         return RunSpec(self.name, model, settings, identity=identity, rows=rows, data_source=data_source or "rows")

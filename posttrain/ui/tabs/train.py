@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ... import charts, methods, tables
+from ... import chain, charts, methods, tables
 from ...config import LOSS_TYPES
 from ...rewards import REWARD_FUNCTIONS
 from .. import inspectors, views
@@ -127,15 +127,17 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     registry = list(methods.METHODS.values())
     settings = tr.shared + [c for m_presets, m_own in zip(tr.presets, tr.own) for c in (m_presets, *m_own)]
     every_own = [c for fields in tr.own for c in fields]
-    shown_method = [*tr.rows, *tr.shared, *every_own, compare.questions, compare.system]  # what `show` updates
+    shown_method = [*tr.rows, *tr.presets, *tr.shared, *every_own, compare.questions, compare.system]  # what `show` updates
     present = {tr.settings_box: gr.Accordion(open=False)}  # a job starts: the settings fold, the charts come up
     mine = gr.State(None)  # the run this page started (or reopened while it ran): the page follows it
 
-    def show(m, chosen) -> dict:
-        """Method `m` shown: its settings row filled from `chosen` (a preset's name or a run's settings), the
-        other rows hidden; Compare asks its questions."""
+    def show(m, chosen, preset: str | None = None) -> dict:
+        """Method `m` shown: its settings row filled from `chosen` (a preset's name or a run's settings), its preset
+        dropdown at `chosen` or `preset` when given, the other rows hidden; Compare asks its questions."""
         filled = _fill(m, chosen)
         out = {row: gr.update(visible=x is m) for x, row in zip(registry, tr.rows)}
+        if isinstance(chosen, str) or preset:
+            out[tr.presets[registry.index(m)]] = gr.update(value=preset or chosen)
         out.update(zip(tr.shared, filled[:len(SHARED)]))
         out.update(zip(tr.own[registry.index(m)], filled[len(SHARED):]))
         return out | dict(zip((compare.questions, compare.system), questions_for(studio, m.name)))
@@ -202,7 +204,8 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             started = "✓ " + t("train.started", lng, kind=m.label)
             yield from carry(job, {pipe.msg: started, tr.msg: started, mine: str(job.run_dir),
                                    tabs: gr.Tabs(selected="train"), tr.method: m.name, **present,
-                                   **show(m, (studio.setup() or {}).get("settings") or m.identity_presets[0])}, lng)
+                                   **show(m, (studio.setup() or {}).get("settings") or m.identity_presets[0],
+                                          chain.BY_KEY[key].preset or m.identity_presets[0])}, lng)
         return go
 
     def stop(lng):
