@@ -28,7 +28,7 @@ from .compare import before_after
 from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
-from .evaluation import COMPARE_TOKENS, exact_kinds, judge_rows
+from .evaluation import COMPARE_TOKENS, by_kind, exact_kinds, judge_rows
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
@@ -393,15 +393,20 @@ class Studio:
         exact = exact_kinds(kinds)
         with self._use():
             lm = self.lm
-            after = generate_answers(lm.model, lm.tokenizer, questions, system=system or None,
-                                     max_new_tokens=COMPARE_TOKENS, bf16=not exact)
+            kind_of = dict(zip(questions, kinds))
+
+            def ask(model, tok, asked):  # each kind in its own batch, as the run's own scores (evaluation.by_kind)
+                return by_kind(lambda qs: generate_answers(model, tok, qs, system=system or None,
+                                                           max_new_tokens=COMPARE_TOKENS, bf16=not exact),
+                               asked, [kind_of[q] for q in asked])
+
+            after = ask(lm.model, lm.tokenizer, questions)
             missing = [q for q in questions if (system, q, exact) not in self._before]
             if missing and self.trained_by is None:
                 found = dict(zip(questions, after))  # the current model is the base model
             elif missing:
                 base = load_model(self.base, device=lm.device, token=self._token)
-                found = dict(zip(missing, generate_answers(base.model, base.tokenizer, missing, system=system or None,
-                                                           max_new_tokens=COMPARE_TOKENS, bf16=not exact)))
+                found = dict(zip(missing, ask(base.model, base.tokenizer, missing)))
                 del base
                 gc.collect()
             else:
