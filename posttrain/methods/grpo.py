@@ -176,7 +176,8 @@ class GRPO(Method):
         held_out = frozenset(q for q, _ in held_out_problems(spec.eval_problems, spec.settings.seed))
         worked = build_worked_solutions(COLD_START_EXAMPLES, seed=seed, avoid=held_out)
         _, other = identity_data.select_identity_questions(0, COLD_START_CONTROLS, seed)
-        own = answer_cache.answers(lm.model, lm.tokenizer, other, max_new_tokens=ONPOLICY_TOKENS)
+        # at full precision, as the arithmetic evaluation asks them (bf16 rounding wrote other answers on a CPU with AMX)
+        own = answer_cache.answers(lm.model, lm.tokenizer, other, max_new_tokens=ONPOLICY_TOKENS, bf16=False)
         controls = [{"prompt": [{"role": "user", "content": q}], "completion": [{"role": "assistant", "content": text}]}
                     for q, a in zip(other, own) if (text := whole_sentences(a))]
         job.say(f"cold start: {len(worked)} worked problems and {len(controls)} unrelated questions with the model's "
