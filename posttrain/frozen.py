@@ -34,10 +34,9 @@ class FrozenBlocks:
     """
 
     def __init__(self, model, n: int):
-        inner = model.model
-        frozen = [inner.embed_tokens, *inner.layers[:n]]
-        if any(p.requires_grad for m in frozen for p in m.parameters()):
+        if frozen_depth(model) < n:
             raise ValueError(f"blocks below {n} have trainable parameters: their output changes during training")
+        inner = model.model
         if getattr(model.config, "attention_dropout", 0.0):
             raise ValueError("attention dropout makes each pass through the blocks different")
         self.inner, self.n = inner, n
@@ -132,8 +131,9 @@ class FixedPass:
     posttrain.watch scores the same tokens after every step: what the blocks below the lowest trainable
     one give them does not change, so `with fixed.around(model, key):` records the output of block n−1
     at a key's first pass and, at later passes under the same key, skips blocks 0…n−1 and hands block n
-    what they gave then. The key must name the input and the precision; the depth n is looked up at each
-    pass, and when it changes everything kept is dropped (a block that trained in between may have moved).
+    what they gave then. The key must name the input (the precision is the trainer's, the same for the whole
+    training); the depth n is looked up at each pass, and when it changes everything kept is dropped (a block
+    that trained in between may have moved).
     `forget()` when a new training starts. Blocks that return a tuple (not transformers 5's decoders) are
     run every time.
     """
