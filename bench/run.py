@@ -217,7 +217,7 @@ def _plain_trl_dpo(model, tok, rows, settings, out, levers: bool = True) -> None
     with job as job_levers:
         trainer = DPOTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=lora)
         if levers:
-            job_levers.fuse_lora(trainer.model)
+            job_levers.trainer_ready(trainer.model)
         trainer.train()
     trainer.model.merge_and_unload()
 

@@ -10,6 +10,11 @@ removed on leaving, also when the job raises. Nothing is patched at import time.
 - **bf16 weights** (LoRA jobs, CPU with native bf16): under autocast an fp32 model's weights are cast
   to bf16 again in every forward pass. The frozen base is held in bf16 for the job and its fp32
   tensors are put back before the adapters are merged.
+- **frozen layers in bf16** (every other job under CPU autocast: the gated edit's, a LoRA reward model's): each
+  linear layer with nothing to train is held in bf16 for the job, the same bf16 tensors autocast made of it in
+  every forward pass (and, for the vocabulary projection, again in backward); a head tied to the embedding
+  gets its own bf16 copy, since the embedding must stay fp32. Same outputs and gradients, bit for bit
+  (`frozen_in_bf16`; the casts were a sixth of a gated identity step, measured in docs/benchmarks.md).
 - **eager attention** for short sequences: PyTorch's CPU flash-attention kernel costs more than two
   plain matmuls and a softmax below about 128 tokens, above all in backward.
 - **the allocator keeps freed memory**: glibc hands every block over 128 kB–32 MB to the kernel and
@@ -74,10 +79,12 @@ class Levers:
     def __init__(self, stack: contextlib.ExitStack, cpu: bool):
         self._stack, self.cpu = stack, cpu
 
-    def fuse_lora(self, model) -> None:
-        """`fuse_lora(model)` until the job ends (a no-op off the CPU, where the fused path never runs)."""
+    def trainer_ready(self, model) -> None:
+        """Once the trainer has built its model (peft's adapters added, what trains decided): `fuse_lora(model)`
+        and `frozen_in_bf16(model)` until the job ends (no-ops off the CPU, where neither path runs)."""
         if self.cpu:
             self._stack.callback(fuse_lora(model))
+            self._stack.enter_context(frozen_in_bf16(model, bf16_autocast(model)))
 
 
 @contextlib.contextmanager
@@ -213,7 +220,51 @@ def bf16_weights(model, enabled: bool):
             getattr(m, name).data = data
 
 
-_HELD: list[list] = []  # what each active bf16_weights holds: (module, name, fp32 data) per tensor
+_HELD: list[list] = []  # what each active bf16_weights or frozen_in_bf16 holds: (module, name, fp32 data) per tensor
+
+
+@contextlib.contextmanager
+def frozen_in_bf16(model, enabled: bool):
+    """Hold `model`'s frozen fp32 linear layers in bf16 while a job trains it under CPU autocast.
+
+    Autocast casts an fp32 weight to bf16 in each forward pass and keeps the copy only while the pass lasts,
+    and only for a weight that requires a gradient: a frozen vocabulary projection (49,152 × 576) was cast
+    twice a step, 25 ms each. A bf16 weight is what autocast would have made of it, so outputs and gradients
+    are the same bit for bit. Not the embedding: its lookup is not autocast, and a bf16 embedding would put
+    the residual stream in bf16; a head tied to it gets its own bf16 parameter for the job and the tie
+    comes back on leaving, as do the fp32 tensors of every other layer (the same tensors, in place).
+    `full_precision` puts the fp32 tensors back for answers judged at full precision.
+    """
+    from torch import nn
+
+    if not enabled:
+        yield
+        return
+    owners: dict[int, int] = {}  # id of a parameter → how many modules hold it
+    for m in model.modules():
+        for p in m.parameters(recurse=False):
+            owners[id(p)] = owners.get(id(p), 0) + 1
+    kept, untied = [], []
+    for m in model.modules():
+        params = list(m.named_parameters(recurse=False))
+        if not isinstance(m, nn.Linear) or any(p.requires_grad or p.dtype != torch.float32 for _, p in params):
+            continue
+        for name, p in params:
+            kept.append((m, name, p.data))
+            if owners[id(p)] > 1:
+                untied.append((m, name, p))
+                setattr(m, name, nn.Parameter(p.detach().to(torch.bfloat16), requires_grad=False))
+            else:
+                p.data = p.data.to(torch.bfloat16)
+    _HELD.append(kept)
+    try:
+        yield
+    finally:
+        _HELD.remove(kept)
+        for m, name, data in kept:
+            getattr(m, name).data = data
+        for m, name, p in untied:
+            setattr(m, name, p)
 
 
 @contextlib.contextmanager

@@ -119,7 +119,7 @@ def run_sft(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
             cpu.cpu_training(model, lora=lora is not None, max_length=settings.max_length) as levers:
         trainer = SFTTrainer(model=model, args=args, train_dataset=data, eval_dataset=held, processing_class=tokenizer,
                              peft_config=lora, callbacks=callbacks)
-        levers.fuse_lora(trainer.model)
+        levers.trainer_ready(trainer.model)
         _quiet(trainer).train()
     return _finish(trainer, adapter_dir)
 
@@ -151,7 +151,7 @@ def run_dpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
         trainer = _with_loss_terms(DPOTrainer)(model=model, ref_model=None, args=args, train_dataset=data,
                                                eval_dataset=held, processing_class=tokenizer, peft_config=lora,
                                                callbacks=callbacks)
-        levers.fuse_lora(trainer.model)
+        levers.trainer_ready(trainer.model)
         _quiet(trainer).train()
     return _finish(trainer, adapter_dir)
 
@@ -176,7 +176,7 @@ def run_reward(model, tokenizer, rows: list[dict], settings, work_dir: str | Pat
     with _quiet_libraries(), cpu.cpu_training(model, lora=False, max_length=settings.max_length) as levers:
         trainer = RewardTrainer(model=model, args=args, train_dataset=data, eval_dataset=held,
                                 processing_class=tokenizer, peft_config=lora, callbacks=callbacks)
-        levers.fuse_lora(trainer.model)
+        levers.trainer_ready(trainer.model)
         _quiet(trainer).train()
     return _finish(trainer, adapter_dir)
 
@@ -266,7 +266,7 @@ def run_grpo(model, tokenizer, rows: list[dict], settings, work_dir: str | Path,
                               processing_class=tokenizer,
                               peft_config=_lora_config(model, settings) if settings.lora else None,
                               callbacks=callbacks + ([recorder] if recorder else []))
-        levers.fuse_lora(trainer.model)
+        levers.trainer_ready(trainer.model)
         if recorder:
             recorder.trainer = trainer
         _quiet(trainer).train()

@@ -30,6 +30,41 @@ def test_bf16_weights_hold_the_job_in_bf16_and_give_the_fp32_weights_back(tiny):
         assert next(model.parameters()).dtype == torch.float32
 
 
+def test_frozen_layers_in_bf16_compute_what_autocast_did_and_come_back_tied(tiny):
+    model = tiny.model
+    head, embedding = model.get_output_embeddings(), model.get_input_embeddings()
+    assert head.weight is embedding.weight  # the tiny model ties them, as SmolLM2 does
+    model.requires_grad_(False)
+    trained = model.model.layers[-1].mlp.down_proj.weight
+    trained.requires_grad_(True)
+    ids = torch.randint(30, 1000, (2, 12))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    tensors = {k: v.data_ptr() for k, v in model.state_dict().items()}
+
+    def step():
+        trained.grad = None
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(input_ids=ids).logits
+        logits.float().logsumexp(-1).sum().backward()
+        return logits.detach(), trained.grad.clone()
+
+    want = step()
+    with cpu.frozen_in_bf16(model, True):
+        assert head.weight is not embedding.weight and head.weight.dtype == torch.bfloat16
+        assert embedding.weight.dtype == torch.float32 and trained.dtype == torch.float32
+        assert model.model.layers[0].mlp.up_proj.weight.dtype == torch.bfloat16
+        got = step()
+        with cpu.full_precision(model):  # answers judged at full precision see the fp32 weights
+            assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert torch.equal(want[0], got[0]) and torch.equal(want[1], got[1])  # bit for bit
+    assert model.get_output_embeddings().weight is embedding.weight  # tied again
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) and after[k].dtype == torch.float32 for k, v in before.items())
+    assert {k: v.data_ptr() for k, v in after.items()} == tensors
+    with cpu.frozen_in_bf16(model, False):
+        assert model.model.layers[0].mlp.up_proj.weight.dtype == torch.float32
+
+
 def test_eager_attention_is_used_for_the_job_and_the_model_s_own_comes_back(tiny):
     model = tiny.model
     ids = torch.randint(30, 1000, (2, 10))
@@ -152,7 +187,7 @@ def test_cpu_training_leaves_the_process_as_it_found_it(tiny, monkeypatch, job_f
             assert libc.calls == [(cpu._M_MMAP_THRESHOLD, 1 << 30), (cpu._M_TRIM_THRESHOLD, 1 << 30)]
             torch.set_num_threads(threads + 1)  # as accelerate does in a multi-process CPU run
             peft_model = _lora(model)  # what the trainer does
-            levers.fuse_lora(peft_model)
+            levers.trainer_ready(peft_model)
             layers = [m for m in peft_model.modules() if isinstance(m, Linear)]
             assert layers and all(m.forward.__func__ is cpu._fused_forward for m in layers)
             if job_fails:
