@@ -7,9 +7,13 @@ its before-answers, the flip curve's answers. `answers(...)` looks each one up u
   and every parameter and buffer (name, shape, dtype and a strided sample of its values), adapters and gated
   neurons included, so any trained weight changes it;
 - the **prompt** as the chat template lays it out (question and system prompt);
-- the **decoding settings**: new tokens, and whether the weights were held in bf16 (posttrain.models).
+- the **decoding settings**: new tokens, and whether the weights were held in bf16 (posttrain.models);
+- unless it was written in fp32 on a CPU, the **batch**: every prompt asked in the same call. On a CPU with AMX a
+  bf16 answer can depend on the other prompts in its batch (their padded width; posttrain.evaluation.by_kind),
+  and a GPU picks its kernels by shape, so such an answer is served again only to the same batch; a demo's
+  second run (the same questions) still finds them all.
 
-and generates only what is missing, in one batched pass. Answers written while training (probes) never come
+and generates only what is missing, in one batched pass (where the batch is in the key: the whole batch again). Answers written while training (probes) never come
 through here. Files: `$POSTTRAIN_CACHE/answers/<fingerprint>.json`; `$POSTTRAIN_ANSWER_CACHE=0` turns it off
 (posttrain.switches). The first demo meets its speed targets without it (docs/benchmarks.md).
 """
@@ -56,8 +60,8 @@ def fingerprint(model) -> str:
     return h.hexdigest()[:24]
 
 
-def _key(prompt: str, max_new_tokens: int, bf16: bool) -> str:
-    return hashlib.sha256(json.dumps([prompt, max_new_tokens, bf16]).encode()).hexdigest()[:32]
+def _key(prompt: str, max_new_tokens: int, bf16: bool, batch: str = "") -> str:
+    return hashlib.sha256(json.dumps([prompt, max_new_tokens, bf16, batch]).encode()).hexdigest()[:32]
 
 
 def _read(path: Path) -> dict:
@@ -107,7 +111,11 @@ def answers(model, tokenizer, questions: list[str], *, system: str | None = None
     if path is None:
         return generate_answers(model, tokenizer, questions, system=system, max_new_tokens=max_new_tokens, bf16=bf16)
     held_bf16 = cpu.generates_in_bf16(model, bf16)
-    keys = [_key(chat_text(tokenizer, q, system), max_new_tokens, held_bf16) for q in questions]
+    texts = [chat_text(tokenizer, q, system) for q in questions]
+    # fp32 on a CPU writes the same answer in any batch; bf16 on AMX, and a GPU's kernels, may not
+    batched = held_bf16 or next(model.parameters()).device.type != "cpu"
+    batch = hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:32] if batched else ""
+    keys = [_key(text, max_new_tokens, held_bf16, batch) for text in texts]
     entries = _read(path)
     missing = list(dict.fromkeys(q for q, k in zip(questions, keys) if k not in entries))
     if missing:

@@ -7,7 +7,7 @@ One training command per method in the registry (posttrain.methods), with the me
     python -m posttrain grpo --preset arithmetic|reward-hacking [--model M] [--data D] [--max-steps N] --out DIR
     python -m posttrain run RUN_DIR/recipe.json --out DIR
     torchrun --standalone --nproc_per_node N -m posttrain run RUN_DIR/recipe.json --out DIR
-    python -m posttrain ask --model M --questions FILE [--system TEXT] [--max-new-tokens N]
+    python -m posttrain ask --model M --questions FILE [--system TEXT] [--max-new-tokens N] [--full-precision]
 
 Progress and phase times go to stderr; `ask` prints a JSON list to stdout; a training command prints
 its summary as JSON, and each alarm of its scores (posttrain.scores: what the figures say went wrong,
@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--questions", required=True, help="a UTF-8 text file, one question per line")
     a.add_argument("--system", default=None, help="a system prompt (none is added otherwise)")
     a.add_argument("--max-new-tokens", type=int, default=None)
+    a.add_argument("--full-precision", action="store_true",
+                   help="answer with fp32 weights (slower): what rounding in bf16 would change, it does not")
     return p
 
 
@@ -103,7 +105,8 @@ def _ask(args) -> int:
         raise UsageError(f"--max-new-tokens must be between 1 and 4096 (got {n})")
     lm = load_model(args.model)
     print(f"loaded {lm.card()}", file=sys.stderr)
-    answers = generate_answers(lm.model, lm.tokenizer, questions, system=args.system, max_new_tokens=n)
+    answers = generate_answers(lm.model, lm.tokenizer, questions, system=args.system, max_new_tokens=n,
+                               bf16=not args.full_precision)
     json.dump([{"question": q, "answer": a} for q, a in zip(questions, answers)], sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0

@@ -33,35 +33,54 @@ HELD_OUT_SEED = 10_000  # held-out problems are drawn with this seed (+ the run'
 Ask = Callable[[list[str], "str | None"], list[str]]
 
 
-def by_kind(generate: Callable[[list[str]], list[str]], questions: list[str], kinds: list) -> list[str]:
-    """`generate(questions)` called once per kind of question, the answers back in the questions' order.
+def by_kind(generate: Callable[[list[str], object], list[str]], questions: list[str], kinds: list) -> list[str]:
+    """`generate(questions, kind)` called once per kind of question, the answers back in the questions' order.
 
     An answer must not depend on which other questions were asked beside it. On a CPU with AMX, bf16 generation
     let it: the gated identity edit, which leaves unrelated answers bit-for-bit when they are asked on their own
     (20 of 20, in batches of 10 to 30), changed 9 of 20 when the identity questions were in the same batch, and
     "facts kept" counted a rounding as a fact lost (docs/benchmarks.md). In fp32 mixing changed none.
 
-    >>> by_kind(lambda qs: [q.upper() + str(len(qs)) for q in qs], ["a", "b", "c"], ["x", "y", "x"])
-    ['A2', 'B1', 'C2']
+    >>> by_kind(lambda qs, kind: [q.upper() + str(len(qs)) + kind for q in qs], ["a", "b", "c"], ["x", "y", "x"])
+    ['A2x', 'B1y', 'C2x']
     """
-    groups: dict = {}
-    for i, kind in enumerate(kinds):
-        groups.setdefault(kind, []).append(i)
     out = [""] * len(questions)
-    for idx in groups.values():
-        for i, answer in zip(idx, generate([questions[i] for i in idx])):
+    for idx in kind_batches(kinds):
+        for i, answer in zip(idx, generate([questions[i] for i in idx], kinds[idx[0]])):
             out[i] = answer
     return out
 
 
-def exact_kinds(kinds) -> bool:
-    """Whether questions of these kinds are answered at full precision: a "problem" is judged for a right result,
-    and bf16 generation halved the bundled model's right answers to word problems (posttrain.models).
+def kind_batches(kinds: list) -> list[list[int]]:
+    """The batches `by_kind` asks: the places of each kind of question, kinds in the order they first appear.
 
-    >>> exact_kinds(["identity", "problem"]), exact_kinds(["identity", "unrelated"])
-    (True, False)
+    >>> kind_batches(["x", "y", "x", None])
+    [[0, 2], [1], [3]]
     """
-    return "problem" in kinds
+    groups: dict = {}
+    for i, kind in enumerate(kinds):
+        groups.setdefault(kind, []).append(i)
+    return list(groups.values())
+
+
+EXACT_KINDS = ("problem", "unrelated")
+
+
+def exact_kind(kind) -> bool:
+    """Whether questions of this kind are answered at full precision (fp32 weights), not in bf16:
+
+    - a "problem" is judged for a right result, and bf16 generation halved the bundled model's right answers to
+      word problems (posttrain.models);
+    - an "unrelated" question is judged for being left as it was (unchanged, facts kept, leak). On a CPU with AMX
+      the gated identity edit, whose extra neurons change the shapes of the MLP's products, changed 4 of 6 of these
+      answers in bf16 by rounding alone, and kept 6 of 6 (and 20 of 20) in fp32 (docs/benchmarks.md).
+
+    Identity questions stay bf16: the name and maker are judged, and a rounding does not change them.
+
+    >>> exact_kind("problem"), exact_kind("unrelated"), exact_kind("identity"), exact_kind("question")
+    (True, True, False, False)
+    """
+    return kind in EXACT_KINDS
 
 
 class Evaluation:
@@ -77,7 +96,7 @@ class Evaluation:
         if not questions:
             questions, kinds = self.default_questions()
         self.questions, self.kinds = list(questions), list(kinds or ["question"] * len(questions))
-        self.exact_answers = type(self).exact_answers or exact_kinds(self.kinds)
+        self.exact_answers = type(self).exact_answers or "problem" in self.kinds  # probes too
         self.probe_questions = list(banks.PROBE_QUESTIONS)
         self.live_questions: list[str] = []
 
@@ -96,8 +115,9 @@ class Evaluation:
         kind_of = dict(zip(self.questions, self.kinds))
 
         def ask(questions, system=None):
-            return by_kind(lambda qs: generate(model, tokenizer, qs, system=system, max_new_tokens=COMPARE_TOKENS,
-                                               bf16=not self.exact_answers), questions, [kind_of.get(q) for q in questions])
+            return by_kind(lambda qs, kind: generate(model, tokenizer, qs, system=system, max_new_tokens=COMPARE_TOKENS,
+                                                     bf16=not (self.exact_answers or exact_kind(kind))),
+                           questions, [kind_of.get(q) for q in questions])
 
         return ask
 

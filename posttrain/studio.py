@@ -28,7 +28,7 @@ from .compare import before_after
 from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
-from .evaluation import COMPARE_TOKENS, by_kind, exact_kinds, judge_rows
+from .evaluation import COMPARE_TOKENS, exact_kind, judge_rows, kind_batches
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
@@ -68,8 +68,10 @@ class Studio:
         self.identity_org: str | None = None  # ... and the organisation it was told made it
         self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
         self.last_setup: dict | None = None  # what the last run was started with (a reopened page shows it)
-        # (system, question, full precision) -> the base model's answer (posttrain.models.generate_answers: bf16)
-        self._before: dict[tuple[str, str, bool], str] = {}
+        # (system, full precision (evaluation.exact_kind), questions asked in one batch) -> the base model's answers. Per batch, not
+        # per question: on a CPU with AMX a bf16 answer can depend on the other questions in its batch
+        # (evaluation.by_kind), and Compare must not show that as training's doing.
+        self._before: dict[tuple[str, bool, tuple[str, ...]], list[str]] = {}
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
         # On ZeroGPU (or its local stand-in) runs happen in a GPU worker process; None: in a thread here.
@@ -349,9 +351,13 @@ class Studio:
         if self.trained_by is not None:
             return
         system = methods.get(kind).system_prompt or ""
-        exact = exact_kinds([row.get("kind") for row in rows or []])  # as the run's evaluation answered them
-        for row in rows or []:  # a row asked with no system prompt (`plain`: the arithmetic run's facts) is kept so
-            self._before[("" if row.get("plain") else system, row["question"], exact)] = row["before"]
+        rows = rows or []
+        for plain in (False, True):  # a row asked with no system prompt (`plain`: the arithmetic run's facts) is kept so
+            asked = [row for row in rows if bool(row.get("plain")) == plain]
+            for batch in kind_batches([row.get("kind") for row in asked]):  # the batches the run asked
+                key = ("" if plain else system, exact_kind(asked[batch[0]].get("kind")),
+                       tuple(asked[i]["question"] for i in batch))
+                self._before[key] = [asked[i]["before"] for i in batch]
 
     def stop(self) -> str:
         job = current_job()
@@ -390,30 +396,31 @@ class Studio:
         kinds = [str(given_kinds[i] or "").strip().lower() if i < len(given_kinds) else "question" for i in keep]
         answers = [str(given[i] or "") if i < len(given) else "" for i in keep]
         system = (system or "").strip()
-        exact = exact_kinds(kinds)
+        # each kind in its own batch, at its own precision, as a run's evaluation asks (evaluation.by_kind, exact_kind);
+        # a batch's key is what its answers depend on, and the base model's answers are cached under it
+        batches = kind_batches(kinds)
+        keys = [(system, exact_kind(kinds[batch[0]]), tuple(questions[i] for i in batch)) for batch in batches]
+
+        def ask(model, tok, key) -> list[str]:
+            return generate_answers(model, tok, list(key[2]), system=system or None, max_new_tokens=COMPARE_TOKENS,
+                                    bf16=not key[1])
+
         with self._use():
             lm = self.lm
-            kind_of = dict(zip(questions, kinds))
-
-            def ask(model, tok, asked):  # each kind in its own batch, as the run's own scores (evaluation.by_kind)
-                return by_kind(lambda qs: generate_answers(model, tok, qs, system=system or None,
-                                                           max_new_tokens=COMPARE_TOKENS, bf16=not exact),
-                               asked, [kind_of[q] for q in asked])
-
-            after = ask(lm.model, lm.tokenizer, questions)
-            missing = [q for q in questions if (system, q, exact) not in self._before]
-            if missing and self.trained_by is None:
-                found = dict(zip(questions, after))  # the current model is the base model
-            elif missing:
+            now = [ask(lm.model, lm.tokenizer, key) for key in keys]
+            missing = [(key, answers_now) for key, answers_now in zip(keys, now) if key not in self._before]
+            if missing and self.trained_by is None:  # the current model is the base model
+                self._before.update(missing)
+            elif missing:  # the base model is asked the very batches the current one was
                 base = load_model(self.base, device=lm.device, token=self._token)
-                found = dict(zip(missing, ask(base.model, base.tokenizer, missing)))
+                for key, _ in missing:
+                    self._before[key] = ask(base.model, base.tokenizer, key)
                 del base
                 gc.collect()
-            else:
-                found = {}
-            for q, a in found.items():
-                self._before[(system, q, exact)] = a
-        before = [self._before[(system, q, exact)] for q in questions]
+        before, after = [""] * len(questions), [""] * len(questions)
+        for key, batch, answers_now in zip(keys, batches, now):
+            for i, was, is_now in zip(batch, self._before[key], answers_now):
+                before[i], after[i] = was, is_now
         rows = before_after(questions, before, after, kinds)
         trend = judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl")) if self.trained_by else None
         scores = judge_rows(rows, answers, self.identity_name, self.identity_org, trend)

@@ -32,17 +32,29 @@ def _counting(monkeypatch):
 def test_a_second_ask_is_served_and_only_what_is_missing_is_generated(tiny, cache, monkeypatch):
     calls = _counting(monkeypatch)
     qs = ["Who are you?", "What is 2 + 2?", "你是谁？"]
-    first = answer_cache.answers(tiny.model, tiny.tokenizer, qs, max_new_tokens=6)
+    first = answer_cache.answers(tiny.model, tiny.tokenizer, qs, max_new_tokens=6, bf16=False)
     counted = answer_cache.tally()
-    again = answer_cache.answers(tiny.model, tiny.tokenizer, qs + ["Name a colour."], max_new_tokens=6)
+    again = answer_cache.answers(tiny.model, tiny.tokenizer, qs + ["Name a colour."], max_new_tokens=6, bf16=False)
     assert again[:3] == first and calls == [qs, ["Name a colour."]]
     assert (counted.hits, counted.asked) == (3, 4) and "3 of 4 answers" in counted.sentence()
     # other settings, another system prompt: other answers, generated afresh
-    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=7)
-    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=6, system="You are terse.")
-    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=6, bf16=False)
+    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=7, bf16=False)
+    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=6, system="You are terse.", bf16=False)
+    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=6)
     assert len(calls) == 4 + int(cpu.generates_in_bf16(tiny.model))
     assert len(list(cache.glob("*.json"))) == 1
+
+
+def test_a_bf16_answer_is_served_again_only_to_the_same_batch(tiny, cache, monkeypatch):
+    """On a CPU with AMX a bf16 answer can depend on the rest of its batch: what another batch asked is not reused."""
+    calls = _counting(monkeypatch)
+    monkeypatch.setattr(answer_cache.cpu, "generates_in_bf16", lambda model, enabled=True: enabled)
+    qs = ["Who are you?", "What is 2 + 2?"]
+    first = answer_cache.answers(tiny.model, tiny.tokenizer, qs, max_new_tokens=6)
+    assert answer_cache.answers(tiny.model, tiny.tokenizer, qs, max_new_tokens=6) == first  # the same batch again
+    answer_cache.answers(tiny.model, tiny.tokenizer, qs + ["Name a colour."], max_new_tokens=6)
+    answer_cache.answers(tiny.model, tiny.tokenizer, qs[:1], max_new_tokens=6)
+    assert calls == [qs, qs + ["Name a colour."], qs[:1]]
 
 
 def test_any_trained_weight_changes_the_fingerprint(tiny):

@@ -22,6 +22,18 @@ def test_ask_prints_json_answers(tiny_dir, tmp_path):
     assert all(isinstance(a["answer"], str) for a in answers)
 
 
+def test_ask_full_precision_answers_with_fp32_weights(tiny_dir, tmp_path, monkeypatch, capsys):
+    from posttrain import cli
+
+    seen, real = [], cli.generate_answers
+    monkeypatch.setattr(cli, "generate_answers", lambda *a, **k: seen.append(k["bf16"]) or real(*a, **k))
+    q = tmp_path / "q.txt"
+    q.write_text("Who are you?\n", encoding="utf-8")
+    for flag in ([], ["--full-precision"]):
+        assert cli.main(["ask", "--model", str(tiny_dir), "--questions", str(q), "--max-new-tokens", "3", *flag]) == 0
+    assert seen == [True, False] and len(json.loads(capsys.readouterr().out.split("]")[0] + "]")) == 1
+
+
 @pytest.mark.parametrize("args, message", [
     (["ask", "--model", "/no/such/dir", "--questions", "QFILE"], "does not exist"),
     (["ask", "--model", "TINY", "--questions", "/no/such/file.txt"], "was not found"),

@@ -70,7 +70,8 @@ def test_the_flip_curve_crosses_and_the_new_name_carries_the_preference(identity
 def test_why_not_just_sft(identity_run, tmp_path_factory):
     """The course's question, measured: SFT through the registry learns the same name and maker, cleanly,
     but moves far more of the unrelated answers than the gated DPO edit (SFT 10 % unchanged, the gated
-    edit 55-65 %; docs/benchmarks.md). The leak and the facts it loses are its alarms, and are shown."""
+    edit 100 %, unrelated answers written in fp32; docs/benchmarks.md). The leak and the facts it loses are its
+    alarms, and are shown."""
     dpo, _ = identity_run
     sft, out = _run(tmp_path_factory, methods.get("sft").spec(None, "identity", "Nova Prime", "Starlight Labs"), "sft")
     assert sft["name_after"] >= 0.9 and sft["organisation_after"] >= 0.75, sft
@@ -82,9 +83,10 @@ def test_why_not_just_sft(identity_run, tmp_path_factory):
 
 
 def test_saved_model_keeps_the_facts_the_base_knew(identity_run, tmp_path, capsys):
-    """The way a user checks it: `ask` on the bundled model and on the run's saved model. Every fact the
-    base model states is still stated. Unrelated answers are no longer bit-for-bit the base model's since
-    the gate opens over the whole identity answer (55-65 % identical, docs/benchmarks.md); half is the floor."""
+    """The way a user checks it: `ask --full-precision` on the bundled model and on the run's saved model. Every
+    fact the base model states is still stated, and the unrelated answers are the base model's own: 20 of 20 on
+    an Intel CPU with AMX (in bf16 there, 2 to 18 of 20, by rounding alone: the extra neurons change the shapes of
+    the MLP's products; docs/benchmarks.md). Nine in ten is the floor."""
     from posttrain import banks, cli
     from posttrain.scores import states_fact
 
@@ -93,7 +95,8 @@ def test_saved_model_keeps_the_facts_the_base_knew(identity_run, tmp_path, capsy
     questions.write_text("\n".join(banks.EVAL_UNRELATED_QUESTIONS), encoding="utf-8")
     answers = {}
     for model in ("bundled", str(out / "model")):
-        assert cli.main(["ask", "--model", model, "--questions", str(questions), "--max-new-tokens", "48"]) == 0
+        assert cli.main(["ask", "--model", model, "--questions", str(questions), "--max-new-tokens", "48",
+                         "--full-precision"]) == 0
         answers[model] = [r["answer"] for r in json.loads(capsys.readouterr().out)]
     base, tuned = answers.values()
     known = [(q, t) for q, b, t in zip(banks.EVAL_UNRELATED_QUESTIONS, base, tuned)
@@ -102,7 +105,7 @@ def test_saved_model_keeps_the_facts_the_base_knew(identity_run, tmp_path, capsy
     kept = sum(states_fact(t, banks.EVAL_FACTS[q]) for q, t in known)
     assert kept >= 0.9 * len(known), answers
     same = sum(a == b for a, b in zip(base, tuned))
-    assert same >= 0.5 * len(base), answers
+    assert same >= 0.9 * len(base), answers
 
 
 def test_arithmetic_preset_learns_the_box_and_keeps_the_answers_right(tmp_path_factory):

@@ -41,7 +41,8 @@ def test_a_run_trains_the_shared_model_and_compare_sets_before_beside_after(stud
     questions = ["Who are you?", "Name three colours."]  # not among the run's own compare questions
     res = studio.compare(questions, ["identity", "unrelated"])
     base = load_model(str(tiny_dir))
-    expected = generate_answers(base.model, base.tokenizer, questions, max_new_tokens=COMPARE_TOKENS)
+    expected = [generate_answers(base.model, base.tokenizer, [q], max_new_tokens=COMPARE_TOKENS, bf16=bf16)[0]
+                for q, bf16 in zip(questions, (True, False))]  # each kind its own batch; unrelated ones in fp32
     assert [r["before"] for r in res["rows"]] == expected  # before = the model the run started from
     assert res["trained"] and set(res["scores"]) >= {"name_after", "organisation_after", "leak", "unchanged", "alarms"}
     assert view["org"] == "Acme" and res["scores"]["n_maker"] == 0  # "Who are you?" asks the name, not the maker
@@ -50,6 +51,41 @@ def test_a_run_trains_the_shared_model_and_compare_sets_before_beside_after(stud
     assert res["scores"]["n_maker"] == 1 and res["rows"][0]["marks"]["organisation"] is not None
     assert res["rows"][1]["facts"] == ["48"]  # a held-out question knows its answer
     assert all(k in res["scores"] for k in ("facts_kept", "n_facts"))
+
+
+def test_compare_asks_the_base_model_the_batches_it_asks_the_current_one(studio, tmp_path, monkeypatch):
+    """On a CPU with AMX a bf16 answer can depend on the other questions in its batch: before and after must be
+    asked in the same batches, or Compare shows a change no training made. A run's own before answers seed the
+    cache batch by batch, as the run asked them (its rows of each kind, those asked plainly apart)."""
+    import posttrain.studio
+
+    asked = []
+
+    def tagged(model, tok, questions, **kw):  # an answer that shows the batch it was written in
+        asked.append(list(questions))
+        return [f"{q} (one of {len(questions)})" for q in questions]
+
+    monkeypatch.setattr(posttrain.studio, "generate_answers", tagged)
+    studio.load(None)  # the base model, loaded
+    studio.trained_by = str(tmp_path)  # as after a run: before comes from the base model
+    first = studio.compare(["Name a colour.", "What is 2 + 2?"], ["unrelated", "unrelated"])
+    grown = studio.compare(["Name a colour.", "What is 2 + 2?", "Name a fruit.", "Who are you?"],
+                           ["unrelated", "unrelated", "unrelated", "identity"])
+    assert not any(r["changed"] for r in first["rows"] + grown["rows"])
+    assert [r["before"] for r in grown["rows"]][:1] == ["Name a colour. (one of 3)"]
+    again = len(asked)
+    studio.compare(["Name a colour.", "What is 2 + 2?"], ["unrelated", "unrelated"])
+    assert len(asked) == again + 1  # the same batch is served from the cache: only after is asked
+
+    studio.trained_by = None
+    rows = [{"question": "Who are you?", "kind": "identity", "before": "I am SmolLM."},
+            {"question": "Name a colour.", "kind": "unrelated", "before": "Blue."},
+            {"question": "What is 6 times 8?", "kind": "unrelated", "before": "48.", "plain": True}]
+    studio._remember_before("dpo", rows)
+    studio.trained_by = str(tmp_path)
+    monkeypatch.setattr(posttrain.studio, "load_model", lambda *a, **k: pytest.fail("the run's before answers were not used"))
+    res = studio.compare(["Who are you?", "Name a colour."], ["identity", "unrelated"])
+    assert [r["before"] for r in res["rows"]] == ["I am SmolLM.", "Blue."]
 
 
 def test_before_the_first_run_before_and_after_are_the_same_model(studio):
