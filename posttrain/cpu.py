@@ -211,6 +211,16 @@ def bf16_weights(model, enabled: bool):
     kept = [(m, name, t.data) for m in model.modules()
             for name, t in (*m.named_parameters(recurse=False), *m.named_buffers(recurse=False))]
     model.to(torch.bfloat16)
+    with _holding(kept):
+        yield
+
+
+_HELD: list[list] = []  # what each active bf16_weights or frozen_in_bf16 holds: (module, name, fp32 data) per tensor
+
+
+@contextlib.contextmanager
+def _holding(kept: list):
+    """While the body runs, `full_precision` can find the fp32 tensors in `kept`; afterwards they are put back."""
     _HELD.append(kept)
     try:
         yield
@@ -218,9 +228,6 @@ def bf16_weights(model, enabled: bool):
         _HELD.remove(kept)
         for m, name, data in kept:
             getattr(m, name).data = data
-
-
-_HELD: list[list] = []  # what each active bf16_weights or frozen_in_bf16 holds: (module, name, fp32 data) per tensor
 
 
 @contextlib.contextmanager
@@ -256,13 +263,10 @@ def frozen_in_bf16(model, enabled: bool):
                 setattr(m, name, nn.Parameter(p.detach().to(torch.bfloat16), requires_grad=False))
             else:
                 p.data = p.data.to(torch.bfloat16)
-    _HELD.append(kept)
     try:
-        yield
+        with _holding(kept):
+            yield
     finally:
-        _HELD.remove(kept)
-        for m, name, data in kept:
-            getattr(m, name).data = data
         for m, name, p in untied:
             setattr(m, name, p)
 
