@@ -118,6 +118,8 @@ def answers(model, tokenizer, questions: list[str], *, system: str | None = None
     keys = [_key(text, max_new_tokens, held_bf16, batch) for text in texts]
     entries = _read(path)
     missing = list(dict.fromkeys(q for q, k in zip(questions, keys) if k not in entries))
+    if missing and batch:  # the whole batch again, as it was asked
+        missing = list(questions)
     if missing:
         fresh = generate_answers(model, tokenizer, missing, system=system, max_new_tokens=max_new_tokens, bf16=bf16)
         got = dict(zip(missing, fresh))

@@ -5,7 +5,7 @@ removed on leaving, also when the job raises. Nothing is patched at import time.
 
 - **TRL's LM head** (`cpu_lm_head`, $POSTTRAIN_CPU_LM_HEAD=0 turns it off): log-probs of completion
   positions only, with posttrain.logprobs' kernel, for CPU tensors; TRL's private functions come back.
-- **LoRA fused** (`levers.fuse_lora(trainer.model)`, called once the trainer has added the adapters):
+- **LoRA fused** (`fuse_lora`, by `levers.trainer_ready(trainer.model)` once the trainer has added the adapters):
   each LoRA layer as one matmul-and-update; the layers get peft's own `forward` back.
 - **bf16 weights** (LoRA jobs, CPU with native bf16): under autocast an fp32 model's weights are cast
   to bf16 again in every forward pass. The frozen base is held in bf16 for the job and its fp32
@@ -24,8 +24,8 @@ removed on leaving, also when the job raises. Nothing is patched at import time.
 - **bf16 generation** (`generation_precision`, CPU with native bf16): greedy answers are written with the
   weights held in bf16 for the call, as a bf16 GPU writes them (3x faster with larger batches, measured
   in docs/benchmarks.md); the fp32 weights come back afterwards, so what is trained and saved is unchanged.
-  Answers judged for a right result stay fp32, inside a job too (`full_precision`; posttrain.models.generate_answers
-  says why).
+  Answers judged for a right result, or for being left as they were, stay fp32, inside a job too
+  (`full_precision`; posttrain.evaluation.exact_kind says why).
 - **the LM head reads one contiguous block** (`contiguous_lm_head`, every device, also around generation):
   transformers slices the last hidden state (`logits_to_keep`) into a strided view; for such a view and a
   frozen head (a LoRA job's, a trained gated edit's) `torch.matmul` does not fold the batch into one product
@@ -93,7 +93,7 @@ def cpu_training(model, lora: bool, max_length: int | None) -> Iterator[Levers]:
 
         with cpu.cpu_training(model, lora=..., max_length=...) as levers:
             trainer = SomeTrainer(model=model, ...)
-            levers.fuse_lora(trainer.model)
+            levers.trainer_ready(trainer.model)
             trainer.train()
 
     On leaving, normally or by an exception, every lever is undone in reverse order.
@@ -251,20 +251,19 @@ def frozen_in_bf16(model, enabled: bool):
     for m in model.modules():
         for p in m.parameters(recurse=False):
             owners[id(p)] = owners.get(id(p), 0) + 1
+    frozen = [m for m in model.modules() if isinstance(m, nn.Linear)
+              and not any(p.requires_grad or p.dtype != torch.float32 for p in m.parameters(recurse=False))]
     kept, untied = [], []
-    for m in model.modules():
-        params = list(m.named_parameters(recurse=False))
-        if not isinstance(m, nn.Linear) or any(p.requires_grad or p.dtype != torch.float32 for _, p in params):
-            continue
-        for name, p in params:
-            kept.append((m, name, p.data))
-            if owners[id(p)] > 1:
-                untied.append((m, name, p))
-                setattr(m, name, nn.Parameter(p.detach().to(torch.bfloat16), requires_grad=False))
-            else:
-                p.data = p.data.to(torch.bfloat16)
     try:
-        with _holding(kept):
+        with _holding(kept):  # a conversion that fails halfway (out of memory) is put back too
+            for m in frozen:
+                for name, p in list(m.named_parameters(recurse=False)):
+                    kept.append((m, name, p.data))
+                    if owners[id(p)] > 1:
+                        untied.append((m, name, p))
+                        setattr(m, name, nn.Parameter(p.detach().to(torch.bfloat16), requires_grad=False))
+                    else:
+                        p.data = p.data.to(torch.bfloat16)
             yield
     finally:
         for m, name, p in untied:
@@ -408,7 +407,7 @@ def fuse_lora(model) -> Callable[[], None]:
     written twice. Other cases (no autocast, dropout, DoRA, several adapters, adapters off or merged)
     take peft's own forward. Same outputs and gradients up to bf16 rounding (tests/test_cpu.py).
 
-    Returns the undo: it gives the fused layers peft's own `forward` back (`Levers.fuse_lora` calls it
+    Returns the undo: it gives the fused layers peft's own `forward` back (`Levers.trainer_ready` calls it
     when the job ends).
     """
     from peft.tuners.lora.layer import Linear

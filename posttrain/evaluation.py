@@ -83,6 +83,16 @@ def exact_kind(kind) -> bool:
     return kind in EXACT_KINDS
 
 
+def exact_for(kind, kinds) -> bool:
+    """Whether a run's evaluation over questions of `kinds` answers those of `kind` at full precision: `exact_kind`,
+    and every one where problems are asked (`Evaluation.exact_answers`: its probes too).
+
+    >>> exact_for("identity", ["identity", "unrelated"]), exact_for("question", ["question", "problem"])
+    (False, True)
+    """
+    return exact_kind(kind) or "problem" in kinds
+
+
 class Evaluation:
     """User data with nothing known to check: the held-out identity and unrelated questions, loops and changes."""
 

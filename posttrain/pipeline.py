@@ -84,7 +84,7 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         job.enter("save", stoppable=False)
         model.save_pretrained(job.run_dir / "model")
         tok.save_pretrained(job.run_dir / "model")
-        return {"scores": scores, "before_after": rows, "model": model}
+        return {"scores": scores, "before_after": rows, "model": model, "system": evaluation.system}
 
     return run
 

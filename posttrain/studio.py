@@ -28,7 +28,7 @@ from .compare import before_after
 from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
-from .evaluation import COMPARE_TOKENS, exact_kind, judge_rows, kind_batches
+from .evaluation import COMPARE_TOKENS, exact_for, judge_rows, kind_batches
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
@@ -68,10 +68,8 @@ class Studio:
         self.identity_org: str | None = None  # ... and the organisation it was told made it
         self.last_kind: str | None = None  # the method of the last run started (Compare's default questions)
         self.last_setup: dict | None = None  # what the last run was started with (a reopened page shows it)
-        # (system, full precision (evaluation.exact_kind), questions asked in one batch) -> the base model's answers. Per batch, not
-        # per question: on a CPU with AMX a bf16 answer can depend on the other questions in its batch
-        # (evaluation.by_kind), and Compare must not show that as training's doing.
-        self._before: dict[tuple[str, bool, tuple[str, ...]], list[str]] = {}
+        # (device, system, full precision, questions) -> the base model's answers to them (`_units`)
+        self._before: dict[tuple[str, str, bool, tuple[str, ...]], list[str]] = {}
         self._model_lock = threading.Lock()
         self._token: str | None = None  # the visitor's Hub token, in memory only
         # On ZeroGPU (or its local stand-in) runs happen in a GPU worker process; None: in a thread here.
@@ -314,7 +312,7 @@ class Studio:
             return
         with self._model_lock:
             device = self.lm.device if self.lm else "cpu"
-            self._remember_before(job.kind, job.result.get("before_after"))
+            # the worker's before-answers seed nothing: written on its device, not this process's
             self.lm = load_model(str(model_dir), device=device)
             self.trained_by = str(job.run_dir)
             self.lineage.append(self.trained_by)
@@ -341,23 +339,39 @@ class Studio:
         if not methods.get(job.kind).makes_policy:
             result.pop("model", None)
             return
-        self._remember_before(job.kind, result.get("before_after"))
+        self._remember_before(job.kind, result.get("before_after"), result.get("system"))
         self.lm.model = result.pop("model")
         self.trained_by = str(job.run_dir)
         self.lineage.append(self.trained_by)
 
-    def _remember_before(self, kind: str, rows: list[dict] | None) -> None:
-        """A run's before-answers seed Compare's cache, while they still describe the base model."""
-        if self.trained_by is not None:
+    def _remember_before(self, kind: str, rows: list[dict] | None, system: str | None = None) -> None:
+        """A run's before-answers seed Compare's cache, while they still describe the base model. `system`: the
+        system prompt the run asked with (default: the method's)."""
+        if self.trained_by is not None or self.lm is None:
             return
-        system = methods.get(kind).system_prompt or ""
+        system = (methods.get(kind).system_prompt if system is None else system) or ""
         rows = rows or []
+        kinds = [row.get("kind") for row in rows]
         for plain in (False, True):  # a row asked with no system prompt (`plain`: the arithmetic run's facts) is kept so
             asked = [row for row in rows if bool(row.get("plain")) == plain]
-            for batch in kind_batches([row.get("kind") for row in asked]):  # the batches the run asked
-                key = ("" if plain else system, exact_kind(asked[batch[0]].get("kind")),
-                       tuple(asked[i]["question"] for i in batch))
-                self._before[key] = [asked[i]["before"] for i in batch]
+            units = self._units("" if plain else system, [r["question"] for r in asked], [r.get("kind") for r in asked],
+                                kinds)
+            for key, part, _ in units:
+                self._before[key] = [asked[i]["before"] for i in part]
+
+    def _units(self, system: str, questions: list[str], kinds: list, all_kinds: list | None = None) -> list:
+        """How answers to `questions` are kept for Compare: [(key, places, whole)]. Each kind is one batch at its own
+        precision (evaluation.by_kind, exact_for), as a run's evaluation asks. A batch written in fp32 on a CPU is
+        kept question by question (fp32 wrote the same answers in any batch here); any other batch is kept whole
+        (`whole`), since on a CPU with AMX, and on a GPU, a bf16 answer can depend on the rest of its batch."""
+        device = str(self.lm.device).split(":")[0]
+        units = []
+        for batch in kind_batches(kinds):
+            exact = exact_for(kinds[batch[0]], kinds if all_kinds is None else all_kinds)
+            whole = not (exact and device == "cpu")
+            for part in [batch] if whole else [[i] for i in batch]:
+                units.append(((device, system, exact, tuple(questions[i] for i in part)), part, whole))
+        return units
 
     def stop(self) -> str:
         job = current_job()
@@ -396,31 +410,38 @@ class Studio:
         kinds = [str(given_kinds[i] or "").strip().lower() if i < len(given_kinds) else "question" for i in keep]
         answers = [str(given[i] or "") if i < len(given) else "" for i in keep]
         system = (system or "").strip()
-        # each kind in its own batch, at its own precision, as a run's evaluation asks (evaluation.by_kind, exact_kind);
-        # a batch's key is what its answers depend on, and the base model's answers are cached under it
-        batches = kind_batches(kinds)
-        keys = [(system, exact_kind(kinds[batch[0]]), tuple(questions[i] for i in batch)) for batch in batches]
-
-        def ask(model, tok, key) -> list[str]:
-            return generate_answers(model, tok, list(key[2]), system=system or None, max_new_tokens=COMPARE_TOKENS,
-                                    bf16=not key[1])
-
         with self._use():
             lm = self.lm
-            now = [ask(lm.model, lm.tokenizer, key) for key in keys]
-            missing = [(key, answers_now) for key, answers_now in zip(keys, now) if key not in self._before]
+
+            def ask(model, tok, asked: list[str], exact: bool) -> list[str]:
+                return generate_answers(model, tok, asked, system=system or None, max_new_tokens=COMPARE_TOKENS,
+                                        bf16=not exact)
+
+            units = self._units(system, questions, kinds)
+            after = [""] * len(questions)
+            for batch in kind_batches(kinds):  # each kind in its own batch, as a run's evaluation asks
+                exact = exact_for(kinds[batch[0]], kinds)
+                for i, answer in zip(batch, ask(lm.model, lm.tokenizer, [questions[i] for i in batch], exact)):
+                    after[i] = answer
+            missing = [(key, part, whole) for key, part, whole in units if key not in self._before]
             if missing and self.trained_by is None:  # the current model is the base model
-                self._before.update(missing)
-            elif missing:  # the base model is asked the very batches the current one was
+                for key, part, _ in missing:
+                    self._before[key] = [after[i] for i in part]
+            elif missing:  # the base model is asked the very batches the current one was (fp32 ones: what is missing)
                 base = load_model(self.base, device=lm.device, token=self._token)
-                for key, _ in missing:
-                    self._before[key] = ask(base.model, base.tokenizer, key)
+                loose = [key for key, _, whole in missing if not whole]
+                for key, _, whole in missing:
+                    if whole:
+                        self._before[key] = ask(base.model, base.tokenizer, list(key[3]), key[2])
+                if loose:
+                    for key, answer in zip(loose, ask(base.model, base.tokenizer, [k[3][0] for k in loose], True)):
+                        self._before[key] = [answer]
                 del base
                 gc.collect()
-        before, after = [""] * len(questions), [""] * len(questions)
-        for key, batch, answers_now in zip(keys, batches, now):
-            for i, was, is_now in zip(batch, self._before[key], answers_now):
-                before[i], after[i] = was, is_now
+        before = [""] * len(questions)
+        for key, part, _ in units:
+            for i, answer in zip(part, self._before[key]):
+                before[i] = answer
         rows = before_after(questions, before, after, kinds)
         trend = judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl")) if self.trained_by else None
         scores = judge_rows(rows, answers, self.identity_name, self.identity_org, trend)

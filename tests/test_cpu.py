@@ -61,6 +61,10 @@ def test_frozen_layers_in_bf16_compute_what_autocast_did_and_come_back_tied(tiny
     after = model.state_dict()
     assert all(torch.equal(after[k], v) and after[k].dtype == torch.float32 for k, v in before.items())
     assert {k: v.data_ptr() for k, v in after.items()} == tensors
+    with contextlib.suppress(RuntimeError), cpu.frozen_in_bf16(model, True):
+        raise RuntimeError("the job failed")
+    assert model.get_output_embeddings().weight is embedding.weight
+    assert all(torch.equal(after[k], v) for k, v in model.state_dict().items())
     with cpu.frozen_in_bf16(model, False):
         assert model.model.layers[0].mlp.up_proj.weight.dtype == torch.float32
 

@@ -68,24 +68,34 @@ def test_compare_asks_the_base_model_the_batches_it_asks_the_current_one(studio,
     monkeypatch.setattr(posttrain.studio, "generate_answers", tagged)
     studio.load(None)  # the base model, loaded
     studio.trained_by = str(tmp_path)  # as after a run: before comes from the base model
-    first = studio.compare(["Name a colour.", "What is 2 + 2?"], ["unrelated", "unrelated"])
+    first = studio.compare(["Name a colour.", "What is 2 + 2?"], ["question", "question"])  # written in bf16
     grown = studio.compare(["Name a colour.", "What is 2 + 2?", "Name a fruit.", "Who are you?"],
-                           ["unrelated", "unrelated", "unrelated", "identity"])
+                           ["question", "question", "question", "identity"])
     assert not any(r["changed"] for r in first["rows"] + grown["rows"])
     assert [r["before"] for r in grown["rows"]][:1] == ["Name a colour. (one of 3)"]
     again = len(asked)
-    studio.compare(["Name a colour.", "What is 2 + 2?"], ["unrelated", "unrelated"])
+    studio.compare(["Name a colour.", "What is 2 + 2?"], ["question", "question"])
     assert len(asked) == again + 1  # the same batch is served from the cache: only after is asked
+    # fp32 on a CPU writes the same answer in any batch: an unrelated question's is kept on its own, and the base
+    # model is asked only what it was not asked before
+    studio.compare(["Name a colour."], ["unrelated"])
+    again = len(asked)
+    studio.compare(["Name a colour.", "Name a fruit."], ["unrelated", "unrelated"])
+    assert asked[again:] == [["Name a colour.", "Name a fruit."], ["Name a fruit."]]  # after, then the base model
 
+    # a run's before answers: its identity batch is reused whole; its unrelated ones, written in fp32 on a CPU, one
+    # by one (fp32 wrote the same answers in any batch); those it asked with another system prompt are not
     studio.trained_by = None
-    rows = [{"question": "Who are you?", "kind": "identity", "before": "I am SmolLM."},
+    rows = [{"question": "Who made you?", "kind": "identity", "before": "I am SmolLM."},
             {"question": "Name a colour.", "kind": "unrelated", "before": "Blue."},
-            {"question": "What is 6 times 8?", "kind": "unrelated", "before": "48.", "plain": True}]
-    studio._remember_before("dpo", rows)
+            {"question": "What is 6 times 8?", "kind": "unrelated", "before": "48."}]
+    studio._remember_before("dpo", rows, system="You are terse.")
     studio.trained_by = str(tmp_path)
     monkeypatch.setattr(posttrain.studio, "load_model", lambda *a, **k: pytest.fail("the run's before answers were not used"))
-    res = studio.compare(["Who are you?", "Name a colour."], ["identity", "unrelated"])
-    assert [r["before"] for r in res["rows"]] == ["I am SmolLM.", "Blue."]
+    res = studio.compare(["Who made you?", "What is 6 times 8?"], ["identity", "unrelated"], "You are terse.")
+    assert [r["before"] for r in res["rows"]] == ["I am SmolLM.", "48."]
+    with pytest.raises(pytest.fail.Exception):  # asked without that system prompt: the base model is asked
+        studio.compare(["Who made you?"], ["identity"])
 
 
 def test_before_the_first_run_before_and_after_are_the_same_model(studio):
