@@ -28,7 +28,7 @@ from .compare import before_after
 from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
-from .evaluation import COMPARE_TOKENS, exact_for, judge_rows, kind_batches
+from .evaluation import COMPARE_TOKENS, by_kind, exact_for, judge_rows, kind_batches
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
@@ -418,11 +418,8 @@ class Studio:
                                         bf16=not exact)
 
             units = self._units(system, questions, kinds)
-            after = [""] * len(questions)
-            for batch in kind_batches(kinds):  # each kind in its own batch, as a run's evaluation asks
-                exact = exact_for(kinds[batch[0]], kinds)
-                for i, answer in zip(batch, ask(lm.model, lm.tokenizer, [questions[i] for i in batch], exact)):
-                    after[i] = answer
+            # each kind in its own batch at its own precision, as a run's evaluation asks
+            after = by_kind(lambda qs, kind: ask(lm.model, lm.tokenizer, qs, exact_for(kind, kinds)), questions, kinds)
             missing = [(key, part, whole) for key, part, whole in units if key not in self._before]
             if missing and self.trained_by is None:  # the current model is the base model
                 for key, part, _ in missing:
