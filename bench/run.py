@@ -27,7 +27,9 @@ Keys of the JSON line:
 - grpo_step_s and grpo_generation_share: the arithmetic preset's seconds per step, and the share of
   training time spent generating completions, from the base model (the preset's cold start is left out:
   the cold-started model's answers are short, 20–30 tokens, and its steps cheaper; issue 19's figure is kept
-  comparable with its earlier runs);
+  comparable with its earlier runs); not in --quick, the preset as it ships (cold start, then RL, through the
+  same job the app and CLI run): grpo_preset_total_s, grpo_preset_phase_s, grpo_preset_generation_share (seconds in
+  GRPO's sampling ÷ the RL trainer's runtime, its probes included) and its scores (correct, boxed, facts kept);
 - watch_overhead: what the identity flip curve and DPO's token rewards (posttrain.watch, every step) add to
   a DPO step, as a fraction (0.05 = 5 %), with the seconds per step with and without; watch_every5_overhead
   the same every 5th step; watch_share the seconds spent inside the watch ÷ the rest of the step, timed within
@@ -483,6 +485,31 @@ def grpo_steps(quick: bool) -> dict:
             "grpo_steps": steps}
 
 
+def grpo_preset() -> dict:
+    """The arithmetic preset as a presenter runs it: its cold start, then RL, then the before/after answers."""
+    from trl import GRPOTrainer
+
+    from posttrain.runner import start_job
+
+    req = methods.get("grpo").spec(None, "arithmetic")
+    out = Path(tempfile.mkdtemp()) / "arithmetic"
+    t0 = time.perf_counter()
+    with time_spent_in(GRPOTrainer, "_generate") as gen_time:
+        job = start_job(req.method, out, pipeline.recipe(req))
+        job.wait()
+    total = time.perf_counter() - t0
+    assert job.status == "done", job.error
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rl_s = [m["train_runtime"] for m in metrics if "train_runtime" in m][-1]  # the RL trainer's (the cold start's has a prefix)
+    s, times = job.result["scores"], job.snapshot()["phase_times"]
+    say(f"arithmetic preset: {times}, sampling {gen_time[0]:.1f} s of RL's {rl_s:.1f} s, scores {s}")
+    return {"grpo_preset_total_s": round(total, 1), "grpo_preset_phase_s": times,
+            "grpo_preset_generation_share": round(gen_time[0] / rl_s, 3),
+            "grpo_preset_correct": [s["correct_before"], s["correct_cold"], s["correct_after"]],
+            "grpo_preset_boxed_after": s["boxed_after"], "grpo_preset_facts_kept": s["facts_kept"],
+            "grpo_preset_alarms": s["alarms"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a reduced run (under 5 minutes on 2 CPU cores)")
@@ -517,6 +544,8 @@ def main() -> None:
         result.update(compare_speedup(args.quick))
         result.update(generation_flops(args.quick, peak))
         result.update(grpo_steps(args.quick))
+        if not args.quick:
+            result.update(grpo_preset())
     result.update(peak.summary())
     result["bench_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result))

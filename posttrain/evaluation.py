@@ -83,14 +83,21 @@ def exact_kind(kind) -> bool:
     return kind in EXACT_KINDS
 
 
+def asks_problems(kinds) -> bool:
+    """Whether an evaluation over questions of `kinds` writes all its answers at full precision, its probes too
+    (`Evaluation.exact_answers`): it does where problems are asked, so that its correctness chart shows training,
+    not a change of precision between its answers."""
+    return "problem" in kinds
+
+
 def exact_for(kind, kinds) -> bool:
     """Whether a run's evaluation over questions of `kinds` answers those of `kind` at full precision: `exact_kind`,
-    and every one where problems are asked (`Evaluation.exact_answers`: its probes too).
+    and every one where problems are asked (`asks_problems`).
 
     >>> exact_for("identity", ["identity", "unrelated"]), exact_for("question", ["question", "problem"])
     (False, True)
     """
-    return exact_kind(kind) or "problem" in kinds
+    return exact_kind(kind) or asks_problems(kinds)
 
 
 class Evaluation:
@@ -106,7 +113,7 @@ class Evaluation:
         if not questions:
             questions, kinds = self.default_questions()
         self.questions, self.kinds = list(questions), list(kinds or ["question"] * len(questions))
-        self.exact_answers = type(self).exact_answers or "problem" in self.kinds  # probes too
+        self.exact_answers = type(self).exact_answers or asks_problems(self.kinds)  # probes too
         self.probe_questions = list(banks.PROBE_QUESTIONS)
         self.live_questions: list[str] = []
 
