@@ -69,9 +69,9 @@ def test_the_flip_curve_crosses_and_the_new_name_carries_the_preference(identity
 
 def test_why_not_just_sft(identity_run, tmp_path_factory):
     """The course's question, measured: SFT through the registry learns the same name and maker, cleanly,
-    but moves far more of the unrelated answers than the gated DPO edit (SFT 10 % unchanged, the gated
+    but moves far more of the unrelated answers than the gated DPO edit (SFT 15–20 % unchanged, the gated
     edit 100 %, unrelated answers written in fp32; docs/benchmarks.md). The leak and the facts it loses are its
-    alarms, and are shown."""
+    alarms, and are shown (at 5e-4 it kept 7 of the 8 facts in two seeds: no alarm)."""
     dpo, _ = identity_run
     sft, out = _run(tmp_path_factory, methods.get("sft").spec(None, "identity", "Nova Prime", "Starlight Labs"), "sft")
     assert sft["name_after"] >= 0.9 and sft["organisation_after"] >= 0.75, sft
