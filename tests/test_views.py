@@ -144,9 +144,23 @@ def test_each_tab_says_what_it_is_for_what_to_do_and_what_to_look_for():
         for part in ("What this tab is for", "What to do", "What to look for"):
             assert f"**{part}:**" in en, (tab, part)
         for part in ("这一页做什么", "怎么做", "看什么"):
-            assert f"**{part}：**" in zh, (tab, part)
+            assert f"**{part}**：" in zh, (tab, part)  # the colon outside: Markdown closes the bold
     train_en, train_zh = TEXT["help.train"]
     assert "flip curve" in train_en and "cross" in train_en and "翻转曲线" in train_zh and "交叉" in train_zh
     assert "held-out" in train_en and "reward hacking" in train_en and "奖励投机" in train_zh
     compare_en, compare_zh = TEXT["help.compare"]
     assert "changed words" in compare_en and "badges" in compare_en and "改动的词" in compare_zh and "标记" in compare_zh
+
+
+def test_every_bold_label_renders_bold_in_both_languages():
+    """Markdown does not close `**` between a full-width colon and a Chinese character ("**看什么：**奖励" showed its
+    asterisks on the help panels); every string with bold must render without a literal `**`."""
+    from markdown_it import MarkdownIt
+
+    from posttrain.ui.text import TEXT
+
+    md = MarkdownIt()
+    raw = [(key, lang) for key, pair in TEXT.items() for lang, s in zip(("en", "zh"), pair)
+           if "**" in s and "**" in md.render(s)]
+    assert raw == []
+    assert "**" in md.render("**看什么：**奖励")  # the case it guards against

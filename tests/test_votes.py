@@ -147,7 +147,7 @@ def test_ten_sessions_vote_through_the_app_and_every_vote_counts(serve, tmp_path
     votes = VoteLog(studio.root / "1-dpo" / "votes.jsonl").read()
     assert len(votes) == 30 and len({v["voter"] for v in votes}) == 10
     _, said = first.predict(run, "", api_name="/ballot")
-    assert "in **70%** of 30 blind votes" in said and "10 voters" in said
+    assert "in **70%** of 30 blind votes" in said and "voters: 10" in said
     table, msg, _ = first.predict(run, "", api_name="/vote_pairs")
     assert msg.startswith("✓ Pairs from the votes: 3,") and len(table["data"]) == 3
     assert sorted(row[1] for row in table["data"]) == sorted(ANSWERS.values())  # chosen = the majority's answer

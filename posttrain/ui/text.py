@@ -38,10 +38,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "own answer and rejected drags the new name in, so the edit stays on questions about the model.\n"
         "- a **problem** is a question and its final number only: GRPO samples several answers and rewards the right "
         "ones, so nobody has to write a worked answer.",
-        "**这一页做什么：**训练要学习的数据。表格里看到的，就是训练用的。\n\n"
-        "**怎么做：**SFT 和 DPO：填写新名字和机构，点击 **构建身份偏好对**（模型会先自己回答每个问题），或加载你自己的偏好数据；"
+        "**这一页做什么**：训练要学习的数据。表格里看到的，就是训练用的。\n\n"
+        "**怎么做**：SFT 和 DPO：填写新名字和机构，点击 **构建身份偏好对**（模型会先自己回答每个问题），或加载你自己的偏好数据；"
         "GRPO：生成算术题或加载文件。任何单元格都可以修改，也可以增删行。\n\n"
-        "**看什么：**\n"
+        "**看什么**：\n"
         "- 一个 **偏好对** 是一个问题加两个回答：**chosen** 是想要的回答（新名字），**rejected** 是要避免的回答（模型现在自己的回答）。"
         "DPO 学习两者的差别；SFT 只模仿 chosen。\n"
         "- **类型**（`kind`）：identity 行教新名字；对照行（`control`）是无关问题，chosen 是模型自己的回答，rejected 硬塞进新名字，"
@@ -64,10 +64,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "reward that rises while correct answers fall is reward hacking, and the chart says so in red.\n"
         "- **GRPO's group inspector**: one prompt's sampled answers with their rewards, advantage and whether they are "
         "right. A group where every answer scores the same teaches nothing.",
-        "**这一页做什么：**实时训练一个模型，看它在学习时哪里发生了变化。\n\n"
-        "**怎么做：**点击 ▶ 身份转变演示（一键完成数据、训练、对比），或选择一种方法，打开 **设置**，再点 **开始**。"
+        "**这一页做什么**：实时训练一个模型，看它在学习时哪里发生了变化。\n\n"
+        "**怎么做**：点击 ▶ 身份转变演示（一键完成数据、训练、对比），或选择一种方法，打开 **设置**，再点 **开始**。"
         "**停止** 会提前结束训练，已训练的模型会保留。\n\n"
-        "**看什么：**\n"
+        "**看什么**：\n"
         "- **损失**（`loss`）在下降：这是训练要减小的数。单纯的 DPO 从 ln 2 ≈ 0.69 开始（此时策略 = 参考模型）；"
         "SFT 权重大于 0 时还会加上 SFT 项，所以起点更高。\n"
         "- **DPO 的奖励差**（chosen 与 rejected 的隐式奖励之差）在增大。**偏好准确率**（奖励差为正的偏好对比例）往往几步就到 1；"
@@ -94,10 +94,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "- **the blind vote** (under the questions): people judge A and B without knowing which is after; the win rate "
         "of after, with its 95% interval, is the human verdict (the course's DPO tutorial: 68% of tuned titles "
         "preferred). With few votes the interval is wide: read it before the rate.",
-        "**这一页做什么：**把同一组问题分别交给训练开始时的模型（训练前）和训练后的模型（训练后），并排显示并打分。\n\n"
-        "**怎么做：**训练结束后这里会自动填好；点击 **对比训练前后** 可以重新提问。修改问题来试试你自己的："
+        "**这一页做什么**：把同一组问题分别交给训练开始时的模型（训练前）和训练后的模型（训练后），并排显示并打分。\n\n"
+        "**怎么做**：训练结束后这里会自动填好；点击 **对比训练前后** 可以重新提问。修改问题来试试你自己的："
         "**类型** 决定回答怎样打分，**答案** 决定什么算对。\n\n"
-        "**看什么：**\n"
+        "**看什么**：\n"
         "- **改动的词** 在训练后一列中高亮；灰色的行完全没有变化。\n"
         "- 每个回答下面的 **标记** 说明得分发现了什么：✓ 新名字 / ✗ 没有新名字、✓ 机构、⟳ 循环（回答自我重复）、"
         "⚠ 泄漏（无关回答提到了新身份）、✓ 事实保留 / ✗ 事实丢失 / ✓ 事实改正（之前答错、之后答对）、✓ 答对 / ✗ 答错、▢ 有框。\n"
@@ -120,12 +120,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "on the bundled model, RL moved the maker from 62% to 69% and to 100% in two seeds and the name from 95% to 100%, "
         "with fewer loops; in one seed one more unrelated answer named the new identity, and the alarm said so. "
         "**Score any answer** shows what the reward model thinks of an answer you type.",
-        "**这一页做什么：**课程里经典的 RLHF 流程，可以直接运行：**SFT** 用示例教会新身份；**奖励模型** 从偏好对中学会人们更喜欢哪个回答；"
+        "**这一页做什么**：课程里经典的 RLHF 流程，可以直接运行：**SFT** 用示例教会新身份；**奖励模型** 从偏好对中学会人们更喜欢哪个回答；"
         "**RL**（GRPO）再对回答采样，由奖励模型打分，并用 KL 约束拉住起点模型（PPO 步骤的现代形式）。旁边的 **DPO** 用同样的偏好对、"
         "不需要奖励模型就能达到目标。\n\n"
-        "**怎么做：**在「数据」页填写新名字和机构，然后依次点击各步骤。SFT、奖励模型和 DPO 都从基础模型开始；RL 从 SFT 的模型开始，由奖励模型打分。"
+        "**怎么做**：在「数据」页填写新名字和机构，然后依次点击各步骤。SFT、奖励模型和 DPO 都从基础模型开始；RL 从 SFT 的模型开始，由奖励模型打分。"
         "方框显示每一步由哪次训练完成及其主要得分。\n\n"
-        "**看什么：**奖励模型在从未见过的偏好对上的准确率（0.5 就是抛硬币）、对它做 RL 是否提升了身份得分，以及警报是否指出策略在以人不认可的方式"
+        "**看什么**：奖励模型在从未见过的偏好对上的准确率（0.5 就是抛硬币）、对它做 RL 是否提升了身份得分，以及警报是否指出策略在以人不认可的方式"
         "讨好奖励模型。RL 只能强化模型本来就会采样到的回答：完整 SFT 之后它没什么可改的，模型从不说出的名字或机构它也找不到，"
         "所以第 1 步是较短的 SFT（6 步）。在内置模型上，之后的 RL 在两个种子中把机构从 62% 提到 69% 和 100%，名字从 95% 提到 100%，"
         "循环也更少；其中一个种子多了一个无关回答说出新身份，警报也指出了这一点。**给任意回答打分** 显示奖励模型对你输入的回答的看法。"),
@@ -165,9 +165,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "**What to look for:** their curves overlaid, one colour per run (β 0.1 vs 0.5, DPO vs SFT, LoRA vs the gated "
         "edit: the legend names the settings that differ), their scores in one table, and their answers to the same "
         "questions in columns, words the first run's answer lacks highlighted.",
-        "**这一页做什么：**所有训练记录，以及两次或更多次训练的并排对比。\n\n"
-        "**怎么做：**选择一次训练，查看它的图表、探测时间线和回答；在 **与之对比** 中再选一次或多次训练，点击 **对比这些训练**。\n\n"
-        "**看什么：**它们的曲线叠在一起，每次训练一种颜色（β 0.1 对 0.5、DPO 对 SFT、LoRA 对门控编辑：图例写出它们不同的设置），"
+        "**这一页做什么**：所有训练记录，以及两次或更多次训练的并排对比。\n\n"
+        "**怎么做**：选择一次训练，查看它的图表、探测时间线和回答；在 **与之对比** 中再选一次或多次训练，点击 **对比这些训练**。\n\n"
+        "**看什么**：它们的曲线叠在一起，每次训练一种颜色（β 0.1 对 0.5、DPO 对 SFT、LoRA 对门控编辑：图例写出它们不同的设置），"
         "它们的得分在同一张表里，它们对同一组问题的回答分列显示，第一次训练的回答里没有的词会高亮。"),
     "help.glossary_title": ("Glossary: the words on these charts", "术语表：图表上的这些词"),
     "help.glossary": (
@@ -450,10 +450,11 @@ TEXT: dict[str, tuple[str, str]] = {
                            "sigmoid：−log σ(β·[Δ(chosen) − Δ(rejected)]) + w·NLL(chosen)，Δ = log π/π_ref"),
     "chart.loss.caption": ("With the sigmoid loss (the default) the preference term starts at ln 2 ≈ 0.69, a coin flip "
                            "between chosen and rejected (hinge starts at 1, IPO at (1/2β)²), and falls as the margin grows. "
-                           "With SFT weight w > 0 the chosen answers' surprise per token is added on top.",
+                           "With SFT weight w > 0 the chosen answers' surprise per token is added on top: the solid line "
+                           "is the total, so it starts higher; the dashed lines are its two terms.",
                            "使用 sigmoid 损失（默认）时，偏好项从 ln 2 ≈ 0.69 开始，相当于在 chosen 与 rejected 之间抛硬币"
                            "（hinge 从 1 开始，IPO 从 (1/2β)² 开始），随奖励差变大而下降。SFT 权重 w > 0 时，再加上 chosen 回答"
-                           "每个词元的意外程度。"),
+                           "每个词元的意外程度：实线是两者之和，所以起点更高；虚线是它的两项。"),
     "chart.loss.y": ("nats", "nats"),
     "chart.loss.total": ("loss (total)", "损失（总）"),
     "chart.loss.preference": ("preference term", "偏好项"),
@@ -649,9 +650,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "vote.chose": ("You chose **{choice}**.", "你选择了 **{choice}**。"),
     "vote.tied": ("You called it a **tie**.", "你判为**平局**。"),
     "vote.reveal": ("A was **{a}**, B was **{b}**.", "A 是 **{a}**，B 是 **{b}**。"),
+    "kind.identity": ("identity", "身份问题"),
+    "kind.unrelated": ("unrelated", "无关问题"),
+    "kind.problem": ("problem", "算术题"),
+    "kind.question": ("question", "问题"),
+    "kind.control": ("control", "对照问题"),
     "vote.none": ("No votes yet.", "还没有投票。"),
-    "vote.tally": ("**{side}** preferred in **{rate}** of {n} blind votes (95% interval {low}–{high}; {wins} wins, "
-                   "{losses} losses, {ties} ties; {voters} voters)",
+    "vote.tally": ("**{side}** preferred in **{rate}** of {n} blind votes (95% interval {low}–{high}; won {wins}, "
+                   "lost {losses}, tied {ties}; voters: {voters})",
                    "**{side}** 在 {n} 次盲评中有 **{rate}** 被偏好（95% 区间 {low}–{high}；胜 {wins}、负 {losses}、平 {ties}；"
                    "{voters} 位投票者）"),
     "compare.asked": ("Questions asked (edit them, then press Compare)", "提问的问题（修改后点击「对比」）"),

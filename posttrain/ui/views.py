@@ -12,7 +12,7 @@ import html
 
 from ..compare import word_diff
 from ..scores import is_degenerate, training_alarms
-from .text import t
+from .text import TEXT, t
 
 
 def card_html(card: dict, lang: str = "en") -> str:
@@ -311,6 +311,16 @@ def side_by_side_html(rows: list[dict], lang: str = "en") -> str:
                     _badges(r.get("marks"), r.get("kind", ""), r["after"], lang)]} for r in rows], lang)
 
 
+def kind_label(kind: str, lang: str = "en") -> str:
+    """A question's kind as the answers table shows it, in `lang` (a kind it does not know, as given).
+
+    >>> kind_label("unrelated", "zh"), kind_label("identity"), kind_label("mine", "zh")
+    ('无关问题', 'identity', 'mine')
+    """
+    key = f"kind.{kind}"
+    return t(key, lang) if key in TEXT else kind
+
+
 def _answer_columns(columns: list[str], rows: list[dict], lang: str) -> str:
     """The answers table Compare and Runs share: one question per row (its kind above it, the answer it needs
     under it), then one column per answer; in every column after the first the words the first lacks are
@@ -324,7 +334,7 @@ def _answer_columns(columns: list[str], rows: list[dict], lang: str) -> str:
             f"<mark>{html.escape(p)}</mark>" if new else html.escape(p) for p, new in word_diff(first, text)))
             + _marks_html(badges) for i, (text, badges) in enumerate(zip(r["texts"], r["badges"]))]
         same = ' class="pt-same"' if len(set(r["texts"])) == 1 else ""
-        kind = f'<div class="pt-kind">{html.escape(kind_)}</div>' if kind_ else ""
+        kind = f'<div class="pt-kind">{html.escape(kind_label(kind_, lang))}</div>' if kind_ else ""
         answer = (f'<div class="pt-answer">{html.escape(t("mark.answer", lang, answer=r["answer"]))}</div>'
                   if r.get("answer") is not None else "")
         body.append(f"<tr{same}><td>{kind}{html.escape(r['question'])}{answer}</td>"
@@ -427,7 +437,7 @@ def tally_md(tally: dict, sides: list[str], lang: str = "en") -> str:
 
     >>> tally_md({"n": 50, "wins": 34, "losses": 16, "ties": 0, "win_rate": 0.68, "low": 0.542, "high": 0.792,
     ...           "voters": 10}, ["before", "after"])
-    '**after (the trained model)** preferred in **68%** of 50 blind votes (95% interval 54%–79%; 34 wins, 16 losses, 0 ties; 10 voters)'
+    '**after (the trained model)** preferred in **68%** of 50 blind votes (95% interval 54%–79%; won 34, lost 16, tied 0; voters: 10)'
     """
     if not tally["n"]:
         return t("vote.none", lang)

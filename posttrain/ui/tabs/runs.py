@@ -34,6 +34,7 @@ def build(page: Page) -> SimpleNamespace:
             html_btn = page.button("runs.html")
             archives = {what: page.button(key) for what, key in
                         (("receipt", "runs.receipt"), ("model", "runs.model"), ("adapter", "runs.adapter"))}
+        saved_msg = gr.Markdown(elem_id="runs-download-msg")  # why a download could not be made, beside its buttons
         download = page.widget(gr.File, "runs.file", interactive=False)
         with page.accordion("runs.push"):
             with gr.Row():
@@ -97,9 +98,9 @@ def build(page: Page) -> SimpleNamespace:
             return message(e, lng)
 
     def saved(write, lng):
-        """A file for the Download box, or a sentence in the run's summary."""
+        """A file for the Download box, or a sentence beside the buttons (the run's summary stays as it was)."""
         try:
-            return str(write()), gr.skip()
+            return str(write()), ""
         except Exception as e:  # noqa: BLE001
             return None, message(e, lng)
 
@@ -114,12 +115,12 @@ def build(page: Page) -> SimpleNamespace:
     run_pick.change(others, [run_pick, lang], other, api_visibility="private")
     pair_btn.click(side_by_side, [run_pick, other, lang], [pair_scores, pair_answers], api_name="compare_runs").then(
         overlay, [run_pick, other, lang], pair_plot, api_visibility="private")
-    html_btn.click(lambda p, lng: saved(lambda: studio.receipt(p, lng), lng), [run_pick, lang], [download, info],
+    html_btn.click(lambda p, lng: saved(lambda: studio.receipt(p, lng), lng), [run_pick, lang], [download, saved_msg],
                    api_name="receipt")
     def archive(kind):
         return lambda p, lng: saved(lambda: studio.archive(p, kind, lng), lng)
 
     for kind, btn in archives.items():
-        btn.click(archive(kind), [run_pick, lang], [download, info], api_visibility="private")
+        btn.click(archive(kind), [run_pick, lang], [download, saved_msg], api_visibility="private")
     push_btn.click(push, [run_pick, repo, token, private, what, lang], push_msg, api_name="push")
     return SimpleNamespace(run_pick=run_pick)
