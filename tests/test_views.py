@@ -30,6 +30,8 @@ def test_the_compare_summary_leads_with_the_alarms_then_the_headline():
     zh = views.scores_md(ARITHMETIC, "zh")
     assert "**答对 28% → 2%**" in zh and "直接提问：答对 50% → 0%" in zh
     assert views.scores_md({"changed": 0.5}) == "**changed** 50% of the answers"
+    # beside "unchanged 100 %" (unrelated questions only), "changed 50 %" says it counts every answer
+    assert "counts the unrelated ones only" in views.scores_md({"changed": 0.5, "unchanged": 1.0, "n_unrelated": 20})
     assert views.scores_md({}) == ""
 
 

@@ -251,7 +251,8 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
             if any(cold is not None for _, _, cold, _, _ in _shown(demo, scores)):
                 parts.append(t("compare.cold_help", lang))
     if scores.get("changed") is not None:
-        parts.append(t("compare.changed", lang, changed=_pct(scores["changed"])))
+        key = "compare.changed_all" if scores.get("unchanged") is not None else "compare.changed"
+        parts.append(t(key, lang, changed=_pct(scores["changed"])))
     return "\n\n".join(parts)
 
 
