@@ -156,6 +156,9 @@ def test_the_tabs_explain_themselves_in_collapsed_panels_the_switch_relabels(tin
             text = next(c for c in panel.children if isinstance(c, gr.Markdown))
             assert not panel.open and panel.label == TEXT[title][0] and switched[panel]["label"] == TEXT[title][1]
             assert text.value == TEXT[body][0] and switched[text]["value"] == TEXT[body][1]
+    # every panel says what it holds (a component made while the page is built, even as an update, is added to it:
+    # an empty, unlabelled accordion sat under every tab)
+    assert all(b.label for b in demo.blocks.values() if isinstance(b, gr.Accordion))
 
 
 def _imports(path: Path, root: Path) -> list[str]:

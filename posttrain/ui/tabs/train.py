@@ -128,7 +128,9 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     settings = tr.shared + [c for m_presets, m_own in zip(tr.presets, tr.own) for c in (m_presets, *m_own)]
     every_own = [c for fields in tr.own for c in fields]
     shown_method = [*tr.rows, *tr.presets, *tr.shared, *every_own, compare.questions, compare.system]  # what `show` updates
-    present = {tr.settings_box: gr.Accordion(open=False)}  # a job starts: the settings fold, the charts come up
+    # a job starts: the settings fold, the charts come up (an update, not `gr.Accordion(...)`: built here, inside the
+    # page, that would add an empty accordion to it)
+    present = {tr.settings_box: gr.update(open=False)}
     mine = gr.State(None)  # the run this page started (or reopened while it ran): the page follows it
 
     def show(m, chosen, preset: str | None = None) -> dict:
