@@ -159,6 +159,8 @@ def test_the_tabs_explain_themselves_in_collapsed_panels_the_switch_relabels(tin
     # every panel says what it holds (a component made while the page is built, even as an update, is added to it:
     # an empty, unlabelled accordion sat under every tab)
     assert all(b.label for b in demo.blocks.values() if isinstance(b, gr.Accordion))
+    methods_radio = next(b for b in demo.blocks.values() if isinstance(b, gr.Radio) and ("Reward model", "reward") in b.choices)
+    assert ("奖励模型", "reward") in switched[methods_radio]["choices"]  # the method names switch language too
 
 
 def _imports(path: Path, root: Path) -> list[str]:

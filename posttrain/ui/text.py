@@ -650,6 +650,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "vote.chose": ("You chose **{choice}**.", "你选择了 **{choice}**。"),
     "vote.tied": ("You called it a **tie**.", "你判为**平局**。"),
     "vote.reveal": ("A was **{a}**, B was **{b}**.", "A 是 **{a}**，B 是 **{b}**。"),
+    "method.reward": ("Reward model", "奖励模型"),
     "kind.identity": ("identity", "身份问题"),
     "kind.unrelated": ("unrelated", "无关问题"),
     "kind.problem": ("problem", "算术题"),

@@ -18,7 +18,7 @@ from ... import chain, charts, methods, tables
 from ...config import LOSS_TYPES
 from ...rewards import REWARD_FUNCTIONS
 from .. import inspectors, views
-from ..text import t
+from ..text import TEXT, t
 from . import data as data_tab
 from ...runner import ACTIVE
 from .shared import DEFAULT_METHOD, Page, frame, message, questions_for, request_lang
@@ -81,8 +81,9 @@ def build(page: Page) -> SimpleNamespace:
         page.explain("train")
         demo_btn = page.button("train.demo", variant="primary", size="lg", elem_id="demo-btn")
         with gr.Row(equal_height=True):
-            method = page.widget(gr.Radio, "train.method", value=default.name, scale=3,
-                                 choices=[(m.label, m.name) for m in methods.METHODS.values()])
+            method = page.widget(gr.Radio, "train.method", value=default.name, scale=3,  # "method.<name>": a translated label
+                                 labels=[(f"method.{m.name}" if f"method.{m.name}" in TEXT else m.label, m.name)
+                                         for m in methods.METHODS.values()])
             from_base = page.widget(gr.Checkbox, "train.from_base", value=True, scale=2)
             start_btn = page.button("train.start", variant="primary", scale=1, elem_id="start-btn")
             stop_btn = page.button("train.stop", variant="stop", scale=1, interactive=False, elem_id="stop-btn")
