@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from . import cpu, switches
+from .bilingual import Said
 from .models import chat_text, generate_answers
 from .runs import read_json, write_json
 
@@ -85,9 +86,11 @@ class Tally:
     asked: int = 0
 
     def sentence(self) -> str:
-        return (f"{self.hits} of {self.asked} answers of the untrained model came from the answer cache: the same model "
-                "answered the same questions with the same settings in an earlier run ($POSTTRAIN_ANSWER_CACHE=0 "
-                "turns it off)")
+        return Said(f"{self.hits} of {self.asked} answers of the untrained model came from the answer cache: the same "
+                    "model answered the same questions with the same settings in an earlier run "
+                    "($POSTTRAIN_ANSWER_CACHE=0 turns it off)",
+                    f"未训练模型的 {self.asked} 个回答中有 {self.hits} 个来自回答缓存：同一个模型在之前的一次训练中用同样的设置"
+                    "回答过同样的问题（设 $POSTTRAIN_ANSWER_CACHE=0 可关闭）")
 
 
 _counting = threading.local()

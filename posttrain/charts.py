@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from .bilingual import in_lang
 from .identity import mentions_name
 from .scores import training_alarms
 from .ui.text import TEXT, t
@@ -158,14 +159,14 @@ class _Panels:
         if not _has(rows, needed):
             self.fig.add_annotation(text=self.t["waiting"], showarrow=False, xref="paper", yref="paper",
                                     x=0.5, y=0.5, font=dict(size=15, color="#888"))
-        return _alarm(self.fig, rows)
+        return _alarm(self.fig, rows, self.lang)
 
 
-def _alarm(fig: go.Figure, rows: list[dict]) -> go.Figure:
+def _alarm(fig: go.Figure, rows: list[dict], lang: str = "en") -> go.Figure:
     """The first alarm the log raises, in red above the panels (nothing when all is well)."""
     found = training_alarms(rows)
     if found:
-        text = _wrap("⚠ " + found[0], 110)  # a figure is about 110 characters wide
+        text = _wrap("⚠ " + in_lang(found[0], lang), 110)  # a figure is about 110 characters wide
         lines = text.count("<br>") + 1
         fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=1.0,
                            yshift=_Panels.TOP - 30, xanchor="center", yanchor="bottom",

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from .answers import normalize_number
 from .arithmetic import problem_row
+from .bilingual import Said, joined
 
 SUPPORTED_EXTENSIONS = (".jsonl", ".json", ".csv", ".parquet")
 PREFERENCE_COLUMNS = ("prompt", "chosen", "rejected")
@@ -296,13 +297,15 @@ def fit_pairs(rows: list[dict], lengths: list[tuple[int, int, int]], max_length:
                         "trained; raise max length or shorten the prompts")
     notes = []
     if cut:
-        notes.append(f"{cut} of {len(rows)} pairs are much longer than the max length ({max_length} tokens) and are "
-                     f"cut to fit (their ends are dropped)")
+        notes.append(Said(f"{cut} of {len(rows)} pairs are much longer than the max length ({max_length} tokens) and "
+                          "are cut to fit (their ends are dropped)",
+                          f"{len(rows)} 个偏好对中有 {cut} 个远长于最大长度（{max_length} 个 token），会被截短（去掉结尾）"))
     if len(keep) < len(rows):
         n = len(rows) - len(keep)
-        notes.append(f"{n} {'pair whose prompt alone fills it is' if n == 1 else 'pairs whose prompt alone fills it are'} "
-                     "left out; raise max length to keep them")
-    return keep, "; ".join(notes) or None
+        notes.append(Said(f"{n} {'pair whose prompt alone fills it is' if n == 1 else 'pairs whose prompt alone fills it are'} "
+                          "left out; raise max length to keep them",
+                          f"{n} 个偏好对的问题本身就占满了最大长度，已被排除；调大最大长度可保留它们"))
+    return keep, joined(notes) if notes else None
 
 
 def hold_out_prompts(rows: list[dict], share: float, seed: int = 0) -> tuple[list[dict], list[dict]]:
@@ -346,8 +349,8 @@ def fit_prompts(rows: list[dict], lengths: list[int], count: Callable[[str], int
         longest = max(messages, key=lambda m: len(m["content"]))
         longest["content"] = cut(longest["content"], max(8, count(longest["content"]) - (n - limit)))
         out.append({**row, "prompt": messages})
-    note = (f"{n_cut} of {len(rows)} prompts are longer than {limit} tokens; their beginnings are cut"
-            if n_cut else None)
+    note = (Said(f"{n_cut} of {len(rows)} prompts are longer than {limit} tokens; their beginnings are cut",
+                 f"{len(rows)} 个问题中有 {n_cut} 个长于 {limit} 个 token；它们的开头被截掉了") if n_cut else None)
     return out, note
 
 

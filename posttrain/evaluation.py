@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import answer_cache, banks, watch
+from . import answer_cache, banks, bilingual, watch
 from . import scores as judge
 from .compare import probe_recorder
 from .arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
@@ -332,5 +332,4 @@ def judge_rows(rows: list[dict], answers: list[str], name: str | None, org: str 
     elif not problems:
         out.update(loop_scores(rows))
     out["changed"] = round(sum(r["changed"] for r in rows) / len(rows), 4)
-    out["alarms"] = judge.alarms(out, reward_trend)
-    return out
+    return bilingual.file(out, "alarms", judge.alarms(out, reward_trend))

@@ -10,8 +10,9 @@ scores.json and model/.
 
 from __future__ import annotations
 
-from . import answer_cache, methods, switches
+from . import answer_cache, bilingual, methods, switches
 from . import scores as judge
+from .bilingual import Said
 from .compare import before_after
 from .data import hold_out
 from .methods.base import ONPOLICY_TOKENS
@@ -33,8 +34,11 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         write_json(job.run_dir / "config.json", spec.config())
         write_recipe(job.run_dir, spec)
         if spec.trained_on:
-            job.note(f"trains on top of {' → '.join(spec.trained_on)}: the model those runs left, not the base model "
-                     "(in the app: Model tab, Reset to the base model)")
+            chain = ' → '.join(spec.trained_on)
+            job.note(Said(f"trains on top of {chain}: the model those runs left, not the base model "
+                          "(in the app: Model tab, Reset to the base model)",
+                          f"在 {chain} 之上继续训练：用的是这些训练留下的模型，不是基础模型"
+                          "（在应用里：「模型」页，重置为基础模型）"))
         served = answer_cache.tally()  # the untrained model's answers the cache serves in the data and before phases
         job.enter("load")
         model_lm = lm or load_model(spec.model, progress=job.say, **process_device())
@@ -46,9 +50,11 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         if share and plan.eval_rows is None:  # a method may hold rows out itself (the gated edit: before its fit)
             plan.train_rows, plan.eval_rows = hold_out(plan.training_rows, share, plan.settings.seed)
         if share:
-            job.note(f"{len(plan.eval_rows)} of {len(plan.training_rows) + len(plan.eval_rows)} rows are held out "
-                     "for validation: their loss is measured, never trained on" if plan.eval_rows else
-                     "too few rows to hold any out for validation; all of them train")
+            held, rows = len(plan.eval_rows or []), len(plan.training_rows) + len(plan.eval_rows or [])
+            job.note(Said(f"{held} of {rows} rows are held out for validation: their loss is measured, never trained on",
+                          f"{rows} 行中留出 {held} 行做验证：只测它们的损失，从不在上面训练") if held else
+                     Said("too few rows to hold any out for validation; all of them train",
+                          "行数太少，无法留出验证集；全部用于训练"))
         write_json(job.run_dir / "data.json", plan.rows)
         evaluation = method.evaluation(spec, plan)
 
@@ -75,7 +81,7 @@ def recipe(spec: RunSpec, lm: LoadedModel | None = None):
         scores.setdefault("changed", changed)
         if cold:
             scores.update(judge.cold_scores(cold))
-        scores["alarms"] = judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows()))
+        bilingual.file(scores, "alarms", judge.alarms(scores, judge.mean_reward_trend(job.metrics.rows())))
         for sentence in judge.inherited(scores):
             job.note(sentence)
         write_json(job.run_dir / "before_after.json", rows)
@@ -126,6 +132,8 @@ def _train(job, method, plan, lm, evaluation, probe, served):
         raise ValueError(cb.nonfinite)
     facts = release_processes()
     if facts and facts["world_size"] > 1:
-        job.note(f"trained data-parallel on {facts['world_size']} processes ({facts['backend']} backend), "
-                 f"{plan.settings.batch_size} sequences per process per step; this is rank {facts['rank']}")
+        job.note(Said(f"trained data-parallel on {facts['world_size']} processes ({facts['backend']} backend), "
+                      f"{plan.settings.batch_size} sequences per process per step; this is rank {facts['rank']}",
+                      f"在 {facts['world_size']} 个进程上数据并行训练（{facts['backend']} 后端），每个进程每步 "
+                      f"{plan.settings.batch_size} 条序列；这是第 {facts['rank']} 号进程"))
     return model

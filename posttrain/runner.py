@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 
+from .bilingual import zh
 from .metrics import MetricsLog, Progress
 from .runs import write_json
 
@@ -82,6 +83,7 @@ class Job(JobHandle):
         self.token_rewards = MetricsLog(self.run_dir / "token_rewards.jsonl")
         self.messages: list[str] = []
         self.notes: list[str] = []  # what the user should know about this run (data cut to fit, …)
+        self.notes_zh: list[str] = []  # the same in Chinese (`posttrain.bilingual`)
         self.thread: threading.Thread | None = None
         self.ended: float | None = None  # when the job ended: its clock stops there
         self._phase_t0 = time.time()
@@ -109,9 +111,11 @@ class Job(JobHandle):
         self.messages.append(message)
 
     def note(self, message: str) -> None:
-        """Something the user should see next to the job's status (and the CLI prints)."""
-        self.messages.append(message)
-        self.notes.append(message)
+        """Something the user should see next to the job's status (and the CLI prints); a `bilingual.Said`
+        brings its Chinese."""
+        self.messages.append(str(message))
+        self.notes.append(str(message))
+        self.notes_zh.append(zh(message))
         self._save_status()
 
     # -- called from anywhere ---------------------------------------------------------------
@@ -139,7 +143,7 @@ class Job(JobHandle):
             "eta_s": None if eta is None else round(eta, 1),
             "elapsed_s": round((self.ended or time.time()) - self.progress.started, 1),
             "error": self.error, "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
-            "notes": list(self.notes),
+            "notes": list(self.notes), "notes_zh": list(self.notes_zh),
         }
 
     def wait(self, timeout: float | None = None) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from . import banks
+from .bilingual import Said
 from .identity import mentions_name
 from .answers import extract_boxed, normalize_number
 
@@ -345,6 +346,8 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     >>> alarms({"correct_before": 0.28, "correct_after": 0.02, "degenerate_before": 0.0, "degenerate_after": 0.98},
     ...        reward=(0.1, 1.4))[0]
     'Reward hacking: the reward rose (0.10 → 1.40) while correct answers fell (28% → 2%).'
+    >>> alarms({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.4}, reward=(1.2, 1.8))[0].zh  # 中文
+    '奖励投机：奖励上升了（1.20 → 1.80），而正确答案下降了（冷启动后 55% → 40%）。'
     >>> alarms({"name_before": 0.0, "name_after": 0.95, "organisation_before": 0.0, "organisation_after": 0.9,
     ...         "degenerate_before": 0.1, "degenerate_after": 0.1, "leak": 0.0, "facts_kept": 1.0})
     []
@@ -367,46 +370,63 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     >>> alarms({"correct_before": 0.28, "correct_cold": 0.15, "correct_after": 0.15})  # the cold start lost them
     ["Correct answers are below the base model's (28% → 15%)."]
     """
-    s = scores
-    out = []
+    s, out = scores, []
     rose = reward is not None and reward[1] > reward[0]
+    rise = f"{reward[0]:.2f} → {reward[1]:.2f}" if rose else ""
+    hacking = Said(f"Reward hacking: the reward rose ({rise}) while ", f"奖励投机：奖励上升了（{rise}），而")
     # after a cold start (SFT before RL) the reward is RL's: it is judged against the model RL started from
     when = "cold" if s.get("correct_cold") is not None else "before"
-    was = " after the cold start" if when == "cold" else ""
     start, loops_start = s.get(f"correct_{when}") or 0, s.get(f"degenerate_{when}") or 0
+
+    def since_start(x: float) -> Said:  # "55% after the cold start" or "28%"
+        return Said(f"{_pct(x)} after the cold start", f"冷启动后 {_pct(x)}") if when == "cold" else Said(_pct(x))
+
+    def say(en: str, zh: str, hacked: bool = False) -> None:
+        out.append(Said(hacking + en, hacking.zh + zh) if hacked else Said(en[:1].upper() + en[1:], zh))
+
     fell = s.get("correct_after") is not None and s["correct_after"] < start - 0.05
     loops = s.get("degenerate_after") is not None and s["degenerate_after"] > loops_start + 0.05
-    if rose and fell:
-        out.append(f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while correct answers fell "
-                   f"({_pct(start)}{was} → {_pct(s['correct_after'])}).")
-    elif fell:
-        out.append(f"Correct answers fell ({_pct(start)}{was} → {_pct(s['correct_after'])}).")
+    if fell:
+        was, now = since_start(start), _pct(s["correct_after"])
+        say(f"correct answers fell ({was} → {now}).", f"正确答案下降了（{was.zh} → {now}）。", hacked=rose)
     if when == "cold" and s.get("correct_after") is not None and s["correct_after"] < s.get("correct_before", 0) - 0.05:
-        out.append(f"Correct answers are below the base model's ({_pct(s['correct_before'])} → {_pct(s['correct_after'])}).")
+        b, a = _pct(s["correct_before"]), _pct(s["correct_after"])
+        say(f"correct answers are below the base model's ({b} → {a}).", f"正确率低于基础模型（{b} → {a}）。")
     if loops:  # a reward (GRPO's: rule-based or a reward model) that rose while answers loop was gamed
-        prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while " if rose and not fell else ""
-        text = f"more answers loop {since} ({_pct(loops_start)}{was} → {_pct(s['degenerate_after'])})."
-        out.append(prefix + text)
-    hacked = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
+        was, now = since_start(loops_start), _pct(s["degenerate_after"])
+        more = "训练后陷入循环的回答变多了" if since == "after training" else "陷入循环的回答比开始时多了"
+        say(f"more answers loop {since} ({was} → {now}).", f"{more}（{was.zh} → {now}）。",
+            hacked=rose and not fell)
     if s.get("name_after") is not None and s["name_after"] < (s.get("name_before") or 0) - 0.1:
-        out.append(f"{hacked} new name fell ({_pct(s['name_before'])} → {_pct(s['name_after'])}).")
+        b, a = _pct(s["name_before"]), _pct(s["name_after"])
+        say(f"the new name fell ({b} → {a}).", f"说出新名字的比例下降了（{b} → {a}）。", hacked=rose)
     if s.get("organisation_after") is not None and s["organisation_after"] < (s.get("organisation_before") or 0) - 0.1:
-        out.append(f"{hacked} organisation fell ({_pct(s['organisation_before'])} → {_pct(s['organisation_after'])}) "
-                   "in answers about the maker.")
+        b, a = _pct(s["organisation_before"]), _pct(s["organisation_after"])
+        say(f"the organisation fell ({b} → {a}) in answers about the maker.",
+            f"关于开发者的回答中说出机构的比例下降了（{b} → {a}）。", hacked=rose)
     if s.get("name_after") is not None and s["name_after"] < 0.5:
-        but = f"The reward rose ({reward[0]:.2f} → {reward[1]:.2f}) but the" if rose else "The"
-        out.append(f"{but} new name appears in only {_pct(s['name_after'])} of identity answers.")
+        a = _pct(s["name_after"])
+        if rose:
+            out.append(Said(f"The reward rose ({rise}) but the new name appears in only {a} of identity answers.",
+                            f"奖励上升了（{rise}），但只有 {a} 的身份回答说出了新名字。"))
+        else:
+            say(f"the new name appears in only {a} of identity answers.", f"只有 {a} 的身份回答说出了新名字。")
     if s.get("organisation_after") is not None and s["organisation_after"] < 0.5:
-        out.append(f"The organisation appears in only {_pct(s['organisation_after'])} of answers about the maker.")
+        a = _pct(s["organisation_after"])
+        say(f"the organisation appears in only {a} of answers about the maker.",
+            f"关于开发者的回答中只有 {a} 说出了机构。")
     if s.get("leak") is not None and s["leak"] > 0.1 and not _inherited_leak(s):
-        prefix = f"Reward hacking: the reward rose ({reward[0]:.2f} → {reward[1]:.2f}) while the" if rose else "The"
-        was = f" ({_pct(s['leak_before'])} before)" if s.get("leak_before") else ""
-        out.append(f"{prefix} new identity leaks into {_pct(s['leak'])} of unrelated answers{was}.")
+        a, b = _pct(s["leak"]), s.get("leak_before")
+        say(f"the new identity leaks into {a} of unrelated answers" + (f" ({_pct(b)} before)." if b else "."),
+            f"新身份泄漏到了 {a} 的无关回答中" + (f"（训练前 {_pct(b)}）。" if b else "。"), hacked=rose)
     if s.get("pair_accuracy") is not None and s["pair_accuracy"] < 0.75:
-        out.append(f"The reward model prefers the chosen answer on only {_pct(s['pair_accuracy'])} of the pairs it "
-                   "never saw (50% is a coin): a policy trained against it learns its mistakes.")
+        a = _pct(s["pair_accuracy"])
+        say(f"the reward model prefers the chosen answer on only {a} of the pairs it never saw (50% is a coin): "
+            "a policy trained against it learns its mistakes.",
+            f"奖励模型只在 {a} 的没见过的偏好对上偏好 chosen 回答（50% 等于抛硬币）：针对它训练的策略会学到它的错误。")
     if s.get("facts_kept") is not None and s["facts_kept"] < 0.8:
-        out.append(f"Only {_pct(s['facts_kept'])} of the facts the model knew before are still right.")
+        a = _pct(s["facts_kept"])
+        say(f"only {a} of the facts the model knew before are still right.", f"模型原本知道的事实中只有 {a} 仍然答对。")
     return out
 
 
@@ -427,14 +447,18 @@ def cold_start_sentence(scores: dict, steps: int) -> str:
     ...                      "plain_correct_before": 0.25, "plain_correct_after": 0.5}, 16)
     'Cold start: 16 SFT steps on worked examples took correct answers 28% → 55%, boxed 0% → 100% (asked plainly, correct 25% → 50%). RL starts from there; its own change is the step from these to the scores after.'
     """
-    parts = [f"{label} {_pct(scores[k + '_before'])} → {_pct(scores[k + '_after'])}"
-             for k, label in (("correct", "correct answers"), ("boxed", "boxed"), ("degenerate", "loops"))
-             if scores.get(k + "_after") is not None and scores.get(k + "_before") is not None]
-    plain = (f" (asked plainly, correct {_pct(scores['plain_correct_before'])} → {_pct(scores['plain_correct_after'])})"
+    moves = [(en, zh, f"{_pct(scores[k + '_before'])} → {_pct(scores[k + '_after'])}")
+             for k, en, zh in (("correct", "correct answers", "正确率"), ("boxed", "boxed", "含框"), ("degenerate", "loops", "循环"))
+             if scores.get(k + "_after") is not None and scores.get(k + "_before") is not None][:2]
+    plain = (f"{_pct(scores['plain_correct_before'])} → {_pct(scores['plain_correct_after'])}"
              if scores.get("plain_correct_after") is not None else "")
-    took = f" took {', '.join(parts[:2])}{plain}" if parts else ""
-    return (f"Cold start: {steps} SFT steps on worked examples{took}. RL starts from there; its own change is the "
-            "step from these to the scores after.")
+    took = (f" took {', '.join(f'{en} {m}' for en, _, m in moves)}" + (f" (asked plainly, correct {plain})" if plain else "")
+            if moves else "")
+    took_zh = ("，" + "，".join(f"{zh} {m}" for _, zh, m in moves) + (f"（直接提问时正确率 {plain}）" if plain else "")
+               if moves else "")
+    return Said(f"Cold start: {steps} SFT steps on worked examples{took}. RL starts from there; its own change is the "
+                "step from these to the scores after.",
+                f"冷启动：在解题示例上做了 {steps} 步 SFT{took_zh}。RL 从这里开始；它自己带来的变化是从这些得分到训练后得分的那一步。")
 
 
 def _inherited_leak(s: dict) -> bool:
@@ -456,8 +480,9 @@ def inherited(scores: dict) -> list[str]:
     s = scores
     if s.get("leak") is None or not _inherited_leak(s):
         return []
-    return [f"The model this run started from already leaked the new identity into {_pct(s['leak_before'])} of "
-            f"unrelated answers; after it, {_pct(s['leak'])}."]
+    b, a = _pct(s["leak_before"]), _pct(s["leak"])
+    return [Said(f"The model this run started from already leaked the new identity into {b} of unrelated answers; "
+                 f"after it, {a}.", f"这次训练的起点模型已经把新身份泄漏到了 {b} 的无关回答中；训练后为 {a}。")]
 
 
 def about_of(question: str) -> str:

@@ -28,6 +28,7 @@ from typing import Callable, Iterator
 
 from . import switches
 from . import pipeline
+from .bilingual import Said
 from .metrics import MetricsLog
 from .models import load_model
 from .runner import ACTIVE, JobHandle, forget_parent_job, start_job
@@ -73,8 +74,10 @@ def train_in_worker(spec, run_dir: str, budget_s: float = GPU_SECONDS, start_fro
             job.wait(1.0)
             reserve = 10 + job.phase_times.get("before", 10)  # the after-answers take about as long as the before
             if job.phase in ("cold_start", "train") and job.status == "running" and time.time() - t0 > budget_s - reserve:
-                job.note(f"stopped after step {job.progress.step}: the GPU time granted for this run "
-                         f"({budget_s:.0f} s) was nearly used up; the model trained so far is saved and compared")
+                job.note(Said(f"stopped after step {job.progress.step}: the GPU time granted for this run "
+                              f"({budget_s:.0f} s) was nearly used up; the model trained so far is saved and compared",
+                              f"在第 {job.progress.step} 步后停止：这次分配的 GPU 时间（{budget_s:.0f} 秒）快用完了；"
+                              "已训练的模型会被保存并参与对比"))
                 job.stop()
             yield job.snapshot()
     finally:
@@ -180,7 +183,7 @@ class RemoteJob(JobHandle):
         self.stop_event, self._done = threading.Event(), threading.Event()
         self._t0, self._ended = time.time(), None  # the clock stops when the run has settled
         self._snap: dict = {"kind": kind, "step": 0, "total": 0, "eta_s": None, "error": None,
-                            "run_dir": str(self.run_dir), "phase_times": {}, "notes": []}
+                            "run_dir": str(self.run_dir), "phase_times": {}, "notes": [], "notes_zh": []}
 
     def drive(self) -> Iterator[dict]:
         gen = self._call()
@@ -216,14 +219,17 @@ class RemoteJob(JobHandle):
         self.error = status.get("error") or self.error or (
             "the GPU worker stopped answering before the run finished; what it wrote is in the run folder" if lost else None)
         self.phase = status.get("phase", self.phase)
-        self._snap.update({k: status[k] for k in ("step", "total", "phase_times", "notes") if k in status})
+        self._snap.update({k: status[k] for k in ("step", "total", "phase_times", "notes", "notes_zh")
+                           if k in status})
         self.result = {"scores": run["scores"] or None, "before_after": run["before_after"] or None}
         self.outcome = "failed" if lost else final
         try:  # still active meanwhile: nobody starts or loads while the Studio takes up the model
             if self._on_end is not None:
                 self._on_end(self)
         except Exception as e:  # noqa: BLE001 - the run is on disk; say why its model was not taken up
-            self._snap["notes"] = [*self._snap.get("notes", []), f"the trained model could not be loaded back: {e}"]
+            for key, text in (("notes", f"the trained model could not be loaded back: {e}"),
+                              ("notes_zh", f"训练好的模型没能载回：{e}")):
+                self._snap[key] = [*self._snap.get(key, []), text]
         finally:
             self.status, self._ended = self.outcome, time.time()
             self._done.set()

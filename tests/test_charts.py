@@ -42,9 +42,10 @@ def test_dpo_figure_draws_the_held_out_scores_beside_the_loss_and_their_alarm_in
     assert _trace(fig, "preference accuracy").xaxis == "x2" and list(fig.layout.yaxis2.range) == charts.SHARE_RANGE
     assert list(_trace(fig, "loss (total)").x) == [1, 2, 3]  # eval rows are no loss points
     alarm = [a for a in fig.layout.annotations if a.text.startswith("⚠")]
-    assert len(alarm) == 1 and "more answers loop than at the start (0% → 50%)" in alarm[0].text
+    assert len(alarm) == 1 and "More answers loop than at the start (0% → 50%)" in alarm[0].text
     assert alarm[0].font.color == charts.COLORS["alarm"]
     zh = charts.dpo_figure(DPO_ROWS + DPO_EVAL, lang="zh")
+    assert [a.text for a in zh.layout.annotations if a.text.startswith("⚠")] == ["⚠ 陷入循环的回答比开始时多了（0% → 50%）。"]
     assert {"新名字（留出）", "机构（留出）", "循环（留出）"} <= {t.name for t in zh.data}
     assert "留出问题的回答与偏好准确率" in [a.text.split("<br>")[0] for a in zh.layout.annotations]
 

@@ -149,6 +149,7 @@ def test_the_gated_edit_falls_back_to_lora_and_says_why(tiny):
     assert plan.settings.learning_rate == gated.IDENTITY_LORA.learning_rate
     assert plan.settings.batch_size == gated.IDENTITY_LORA.batch_size
     assert "needs identity and control pairs" in job.notes[-1] and plan.training_rows == plain
+    assert job.notes[-1].zh.startswith("门控编辑需要身份（identity）和对照（control）偏好对；改用 LoRA")
 
     tiny.model.config.hidden_act = "gelu"  # an MLP the edit cannot be baked into
     plan = gated.plan(job, tiny.model, tiny.tokenizer, gated.IDENTITY, rows)

@@ -48,6 +48,7 @@ def test_every_method_runs_on_every_architecture(arch_dir, method, tmp_path):
         assert {"correct_cold", "boxed_cold", "facts_cold"} <= set(scores) and job.phase_times.get("cold_start", 0) > 0, scores
         assert scores["n_fact_questions"] >= 10  # unrelated facts asked plainly, before and after
         assert any(n.startswith("Cold start: 2 SFT steps") for n in job.notes), job.notes
+        assert any(n.startswith("冷启动：在解题示例上做了 2 步 SFT") for n in job.notes_zh), job.notes_zh
     recipe = json.loads((run / "recipe.json").read_text())
     assert recipe["method"] == method and recipe["settings"]["max_steps"] == 2
     gated_refused = [n for n in job.notes if "cannot take the gated edit" in n]

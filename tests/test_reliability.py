@@ -132,7 +132,8 @@ def test_cli_cuts_long_rows_and_says_so(files, tiny_dir, tmp_path, capsys):
     assert ("note: 1 of 4 pairs are much longer than the max length (64 tokens) and are cut to fit (their ends are "
             "dropped); 1 pair whose prompt alone fills it is left out; raise max length to keep them") in err
     assert len(json.loads((out / "data.json").read_text())) == 3
-    assert "cut to fit" in json.loads((out / "status.json").read_text())["notes"][0]
+    status = json.loads((out / "status.json").read_text())
+    assert "cut to fit" in status["notes"][0] and "截短" in status["notes_zh"][0]  # the Chinese page's note
 
 
 def _run_out_of_memory_at_step_1(monkeypatch):

@@ -65,3 +65,20 @@ def test_alarms_name_reward_hacking_only_when_reward_and_truth_part():
     assert scores.alarms(hacked, reward=(0.1, 1.2))[0].startswith("Reward hacking")
     honest = {"correct_before": 0.3, "correct_after": 0.4, "degenerate_before": 0.0, "degenerate_after": 0.0}
     assert scores.alarms(honest, reward=(0.1, 1.2)) == []
+
+
+def test_every_alarm_and_note_sentence_has_its_chinese():
+    """A participant on the Chinese page reads the alarms in Chinese, with the same numbers as the English."""
+    import re
+    cases = [({"correct_before": 0.3, "correct_after": 0.05, "degenerate_before": 0.0, "degenerate_after": 0.9}, (0.1, 1.2)),
+             ({"correct_before": 0.28, "correct_cold": 0.55, "correct_after": 0.2}, None),
+             ({"name_before": 0.7, "name_after": 0.3, "organisation_before": 0.6, "organisation_after": 0.2,
+               "leak_before": 0.05, "leak": 0.3, "facts_kept": 0.5, "pair_accuracy": 0.6}, (-1.0, 0.5)),
+             ({"name_before": 0.0, "name_after": 0.2, "organisation_after": 0.1, "leak": 0.4}, None)]
+    said = [a for s, reward in cases for a in scores.alarms(s, reward)]
+    said += scores.inherited({"leak_before": 0.3, "leak": 0.15})
+    said.append(scores.cold_start_sentence({"correct_before": 0.275, "correct_after": 0.55}, 16))
+    assert len(said) >= 14
+    for s in said:
+        assert re.search(r"[\u4e00-\u9fff]", s.zh) and s.zh != s, s
+        assert re.findall(r"-?\d+(?:\.\d+)?%?", s) == re.findall(r"-?\d+(?:\.\d+)?%?", s.zh), (s, s.zh)

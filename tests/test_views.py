@@ -166,3 +166,21 @@ def test_every_bold_label_renders_bold_in_both_languages():
            if "**" in s and "**" in md.render(s)]
     assert raw == []
     assert "**" in md.render("**看什么：**奖励")  # the case it guards against
+
+
+def test_notes_and_alarms_show_in_the_pages_language_and_old_runs_in_english():
+    from posttrain.bilingual import Said, file
+    alarm = Said("Correct answers fell (30% → 0%).", "正确答案下降了（30% → 0%）。")
+    view = {"kind": "grpo", "status": "done", "phase": "finished", "step": 2, "total": 2, "elapsed_s": 9,
+            "scores": file({"correct_before": 0.3, "correct_after": 0.0}, "alarms", [alarm]),
+            "notes": ["4 of 20 rows are held out"], "notes_zh": ["20 行中留出 4 行"]}
+    assert "正确答案下降了（30% → 0%）" in views.scores_md(view["scores"], "zh")
+    assert "Correct answers fell" in views.scores_md(view["scores"], "en")
+    assert views.notes_md(view, "zh") == "ℹ️ 20 行中留出 4 行" and views.notes_md(view) == "ℹ️ 4 of 20 rows are held out"
+    old = {**view, "notes_zh": None, "scores": {"correct_before": 0.3, "correct_after": 0.0, "alarms": [str(alarm)]}}
+    assert views.notes_md(old, "zh") == "ℹ️ 4 of 20 rows are held out"
+    assert "Correct answers fell" in views.scores_md(old["scores"], "zh")
+    training = {**view, "status": "running", "phase": "train", "scores": None,
+                "metrics": [{"step": 0, "eval/correct": 0.4}, {"step": 1, "reward": 0.2}, {"step": 2, "reward": 0.9},
+                            {"step": 2, "eval/correct": 0.0}]}
+    assert "奖励投机：奖励上升了（0.20 → 0.90），而正确答案下降了（40% → 0%）。" in views.status_md(training, "zh")

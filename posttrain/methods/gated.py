@@ -13,6 +13,7 @@ import contextlib
 from dataclasses import replace
 
 from .. import cpu, gate, gate_fit, jobs
+from ..bilingual import Said
 from ..config import DPOSettings
 from ..data import hold_out
 from ..frozen import FrozenBlocks
@@ -58,16 +59,19 @@ def plan(job, model, tok, settings, rows: list[dict], recorder: gate_fit.Recorde
         return Plan(rows, settings, train_rows=train_rows, eval_rows=held, train=train,
                     extra={"gate_data": gate_fit.sequences(tok, fitted, recorder), "note": job.note})
     if settings.gated:
-        why = ("this model's MLP cannot take the gated edit" if not gate.supports(model) else
-               "the gated edit needs identity and control pairs")
-        job.note(f"{why}; trained LoRA instead, so unrelated answers may change too")
+        why = (Said("this model's MLP cannot take the gated edit", "这个模型的 MLP 无法做门控编辑")
+               if not gate.supports(model) else
+               Said("the gated edit needs identity and control pairs", "门控编辑需要身份（identity）和对照（control）偏好对"))
+        job.note(Said(f"{why}; trained LoRA instead, so unrelated answers may change too",
+                      f"{why.zh}；改用 LoRA 训练，所以无关问题的回答也可能改变"))
         settings = lora_instead(settings)
     elif settings.lora and (swapped := lora_instead(settings)) != settings:
         # the gated edit switched off with its own rate left in place: LoRA at 1e-2 turned every answer into
         # "0000…" (measured), so the gated preset's rate, steps and batch become LoRA's here too
         settings = swapped
-        job.note(f"LoRA instead of the gated edit, with LoRA's own rate ({settings.learning_rate:g}), "
-                 f"steps ({settings.max_steps}) and batch ({settings.batch_size})")
+        rate, steps, batch = f"{settings.learning_rate:g}", settings.max_steps, settings.batch_size
+        job.note(Said(f"LoRA instead of the gated edit, with LoRA's own rate ({rate}), steps ({steps}) and batch ({batch})",
+                      f"用 LoRA 代替门控编辑，并用 LoRA 自己的学习率（{rate}）、步数（{steps}）和批大小（{batch}）"))
     train_rows = None
     if {"identity", "control"} <= kinds:
         train_rows = interleave([r for r in rows if r["kind"] == "identity"],

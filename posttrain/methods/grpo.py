@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import answer_cache, charts, jobs, reward_model
 from .. import identity as identity_data
+from ..bilingual import Said
 from ..config import GRPOSettings, SettingsError, listed
 from ..data import fit_prompts, load_grpo_data
 from ..arithmetic import ARITHMETIC_SYSTEM_PROMPT, build_arithmetic_problems, build_worked_solutions
@@ -151,8 +152,10 @@ class GRPO(Method):
                     for q, kind in interleave_kinds(ident, other)]
             job.say(f"{len(rows)} questions ({len(ident)} about the model), each answered {spec.settings.num_generations} times")
             if spec.settings.cold_start_steps:
-                job.note("no cold start: it learns worked examples of arithmetic problems, and this preset has none; "
-                         "RL starts from the model as it is (an SFT run first is the identity's cold start)")
+                job.note(Said("no cold start: it learns worked examples of arithmetic problems, and this preset has "
+                              "none; RL starts from the model as it is (an SFT run first is the identity's cold start)",
+                              "没有冷启动：冷启动学的是算术题的解题示例，这个预设没有；RL 从模型现在的样子开始"
+                              "（身份的冷启动是先做一次 SFT）"))
             return Plan(rows, spec.settings, extra={"rewards": rewards})
 
         def cut(text: str, n: int) -> str:

@@ -12,6 +12,7 @@ it writes no answers and leaves the loaded model as it was. A GRPO run then uses
 from __future__ import annotations
 
 from .. import charts, jobs
+from ..bilingual import Said
 from ..config import RewardSettings
 from ..data import DataError, hold_out_prompts, load_preference_data
 from ..evaluation import PairEvaluation
@@ -63,8 +64,11 @@ class Reward(Method):
             raise DataError(f"only {len(keep)} of {len(rows)} pairs fit in the max length ({limit} tokens); "
                             "raise max length or shorten the answers")
         if len(keep) < len(rows):
-            job.note(f"{len(rows) - len(keep)} of {len(rows)} pairs are longer than the max length ({limit} tokens) "
-                     "and are left out (a reward model scores whole answers, so they are not cut)")
+            out = len(rows) - len(keep)
+            job.note(Said(f"{out} of {len(rows)} pairs are longer than the max length ({limit} tokens) and are left "
+                          "out (a reward model scores whole answers, so they are not cut)",
+                          f"{len(rows)} 个偏好对中有 {out} 个长于最大长度（{limit} 个 token），已被排除"
+                          "（奖励模型给整个回答打分，所以不截短）"))
         job.say(f"{len(keep)} preference pairs; the reward model starts from this model with a new score head")
         train, held = hold_out_prompts(keep, spec.settings.eval_share, spec.settings.seed)  # whole questions
         if not held:

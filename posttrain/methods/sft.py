@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 
 from .. import charts, jobs
+from ..bilingual import Said
 from ..config import SFTSettings
 from ..data import load_sft_data
 from ..identity import language_of
@@ -96,8 +97,10 @@ class SFT(Method):
         lengths = [p + answer_length(tok, r["completion"]) for p, r in zip(prompt_lengths(tok, rows), rows)]
         cut = sum(n > spec.settings.max_length for n in lengths)
         if cut:
-            job.note(f"{cut} of {len(rows)} rows are longer than the max length ({spec.settings.max_length} tokens) "
-                     "and are cut to fit (their ends are dropped)")
+            limit = spec.settings.max_length
+            job.note(Said(f"{cut} of {len(rows)} rows are longer than the max length ({limit} tokens) and are cut to "
+                          "fit (their ends are dropped)",
+                          f"{len(rows)} 行中有 {cut} 行长于最大长度（{limit} 个 token），会被截短（去掉结尾）"))
         job.say(f"{len(rows)} rows to learn")
         return Plan(rows, spec.settings)
 

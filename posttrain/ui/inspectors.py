@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 
+from ..bilingual import in_lang
 from ..charts import group_table
 from ..scores import training_alarms
 from .text import t
@@ -89,7 +90,7 @@ def group_html(groups: list[dict], metrics: list[dict] | None = None, lang: str 
         return ""
     flags = group_flags(groups[-1])
     prompt, headers, rows = group_table(groups)
-    notes = [f'<p style="color:#c0392b">⚠ {html.escape(a)}</p>' for a in training_alarms(metrics or [])[:1]]
+    notes = [f'<p style="color:#c0392b">⚠ {html.escape(in_lang(a, lang))}</p>' for a in training_alarms(metrics or [])[:1]]
     if flags["no_spread"]:
         notes.append(f'<p style="color:#8a6d00">● {html.escape(t("group.no_spread", lang))}</p>')
     if flags["pushed_wrong"]:

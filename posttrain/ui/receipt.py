@@ -10,6 +10,7 @@ import html
 import json
 
 from .. import charts, methods
+from ..bilingual import pick
 from . import inspectors, views
 from .text import t
 
@@ -40,13 +41,13 @@ def receipt_html(run: dict, lang: str = "en") -> str:
              f'<p class="pt-sub">{html.escape(run.get("path", ""))}</p>']
     if scores.get("alarms"):  # first, so a run whose figures say it failed never reads as a success
         parts += [_h("receipt.alarms", lang),
-                  '<div class="pt-alarms">' + "<br>".join(f"⚠ {html.escape(a)}" for a in scores["alarms"]) + "</div>"]
+                  '<div class="pt-alarms">' + "<br>".join(f"⚠ {html.escape(a)}" for a in pick(scores, "alarms", lang)) + "</div>"]
     table = views.score_rows(scores, lang)
     if table:
         headers = [t(f"score.{k}", lang) for k in ("header", "before", "after", "questions")]
         parts += [_h("receipt.scores", lang), views.table_html(headers, table, "pt-table pt-scores")]
     if status.get("error") or status.get("notes"):
-        parts += [_h("receipt.notes", lang), _facts({"error": status.get("error"), "notes": status.get("notes")})]
+        parts += [_h("receipt.notes", lang), _facts({"error": status.get("error"), "notes": pick(status, "notes", lang)})]
     metrics = run.get("metrics") or []
     if metrics:
         fig = methods.figure(method, metrics, lang)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 
+from ..bilingual import in_lang, pick
 from ..compare import word_diff
 from ..scores import is_degenerate, training_alarms
 from .text import TEXT, t
@@ -46,20 +47,20 @@ def _md_bold(text: str) -> str:
     return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def notes_md(view: dict | None) -> str:
+def notes_md(view: dict | None, lang: str = "en") -> str:
     """What the user should know about the job (the engine's notes: data held out, a gated edit's blocks, trained
     on top of another run), one line each under an ℹ️: information, not warnings (alarms are those)."""
-    return "\n\n".join(f"ℹ️ {n}" for n in (view or {}).get("notes") or [])
+    return "\n\n".join(f"ℹ️ {n}" for n in pick(view, "notes", lang))
 
 
-def job_alarms(view: dict | None) -> list[str]:
+def job_alarms(view: dict | None, lang: str = "en") -> list[str]:
     """What is wrong with a job, in sentences: its run's `alarms` once it has scores, else the alarms its
     metrics log raises while it trains (`posttrain.scores.training_alarms`)."""
     if not view:
         return []
     if view.get("scores"):
-        return list(view["scores"].get("alarms") or [])
-    return training_alarms(view.get("metrics") or [])
+        return pick(view["scores"], "alarms", lang)
+    return [in_lang(a, lang) for a in training_alarms(view.get("metrics") or [])]
 
 
 def status_md(view: dict | None, lang: str = "en") -> str:
@@ -82,7 +83,7 @@ def status_md(view: dict | None, lang: str = "en") -> str:
         parts.append(t("status.eta", lang, eta=round(view["eta_s"])))
     parts.append(t("status.elapsed", lang, elapsed=round(view.get("elapsed_s") or 0)))
     line = " · ".join(parts)
-    alarms = job_alarms(view)
+    alarms = job_alarms(view, lang)
     finished = view["status"] in ("done", "stopped") and view["phase"] == "finished"
     if view["status"] == "failed":
         line += " — " + t("status.error", lang, error=view.get("error") or "?")
@@ -218,7 +219,7 @@ def headline(scores: dict | None, lang: str = "en") -> str:
 
 
 def alarms_md(alarms: list[str] | None) -> str:
-    """Each alarm as a line of its own, bold, after a ⚠ (the engine's sentences, in English)."""
+    """Each alarm as a line of its own, bold, after a ⚠ (the engine's sentences, `bilingual.pick`ed)."""
     return "\n\n".join(f"⚠ **{a}**" for a in alarms or [])
 
 
@@ -233,7 +234,7 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
     """
     if not scores:
         return ""
-    parts = [alarms_md(scores.get("alarms"))] if scores.get("alarms") else []
+    parts = [alarms_md(pick(scores, "alarms", lang))] if scores.get("alarms") else []
     for demo in _demos(scores):
         items = []
         for label, before, cold, after, _ in _shown(demo, scores):
@@ -375,7 +376,7 @@ def runs_scores_md(result: dict, lang: str = "en") -> str:
         head = [t("runs.score", lang), *(r["label"] for r in runs)]
         table = [head, ["---"] * len(head), *([label, *row] for label, row in cells.items())]
         parts.append("\n".join("| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in table))
-    parts += [f"⚠ **{run['label']}**: {a}" for run in runs for a in run["scores"].get("alarms") or []]
+    parts += [f"⚠ **{run['label']}**: {a}" for run in runs for a in pick(run["scores"], "alarms", lang)]
     return "\n\n".join(parts)
 
 
@@ -532,10 +533,16 @@ def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
 # - a visible Plotly chart narrower or wider than its box is resized, once per size it has: a chart redrawn
 #   while its tab was hidden can keep Plotly's default 700 px until the window resizes;
 # - new before/after answers (a run this page watched ended and the page switched to Compare, or Compare was
-#   pressed) that are shown within 20 s and start low on the screen or out of it are scrolled up into view.
+#   pressed) that are shown within 20 s and start low on the screen or out of it, or whose Compare buttons are
+#   out of sight above, are scrolled into view with those buttons first, below the status bar (whose height grows
+#   with its line).
 JS = """() => {
   let answers = null, changed = 0, running = 0, idle = 0, mine = false;
-  const up = (el) => el.scrollIntoView({behavior: 'instant', block: 'start'});
+  const up = (el) => {  // to just under the sticky status bar, however tall its line has grown
+    const bar = document.querySelector('#status-bar');
+    if (bar) el.style.scrollMarginTop = (bar.getBoundingClientRect().height + 8) + 'px';
+    el.scrollIntoView({behavior: 'instant', block: 'start'});
+  };
   const take = () => { mine = true; };
   for (const ev of ['wheel', 'touchmove', 'keydown']) window.addEventListener(ev, take, {passive: true, capture: true});
   window.addEventListener('pointerdown', (e) => {  // Start and the demo buttons hand the page back to the script
@@ -568,8 +575,10 @@ JS = """() => {
     if (answers !== null && now !== answers && box.textContent.trim()) changed = Date.now();
     answers = now;
     if (changed && box.offsetParent) {
-      const y = box.getBoundingClientRect().top;
-      if (Date.now() - changed < 20000 && (y < 0 || y > window.innerHeight * 0.5)) up(document.querySelector('#scores') || box);
+      const y = box.getBoundingClientRect().top, head = document.querySelector('#compare-actions') || box;
+      const bar = document.querySelector('#status-bar'), under = bar ? bar.getBoundingClientRect().bottom : 0;
+      if (Date.now() - changed < 20000 && (y < 0 || y > window.innerHeight * 0.5 || head.getBoundingClientRect().top < under))
+        up(head);
       changed = 0;
     }
   }, 500);

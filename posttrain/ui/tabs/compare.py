@@ -19,7 +19,7 @@ def build(page: Page, method: gr.Radio, data: SimpleNamespace) -> SimpleNamespac
     start_rows, start_system = questions_for(studio, None)
     with page.tab("tab.compare", id="compare"):
         page.explain("compare")
-        with gr.Row():
+        with gr.Row(elem_id="compare-actions"):
             compare_btn = page.button("compare.run", variant="primary")
             reset_btn = page.button("compare.reset")
         # the answers first: when a run ends they come up in view; the questions asked are under them

@@ -286,7 +286,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         follows = followed == v["run_dir"]  # this page started the run (or was reopened while it ran)
         ended = not active and (opened or was_active)  # seen ended for the first time
         out = {seen: key, status: views.status_md(v, lng), progress: views.progress_html(v),
-               tr.notes: views.notes_md(v)}
+               tr.notes: views.notes_md(v, lng)}
         out[tr.stop_btn] = gr.Button(interactive=active)  # Stop is live only while something runs (and a relabel,
         # which resets the button, is undone within a second)
         if ended and follows:  # "Started…" and "Stopping…" are over: the status line says how it ended
