@@ -185,15 +185,15 @@ def describe_baked(model) -> str:
     info = getattr(model.config, "gated_edit", None) or {}
     if not info:
         return Said("no gated edit in this model", "这个模型里没有门控编辑")
-    blocks = ', '.join(map(str, info['blocks']))
+    blocks, blocks_zh = ', '.join(map(str, info['blocks'])), '、'.join(map(str, info['blocks']))
     high, shut = info["unrelated_max_score"], info["shut_below"]
     if high > shut:  # a linear detector could not separate this model's answers (e.g. a random model)
         return Said(f"gated edit in blocks {blocks}, but its gates could not be fitted to stay shut on all of the "
                     f"model's own unrelated answers (their highest score {high:+.2f}; shut below {shut:+.2f}): "
                     "some unrelated answers may change",
-                    f"门控编辑位于第 {blocks} 层，但它的门没能拟合成在模型自己的所有无关回答上都保持关闭"
+                    f"门控编辑位于第 {blocks_zh} 层，但它的门没能拟合成在模型自己的所有无关回答上都保持关闭"
                     f"（这些回答的最高分 {high:+.2f}；低于 {shut:+.2f} 才关闭）：有些无关回答可能会变")
     return Said(f"gated edit in blocks {blocks}: each gate opens over an identity answer and stays shut on "
                 f"the model's own unrelated answers (their highest score {high:+.2f}; shut below {shut:+.2f})",
-                f"门控编辑位于第 {blocks} 层：每个门在身份回答上打开，在模型自己的无关回答上保持关闭"
+                f"门控编辑位于第 {blocks_zh} 层：每个门在身份回答上打开，在模型自己的无关回答上保持关闭"
                 f"（这些回答的最高分 {high:+.2f}；低于 {shut:+.2f} 才关闭）")
