@@ -277,9 +277,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "1. 先点右边的**演示**：模型学会一个新名字和新机构（「你是谁？」→「我是 `Deep Qwen`，由 `Acme AI` 开发」），无需任何设置。\n"
         "2. 然后构建自己的数据（**2 · 数据**），选择 SFT、DPO 或 GRPO（**3 · 训练**），再对比（**4 · 对比**）。"),
     "model.demo": ("▶ Run the identity demo", "▶ 运行身份转变演示"),
-    "model.demo.info": ("One to two minutes on a laptop CPU: builds the data from the model's own answers, trains by "
+    "model.demo.info": ("One to three minutes on a laptop CPU: builds the data from the model's own answers, trains by "
                         "DPO, and opens the before/after answers when it ends. The new name and organisation are on "
-                        "the Data tab.", "在笔记本电脑的处理器上约一到两分钟：用模型自己的回答构建数据，用 DPO 训练，结束后自动打开训练前后的回答。"
+                        "the Data tab.", "在笔记本电脑的处理器上约一到三分钟：用模型自己的回答构建数据，用 DPO 训练，结束后自动打开训练前后的回答。"
                         "新名字和机构在「数据」页。"),
     "model.reset": ("↺ Reset to the base model", "↺ 恢复为基础模型"),
     "model.other": ("Load another model (Hub id, folder, a run; Hub token)", "加载其他模型（Hub id、文件夹、训练记录；Hub 令牌）"),
