@@ -55,6 +55,17 @@ def file(record: dict, key: str, sentences: list[str]) -> dict:
     return record
 
 
+def append(record: dict, key: str, sentence: str) -> dict:
+    """`record` with one more sentence at the end of `key` and of `key + "_zh"` (`file`'s lists).
+
+    >>> append({"notes": ["a"], "notes_zh": ["甲"]}, "notes", Said("b", "乙"))
+    {'notes': ['a', 'b'], 'notes_zh': ['甲', '乙']}
+    """
+    record[key] = [*record.get(key, []), str(sentence)]
+    record[key + "_zh"] = [*record.get(key + "_zh", []), zh(sentence)]
+    return record
+
+
 def pick(record: dict | None, key: str, lang: str = "en") -> list[str]:
     """The sentences under `key` in `lang` ("en" or "zh"): English where the Chinese was not filed.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from . import banks
-from .bilingual import Said
+from .bilingual import Said, zh
 from .identity import mentions_name
 from .answers import extract_boxed, normalize_number
 
@@ -337,7 +337,10 @@ def _pct(x) -> str:
     return f"{x:.0%}"
 
 
-def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str = "after training") -> list[str]:
+AFTER_TRAINING, SINCE_START = Said("after training", "比训练前"), Said("than at the start", "比开始时")
+
+
+def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str = AFTER_TRAINING) -> list[str]:
     """Plain sentences for the cases where a run's own figures say it failed, however its reward moved.
 
     `scores` is a run's scores.json; `reward` its (early, late) mean reward for GRPO; `since` how the
@@ -381,8 +384,8 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
     def since_start(x: float) -> Said:  # "55% after the cold start" or "28%"
         return Said(f"{_pct(x)} after the cold start", f"冷启动后 {_pct(x)}") if when == "cold" else Said(_pct(x))
 
-    def say(en: str, zh: str, hacked: bool = False) -> None:
-        out.append(Said(hacking + en, hacking.zh + zh) if hacked else Said(en[:1].upper() + en[1:], zh))
+    def say(en: str, chinese: str, hacked: bool = False) -> None:
+        out.append(Said(hacking + en, hacking.zh + chinese) if hacked else Said(en[:1].upper() + en[1:], chinese))
 
     fell = s.get("correct_after") is not None and s["correct_after"] < start - 0.05
     loops = s.get("degenerate_after") is not None and s["degenerate_after"] > loops_start + 0.05
@@ -394,8 +397,7 @@ def alarms(scores: dict, reward: tuple[float, float] | None = None, since: str =
         say(f"correct answers are below the base model's ({b} → {a}).", f"正确率低于基础模型（{b} → {a}）。")
     if loops:  # a reward (GRPO's: rule-based or a reward model) that rose while answers loop was gamed
         was, now = since_start(loops_start), _pct(s["degenerate_after"])
-        more = "训练后陷入循环的回答变多了" if since == "after training" else "陷入循环的回答比开始时多了"
-        say(f"more answers loop {since} ({was} → {now}).", f"{more}（{was.zh} → {now}）。",
+        say(f"more answers loop {since} ({was} → {now}).", f"陷入循环的回答{zh(since)}多了（{was.zh} → {now}）。",
             hacked=rose and not fell)
     if s.get("name_after") is not None and s["name_after"] < (s.get("name_before") or 0) - 0.1:
         b, a = _pct(s["name_before"]), _pct(s["name_after"])
@@ -536,4 +538,4 @@ def training_alarms(rows: list[dict]) -> list[str]:
         if f"eval/{key}" in first and f"eval/{key}" in last:
             scores[f"{key}_before"], scores[f"{key}_after"] = first[f"eval/{key}"], last[f"eval/{key}"]
     scores.pop("name_after", None), scores.pop("organisation_after", None)  # still learning: judged at the end
-    return alarms(scores, mean_reward_trend(rows), since="than at the start")
+    return alarms(scores, mean_reward_trend(rows), since=SINCE_START)

@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 
 from . import switches
 from . import pipeline
-from .bilingual import Said
+from .bilingual import Said, append
 from .metrics import MetricsLog
 from .models import load_model
 from .runner import ACTIVE, JobHandle, forget_parent_job, start_job
@@ -227,9 +227,7 @@ class RemoteJob(JobHandle):
             if self._on_end is not None:
                 self._on_end(self)
         except Exception as e:  # noqa: BLE001 - the run is on disk; say why its model was not taken up
-            for key, text in (("notes", f"the trained model could not be loaded back: {e}"),
-                              ("notes_zh", f"训练好的模型没能载回：{e}")):
-                self._snap[key] = [*self._snap.get(key, []), text]
+            append(self._snap, "notes", Said(f"the trained model could not be loaded back: {e}", f"训练好的模型没能载回：{e}"))
         finally:
             self.status, self._ended = self.outcome, time.time()
             self._done.set()
