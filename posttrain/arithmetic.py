@@ -10,6 +10,7 @@ import random
 from typing import Any
 
 from . import banks
+from .bilingual import Said
 from .config import SettingsError
 
 ARITHMETIC_SYSTEM_PROMPT = (
@@ -71,7 +72,8 @@ def _problems(seed: int, n: int, avoid: frozenset[str] = frozenset()):
             made += 1
             yield op, numbers, question, answer, rng  # lazily: a caller's own draws from rng come in between
     if made < n:
-        raise SettingsError(f"could only generate {made} distinct problems; ask for fewer.")
+        raise SettingsError(Said(f"could only generate {made} distinct problems; ask for fewer.",
+                                 f"只能生成 {made} 道互不相同的题目；请少要一些。"))
 
 
 def build_arithmetic_problems(n: int = 64, seed: int = 0, format_hint: float = 0.0,

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from .bilingual import Said, zh
+
 LOSS_TYPES = ("sigmoid", "ipo", "hinge", "robust")
 SCALE_REWARDS = ("group", "batch", "none")
 
 
 class SettingsError(ValueError):
-    """A setting is out of range; the message names it and says what is allowed."""
+    """A setting is out of range; the message (a `bilingual.Said`) names it and says what is allowed."""
 
 
-def _check(ok: bool, msg: str) -> None:
+def _check(ok: bool, msg: Said) -> None:
     if not ok:
         raise SettingsError(msg)
 
@@ -41,17 +43,25 @@ class _Common:
 
     def _validate_held_out(self) -> None:
         share = getattr(self, "eval_share", 0.0)
-        _check(0 <= share <= 0.5, f"held-out share must be between 0 and 0.5 (got {share})")
+        _check(0 <= share <= 0.5, Said(f"held-out share must be between 0 and 0.5 (got {share})",
+                                       f"验证集比例须在 0 到 0.5 之间（当前为 {share}）"))
 
     def _validate_common(self) -> None:
         _check(self.learning_rate > 0 and self.learning_rate <= 1e-2,
-               f"learning rate must be above 0 and at most 0.01 (got {self.learning_rate})")
-        _check(1 <= self.max_steps <= 100_000, f"steps must be between 1 and 100000 (got {self.max_steps})")
-        _check(1 <= self.batch_size <= 512, f"batch size must be between 1 and 512 (got {self.batch_size})")
-        _check(1 <= self.grad_accum <= 256, f"gradient accumulation must be between 1 and 256 (got {self.grad_accum})")
-        _check(1 <= self.lora_r <= 256, f"LoRA rank must be between 1 and 256 (got {self.lora_r})")
-        _check(self.lora_layers >= 0, f"LoRA layers must be 0 (all) or more (got {self.lora_layers})")
-        _check(self.probe_every >= 0, f"probe every must be 0 (off) or more (got {self.probe_every})")
+               Said(f"learning rate must be above 0 and at most 0.01 (got {self.learning_rate})",
+                    f"学习率须大于 0 且不超过 0.01（当前为 {self.learning_rate}）"))
+        _check(1 <= self.max_steps <= 100_000, Said(f"steps must be between 1 and 100000 (got {self.max_steps})",
+                                                    f"步数须在 1 到 100000 之间（当前为 {self.max_steps}）"))
+        _check(1 <= self.batch_size <= 512, Said(f"batch size must be between 1 and 512 (got {self.batch_size})",
+                                                 f"批大小须在 1 到 512 之间（当前为 {self.batch_size}）"))
+        _check(1 <= self.grad_accum <= 256, Said(f"gradient accumulation must be between 1 and 256 (got {self.grad_accum})",
+                                                 f"梯度累积须在 1 到 256 之间（当前为 {self.grad_accum}）"))
+        _check(1 <= self.lora_r <= 256, Said(f"LoRA rank must be between 1 and 256 (got {self.lora_r})",
+                                             f"LoRA 秩须在 1 到 256 之间（当前为 {self.lora_r}）"))
+        _check(self.lora_layers >= 0, Said(f"LoRA layers must be 0 (all) or more (got {self.lora_layers})",
+                                           f"LoRA 层数须为 0（全部）或更多（当前为 {self.lora_layers}）"))
+        _check(self.probe_every >= 0, Said(f"probe every must be 0 (off) or more (got {self.probe_every})",
+                                           f"探测间隔须为 0（关闭）或更多（当前为 {self.probe_every}）"))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,7 +100,7 @@ class SFTSettings(_Common):
     def __post_init__(self):
         self._validate_common()
         self._validate_held_out()
-        _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
+        _check(16 <= self.max_length <= 8192, _max_length(self.max_length))
 
     def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
         return dict(
@@ -120,11 +130,17 @@ class DPOSettings(_Common):
     def __post_init__(self):
         self._validate_common()
         self._validate_held_out()
-        _check(self.loss_type in LOSS_TYPES, f"loss type must be one of {', '.join(LOSS_TYPES)} (got {self.loss_type!r})")
-        _check(0 < self.beta <= 10, f"beta must be above 0 and at most 10 (got {self.beta})")
-        _check(0 <= self.sft_weight <= 10, f"SFT weight must be between 0 and 10 (got {self.sft_weight})")
-        _check(0 <= self.label_smoothing < 0.5, f"label smoothing must be at least 0 and below 0.5 (got {self.label_smoothing})")
-        _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
+        _check(self.loss_type in LOSS_TYPES,
+               Said(f"loss type must be one of {', '.join(LOSS_TYPES)} (got {self.loss_type!r})",
+                    f"损失函数须为 {'、'.join(LOSS_TYPES)} 之一（当前为 {self.loss_type!r}）"))
+        _check(0 < self.beta <= 10, Said(f"beta must be above 0 and at most 10 (got {self.beta})",
+                                         f"beta 须大于 0 且不超过 10（当前为 {self.beta}）"))
+        _check(0 <= self.sft_weight <= 10, Said(f"SFT weight must be between 0 and 10 (got {self.sft_weight})",
+                                                f"SFT 权重须在 0 到 10 之间（当前为 {self.sft_weight}）"))
+        _check(0 <= self.label_smoothing < 0.5,
+               Said(f"label smoothing must be at least 0 and below 0.5 (got {self.label_smoothing})",
+                    f"标签平滑须不小于 0 且小于 0.5（当前为 {self.label_smoothing}）"))
+        _check(16 <= self.max_length <= 8192, _max_length(self.max_length))
 
     def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
         loss, weights = [self.loss_type], [1.0]
@@ -168,21 +184,33 @@ class GRPOSettings(_Common):
 
     def __post_init__(self):
         self._validate_common()
-        _check(0 <= self.cold_start_steps <= 10_000, f"cold-start steps must be between 0 (none) and 10000 (got {self.cold_start_steps})")
+        _check(0 <= self.cold_start_steps <= 10_000,
+               Said(f"cold-start steps must be between 0 (none) and 10000 (got {self.cold_start_steps})",
+                    f"冷启动步数须在 0（不做）到 10000 之间（当前为 {self.cold_start_steps}）"))
         _check(2 <= self.num_generations <= 64,
-               f"generations per prompt must be between 2 and 64 (got {self.num_generations}); GRPO compares answers within a group")
+               Said(f"generations per prompt must be between 2 and 64 (got {self.num_generations}); GRPO compares "
+                    "answers within a group",
+                    f"每个问题的采样数须在 2 到 64 之间（当前为 {self.num_generations}）；GRPO 要在一组回答之间比较"))
         _check((self.batch_size * self.grad_accum) % self.num_generations == 0,
-               f"batch size × gradient accumulation ({self.batch_size} × {self.grad_accum}) must be divisible by "
-               f"generations per prompt ({self.num_generations})")
+               Said(f"batch size × gradient accumulation ({self.batch_size} × {self.grad_accum}) must be divisible by "
+                    f"generations per prompt ({self.num_generations})",
+                    f"批大小 × 梯度累积（{self.batch_size} × {self.grad_accum}）须能被每个问题的采样数"
+                    f"（{self.num_generations}）整除"))
         _check(8 <= self.max_completion_length <= 4096,
-               f"max completion length must be between 8 and 4096 tokens (got {self.max_completion_length})")
-        _check(0 < self.temperature <= 2, f"temperature must be above 0 and at most 2 (got {self.temperature})")
-        _check(0 <= self.kl_beta <= 10, f"KL beta must be between 0 and 10 (got {self.kl_beta})")
+               Said(f"max completion length must be between 8 and 4096 tokens (got {self.max_completion_length})",
+                    f"最大回答长度须在 8 到 4096 个 token 之间（当前为 {self.max_completion_length}）"))
+        _check(0 < self.temperature <= 2, Said(f"temperature must be above 0 and at most 2 (got {self.temperature})",
+                                               f"温度须大于 0 且不超过 2（当前为 {self.temperature}）"))
+        _check(0 <= self.kl_beta <= 10, Said(f"KL beta must be between 0 and 10 (got {self.kl_beta})",
+                                             f"KL beta 须在 0 到 10 之间（当前为 {self.kl_beta}）"))
         _check(self.scale_rewards in SCALE_REWARDS,
-               f"reward scaling must be one of {', '.join(SCALE_REWARDS)} (got {self.scale_rewards!r})")
-        _check(len(self.reward_funcs) >= 1, "choose at least one reward function")
+               Said(f"reward scaling must be one of {', '.join(SCALE_REWARDS)} (got {self.scale_rewards!r})",
+                    f"奖励缩放方式须为 {'、'.join(SCALE_REWARDS)} 之一（当前为 {self.scale_rewards!r}）"))
+        _check(len(self.reward_funcs) >= 1, Said("choose at least one reward function", "请至少选一个奖励函数"))
         _check(len(self.reward_weights) == len(self.reward_funcs),
-               f"give one weight per reward function ({len(self.reward_funcs)} functions, {len(self.reward_weights)} weights)")
+               Said(f"give one weight per reward function ({len(self.reward_funcs)} functions, "
+                    f"{len(self.reward_weights)} weights)",
+                    f"每个奖励函数要有一个权重（现在是 {len(self.reward_funcs)} 个函数、{len(self.reward_weights)} 个权重）"))
 
     def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
         return dict(
@@ -217,17 +245,27 @@ class RewardSettings(_Common):
 
     def __post_init__(self):
         self._validate_common()
-        _check(0.05 <= self.eval_share <= 0.5, f"held-out share must be between 0.05 and 0.5 for a reward model "
-               f"(got {self.eval_share}): its pair accuracy is measured on pairs it never saw")
-        _check(16 <= self.max_length <= 8192, f"max length must be between 16 and 8192 tokens (got {self.max_length})")
-        _check(0 <= self.center_rewards <= 1, f"centering must be between 0 and 1 (got {self.center_rewards})")
+        _check(0.05 <= self.eval_share <= 0.5,
+               Said(f"held-out share must be between 0.05 and 0.5 for a reward model "
+                    f"(got {self.eval_share}): its pair accuracy is measured on pairs it never saw",
+                    f"奖励模型的验证集比例须在 0.05 到 0.5 之间（当前为 {self.eval_share}）："
+                    "它的偏好对准确率要在它从没见过的偏好对上测量"))
+        _check(16 <= self.max_length <= 8192, _max_length(self.max_length))
+        _check(0 <= self.center_rewards <= 1, Said(f"centering must be between 0 and 1 (got {self.center_rewards})",
+                                                   f"居中系数须在 0 到 1 之间（当前为 {self.center_rewards}）"))
 
     def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
         return dict(self._trainer_kwargs(output_dir, device, bf16), max_length=self.max_length,
                     center_rewards_coefficient=self.center_rewards or None, disable_dropout=True)
 
 
-_KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text", list: "a list"}
+def _max_length(value: int) -> Said:
+    return Said(f"max length must be between 16 and 8192 tokens (got {value})",
+                f"最大长度须在 16 到 8192 个 token 之间（当前为 {value}）")
+
+
+_KINDS = {int: Said("a whole number", "整数"), float: Said("a number", "数字"), bool: Said("true or false", "true 或 false"),
+          str: Said("text", "文本"), list: Said("a list", "列表")}
 
 
 def with_overrides(base, overrides: dict):
@@ -237,17 +275,20 @@ def with_overrides(base, overrides: dict):
     values = {}
     for key, value in overrides.items():
         if key not in names:
-            raise SettingsError(f"unknown setting '{key}'; the settings are: {', '.join(sorted(names))}")
+            raise SettingsError(Said(f"unknown setting '{key}'; the settings are: {', '.join(sorted(names))}",
+                                     f"没有叫 '{key}' 的设置项；可用的设置项：{'、'.join(sorted(names))}"))
         want = type(getattr(base, key))
         if value is None or (isinstance(value, str) and not value.strip() and want is not str):
-            raise SettingsError(f"setting '{key}' is empty; type {_KINDS.get(want, want.__name__)}")
+            raise SettingsError(Said(f"setting '{key}' is empty; type {_KINDS.get(want, want.__name__)}",
+                                     f"设置项 '{key}' 是空的；请填{zh(_KINDS.get(want, want.__name__))}"))
         if want is list and isinstance(value, str):
             value = listed(key, value, getattr(base, key))
         if want is int and isinstance(value, float) and value.is_integer():
             value = int(value)  # a number field sends 24.0
         numeric = want is float and isinstance(value, int)
         if (not isinstance(value, want) and not numeric) or (want is not bool and isinstance(value, bool)):
-            raise SettingsError(f"setting '{key}' must be {_KINDS.get(want, want.__name__)} (got {value!r})")
+            raise SettingsError(Said(f"setting '{key}' must be {_KINDS.get(want, want.__name__)} (got {value!r})",
+                                     f"设置项 '{key}' 须为{zh(_KINDS.get(want, want.__name__))}（当前为 {value!r}）"))
         values[key] = float(value) if numeric else value
     return replace(base, **values)
 
@@ -259,5 +300,6 @@ def listed(key: str, text: str, like: list) -> list:
         try:
             return [float(x) for x in parts]
         except ValueError:
-            raise SettingsError(f"setting '{key}' must be numbers separated by commas (got '{text}')") from None
+            raise SettingsError(Said(f"setting '{key}' must be numbers separated by commas (got '{text}')",
+                                     f"设置项 '{key}' 须为用逗号分隔的数字（当前为 '{text}'）")) from None
     return parts

@@ -30,7 +30,7 @@ _GSM8K_ANSWER = re.compile(r"####\s*([-+]?\$?[\d,]*\.?\d+)")
 
 
 class DataError(ValueError):
-    """User-facing data problem; the message says what is wrong and what to do."""
+    """User-facing data problem; the message (a `Said`) says what is wrong and what to do."""
 
 
 class MissingColumns(DataError):
@@ -52,30 +52,35 @@ def _read_rows(path: Path) -> list[dict]:
     unparseable content or a file without rows. CSV cells stay strings.
     """
     if not path.is_file():
-        raise DataError(f"the file '{path}' was not found; check the path or upload it again.")
+        raise DataError(Said(f"the file '{path}' was not found; check the path or upload it again.",
+                             f"找不到文件 '{path}'；请检查路径，或重新上传。"))
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
-        raise DataError(f"'{path.name}' has an unsupported file type '{ext or '(none)'}'; "
-                        "upload a .jsonl, .json, .csv or .parquet file.")
+        raise DataError(Said(f"'{path.name}' has an unsupported file type '{ext or '(none)'}'; "
+                             "upload a .jsonl, .json, .csv or .parquet file.",
+                             f"不支持 '{path.name}' 的文件类型 '{ext or '（无）'}'；"
+                             "请上传 .jsonl、.json、.csv 或 .parquet 文件。"))
     if ext == ".parquet":
         import pyarrow.parquet as pq  # lazy: only needed for Parquet uploads
         try:
             rows = pq.read_table(path).to_pylist()  # plain lists/dicts, unlike pandas' arrays
         except Exception as exc:  # pyarrow raises several unrelated types
-            raise DataError(f"could not read '{path.name}' as Parquet ({_short(exc)}); "
-                            "re-export it or upload a .jsonl file.") from None
+            raise DataError(Said(f"could not read '{path.name}' as Parquet ({_short(exc)}); "
+                                 "re-export it or upload a .jsonl file.",
+                                 f"无法按 Parquet 读取 '{path.name}'（{_short(exc)}）；请重新导出，或上传 .jsonl 文件。")) from None
     else:
         try:
             text = path.read_bytes().decode("utf-8-sig")  # -sig: Excel writes a BOM
         except UnicodeDecodeError:
-            raise DataError(
-                "the file is not UTF-8 text; save it as UTF-8 and upload again.") from None
+            raise DataError(Said("the file is not UTF-8 text; save it as UTF-8 and upload again.",
+                                 "文件不是 UTF-8 文本；请另存为 UTF-8 后重新上传。")) from None
         if not text.strip():
-            raise DataError(
-                f"the file '{path.name}' is empty; upload a file with at least one row.")
+            raise DataError(Said(f"the file '{path.name}' is empty; upload a file with at least one row.",
+                                 f"文件 '{path.name}' 是空的；请上传至少有一行数据的文件。"))
         rows = {".jsonl": _parse_jsonl, ".json": _parse_json, ".csv": _parse_csv}[ext](text)
     if not rows:
-        raise DataError(f"the file '{path.name}' has no rows; upload a file with at least one row.")
+        raise DataError(Said(f"the file '{path.name}' has no rows; upload a file with at least one row.",
+                             f"文件 '{path.name}' 里没有数据行；请上传至少有一行数据的文件。"))
     return rows
 
 
@@ -87,11 +92,13 @@ def _parse_jsonl(text: str) -> list[dict]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
-            raise DataError(f"line {number} is not valid JSON; fix or delete that line "
-                            "and upload again.") from None
+            raise DataError(Said(f"line {number} is not valid JSON; fix or delete that line "
+                                 "and upload again.",
+                                 f"第 {number} 行不是有效的 JSON；请修正或删除这一行后重新上传。")) from None
         if not isinstance(row, dict):
-            raise DataError(f"line {number} is not a JSON object; each line must look like "
-                            '{"prompt": ..., ...}.')
+            raise DataError(Said(f"line {number} is not a JSON object; each line must look like "
+                                 '{"prompt": ..., ...}.',
+                                 f"第 {number} 行不是 JSON 对象；每一行都应形如 " '{"prompt": ..., ...}。'))
         rows.append(row)
     return rows
 
@@ -100,13 +107,16 @@ def _parse_json(text: str) -> list[dict]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"the file is not valid JSON (line {exc.lineno}: {exc.msg}); if it has "
-                        "one object per line, rename it to .jsonl.") from None
+        raise DataError(Said(f"the file is not valid JSON (line {exc.lineno}: {exc.msg}); if it has "
+                             "one object per line, rename it to .jsonl.",
+                             f"文件不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）；如果它每行一个对象，"
+                             "请把扩展名改成 .jsonl。")) from None
     if isinstance(data, dict):  # tolerate {"data": [...]}-style wrappers
         data = next((data[k] for k in ("data", "rows", "train", "examples") if k in data), data)
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise DataError('a .json file must hold a list of objects like [{"prompt": ...}, ...]; '
-                        "reshape it or use .jsonl.")
+        raise DataError(Said('a .json file must hold a list of objects like [{"prompt": ...}, ...]; '
+                             "reshape it or use .jsonl.",
+                             '.json 文件里必须是一个对象列表，形如 [{"prompt": ...}, ...]；请调整结构，或改用 .jsonl。'))
     return data
 
 
@@ -116,8 +126,9 @@ def _parse_csv(text: str) -> list[dict]:
         return [{k.strip(): v for k, v in row.items() if k is not None}
                 for row in csv.DictReader(io.StringIO(text))]
     except csv.Error as exc:
-        raise DataError(f"the CSV file could not be parsed ({_short(exc)}); "
-                        "re-export it from your spreadsheet.") from None
+        raise DataError(Said(f"the CSV file could not be parsed ({_short(exc)}); "
+                             "re-export it from your spreadsheet.",
+                             f"无法解析这个 CSV 文件（{_short(exc)}）；请从电子表格软件重新导出。")) from None
 
 
 def _columns(rows: list[dict]) -> list[str]:
@@ -150,13 +161,19 @@ def _to_messages(value: Any, role: str, row: int, column: str) -> list[dict[str,
         for m in value
     ):
         if _is_empty(value):
-            raise DataError(
-                f"row {row} has an empty '{column}' field; fill it in or delete the row.")
-        raise DataError(f"row {row}, column '{column}' must be text or a list of "
-                        '{"role", "content"} messages; fix that row and upload again.')
+            raise _empty_field(row, column)
+        raise DataError(Said(f"row {row}, column '{column}' must be text or a list of "
+                             '{"role", "content"} messages; fix that row and upload again.',
+                             f"第 {row} 行的 '{column}' 列必须是文本，或 " '{"role", "content"} '
+                             "消息的列表；请修正这一行后重新上传。"))
     if not any(m["content"].strip() for m in value):
-        raise DataError(f"row {row} has an empty '{column}' field; fill it in or delete the row.")
+        raise _empty_field(row, column)
     return [{"role": m["role"], "content": m["content"]} for m in value]
+
+
+def _empty_field(row: int, column: str) -> DataError:
+    return DataError(Said(f"row {row} has an empty '{column}' field; fill it in or delete the row.",
+                          f"第 {row} 行的 '{column}' 是空的；请填上，或删除这一行。"))
 
 
 def _source_rows(source: str | Path, max_rows: int | None) -> list[dict]:
@@ -170,10 +187,13 @@ def _source_rows(source: str | Path, max_rows: int | None) -> list[dict]:
             ds = load_dataset(str(source), split="train")
             rows = ds.select(range(min(max_rows, len(ds)))).to_list() if max_rows else ds.to_list()
         except Exception as exc:  # network, auth, unknown id, no train split...
-            raise DataError(f"could not load dataset '{source}' from the Hugging Face Hub "
-                            f"({_short(exc)}); check the id, or upload a file instead.") from None
+            raise DataError(Said(f"could not load dataset '{source}' from the Hugging Face Hub "
+                                 f"({_short(exc)}); check the id, or upload a file instead.",
+                                 f"无法从 Hugging Face Hub 加载数据集 '{source}'（{_short(exc)}）；"
+                                 "请检查数据集名，或改为上传文件。")) from None
         if not rows:
-            raise DataError(f"the dataset '{source}' has no rows; pick another dataset.")
+            raise DataError(Said(f"the dataset '{source}' has no rows; pick another dataset.",
+                                 f"数据集 '{source}' 没有数据行；请换一个数据集。"))
     else:
         rows = _read_rows(path)
     return rows[:max_rows] if max_rows else rows
@@ -194,8 +214,10 @@ def load_preference_data(source: str | Path, *, max_rows: int | None = None) -> 
     """
     rows = _source_rows(source, max_rows)
     if any(c not in _columns(rows) for c in PREFERENCE_COLUMNS):
-        raise MissingColumns(f"the dataset needs columns {', '.join(PREFERENCE_COLUMNS)}; "
-                        f"found: {', '.join(_columns(rows)) or 'none'}.")
+        raise MissingColumns(Said(f"the dataset needs columns {', '.join(PREFERENCE_COLUMNS)}; "
+                                  f"found: {', '.join(_columns(rows)) or 'none'}.",
+                                  f"数据集需要 {'、'.join(PREFERENCE_COLUMNS)} 这几列；"
+                                  f"现有的列：{'、'.join(_columns(rows)) or '（无）'}。"))
     return [{c: _to_messages(r.get(c), "user" if c == "prompt" else "assistant", i, c)
              for c in PREFERENCE_COLUMNS} for i, r in enumerate(rows, start=1)]
 
@@ -220,13 +242,17 @@ def load_sft_data(source: str | Path, *, max_rows: int | None = None) -> list[di
             messages = _to_messages(row.get("messages"), "user", i, "messages")
             last = max((j for j, m in enumerate(messages) if m["role"] == "assistant"), default=0)
             if last == 0:
-                raise DataError(f"row {i}'s messages need a user turn and then an assistant answer to learn; "
-                                "add the answer or delete the row.")
+                raise DataError(Said(f"row {i}'s messages need a user turn and then an assistant answer to learn; "
+                                     "add the answer or delete the row.",
+                                     f"第 {i} 行的 messages 要先有 user 的提问、再有 assistant 的回答，才有可学的内容；"
+                                     "请补上回答，或删除这一行。"))
             out.append({"prompt": messages[:last], "completion": [messages[last]]})
         return out
     if any(c not in found for c in SFT_COLUMNS):
-        raise MissingColumns("an SFT dataset needs columns prompt and completion, or one messages column; "
-                        f"found: {', '.join(found) or 'none'}.")
+        raise MissingColumns(Said("an SFT dataset needs columns prompt and completion, or one messages column; "
+                                  f"found: {', '.join(found) or 'none'}.",
+                                  "SFT 数据集需要 prompt 和 completion 两列，或一个 messages 列；"
+                                  f"现有的列：{'、'.join(found) or '（无）'}。"))
     return [{"prompt": _to_messages(r.get("prompt"), "user", i, "prompt"),
              "completion": _to_messages(r.get("completion"), "assistant", i, "completion")}
             for i, r in enumerate(rows, start=1)]
@@ -257,20 +283,25 @@ def load_grpo_data(path: str | Path, *, max_rows: int | None = None) -> list[dic
     found = _columns(rows)
     column = "question" if "question" in found else "prompt"
     if column not in found or "answer" not in found:
-        raise MissingColumns("a GRPO dataset needs columns question and answer (GSM8K) or prompt "
-                        f"and answer; found: {', '.join(found) or 'none'}.")
+        raise MissingColumns(Said("a GRPO dataset needs columns question and answer (GSM8K) or prompt "
+                                  f"and answer; found: {', '.join(found) or 'none'}.",
+                                  "GRPO 数据集需要 question 和 answer 两列（GSM8K 格式），或 prompt 和 answer 两列；"
+                                  f"现有的列：{'、'.join(found) or '（无）'}。"))
     out = []
     for i, row in enumerate(rows, start=1):
         messages = _to_messages(row.get(column), "user", i, column)
         raw = row.get("answer")
         if _is_empty(raw):
-            raise DataError(f"row {i} has no answer; a GRPO dataset needs an answer column with "
-                            "the final number (GSM8K style '#### 42' is accepted).")
+            raise DataError(Said(f"row {i} has no answer; a GRPO dataset needs an answer column with "
+                                 "the final number (GSM8K style '#### 42' is accepted).",
+                                 f"第 {i} 行没有答案；GRPO 数据集需要一个写着最终数字的 answer 列"
+                                 "（也接受 GSM8K 格式的 '#### 42'）。"))
         raw = str(raw)
         answer = extract_gsm8k_answer(raw) if "####" in raw else normalize_number(raw)
         if answer is None:
-            raise DataError(f"row {i} has answer '{raw[:40]}', which is not a number; "
-                            "put only the final number there (or end it with '#### 42').")
+            raise DataError(Said(f"row {i} has answer '{raw[:40]}', which is not a number; "
+                                 "put only the final number there (or end it with '#### 42').",
+                                 f"第 {i} 行的答案 '{raw[:40]}' 不是数字；那里只填最终的数字（或以 '#### 42' 结尾）。"))
         out.append(problem_row(messages, answer))
     return out
 
@@ -293,13 +324,14 @@ def fit_pairs(rows: list[dict], lengths: list[tuple[int, int, int]], max_length:
     cut = sum(ok and p + max(c, r) > 1.25 * max_length for ok, (p, c, r) in zip(fits, lengths))
     keep = [row for row, ok in zip(rows, fits) if ok]
     if not keep:
-        raise DataError(f"every prompt is longer than the max length ({max_length} tokens), so nothing would be "
-                        "trained; raise max length or shorten the prompts")
+        raise DataError(Said(f"every prompt is longer than the max length ({max_length} tokens), so nothing would be "
+                             "trained; raise max length or shorten the prompts",
+                             f"每个问题都长于最大长度（{max_length} 个 token），没有可训练的内容；请调大最大长度，或缩短问题"))
     notes = []
     if cut:
         notes.append(Said(f"{cut} of {len(rows)} pairs are much longer than the max length ({max_length} tokens) and "
                           "are cut to fit (their ends are dropped)",
-                          f"{len(rows)} 个偏好对中有 {cut} 个远长于最大长度（{max_length} 个 token），会被截短（去掉结尾）"))
+                          f"有 {cut} 个偏好对（共 {len(rows)} 个）远长于最大长度（{max_length} 个 token），会被截短（去掉结尾）"))
     if len(keep) < len(rows):
         n = len(rows) - len(keep)
         notes.append(Said(f"{n} {'pair whose prompt alone fills it is' if n == 1 else 'pairs whose prompt alone fills it are'} "
@@ -350,7 +382,7 @@ def fit_prompts(rows: list[dict], lengths: list[int], count: Callable[[str], int
         longest["content"] = cut(longest["content"], max(8, count(longest["content"]) - (n - limit)))
         out.append({**row, "prompt": messages})
     note = (Said(f"{n_cut} of {len(rows)} prompts are longer than {limit} tokens; their beginnings are cut",
-                 f"{len(rows)} 个问题中有 {n_cut} 个长于 {limit} 个 token；它们的开头被截掉了") if n_cut else None)
+                 f"有 {n_cut} 个问题（共 {len(rows)} 个）长于 {limit} 个 token；它们的开头被截掉了") if n_cut else None)
     return out, note
 
 

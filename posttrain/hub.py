@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .bilingual import Said
 from .models import HUB_DEFAULT, is_bundled
 from .runs import export_dir, read_json
 from .ui.views import score_rows  # pure (no gradio): the same scores table as the receipt
@@ -80,16 +81,21 @@ def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str
     `api` is a `huggingface_hub.HfApi` (made from the token when not given).
     """
     if what not in ("model", "adapter"):
-        raise HubError(f"push the 'model' or the 'adapter', not {what!r}")
+        raise HubError(Said(f"push the 'model' or the 'adapter', not {what!r}",
+                            f"只能推送 'model' 或 'adapter'，不能推送 {what!r}"))
     repo_id, token = (repo_id or "").strip(), (token or "").strip()
     if not _REPO_ID.match(repo_id):
-        raise HubError(f"'{repo_id}' is not a repository id; write it as your-name/model-name")
+        raise HubError(Said(f"'{repo_id}' is not a repository id; write it as your-name/model-name",
+                            f"'{repo_id}' 不是仓库名；请写成 你的用户名/模型名 的形式"))
     if not token:
-        raise HubError("paste a Hub token with write access (huggingface.co/settings/tokens) to push")
+        raise HubError(Said("paste a Hub token with write access (huggingface.co/settings/tokens) to push",
+                            "推送需要一个有写权限的 Hub 令牌（huggingface.co/settings/tokens），请粘贴进来"))
     folder = export_dir(run["path"], what)
     if folder is None:
-        raise HubError("this run has no LoRA adapter to push (it was a full fine-tune, or it did not finish)"
-                       if what == "adapter" else "this run has no saved model to push (it failed or was stopped before saving)")
+        raise HubError(Said("this run has no LoRA adapter to push (it was a full fine-tune, or it did not finish)",
+                            "这条训练记录没有可推送的 LoRA 适配器（它是全参数微调，或没有完成）") if what == "adapter"
+                       else Said("this run has no saved model to push (it failed or was stopped before saving)",
+                                 "这条训练记录没有可推送的已保存模型（它失败了，或在保存前被停止）"))
     if api is None:
         from huggingface_hub import HfApi
 
@@ -101,14 +107,16 @@ def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str
         try:
             url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
             if private and not api.repo_info(repo_id, repo_type="model").private:
-                raise HubError(f"{repo_id} already exists and is public, so this push would be public too; choose "
-                               "another name, or make it private on the Hub first")
+                raise HubError(Said(f"{repo_id} already exists and is public, so this push would be public too; choose "
+                                    "another name, or make it private on the Hub first",
+                                    f"{repo_id} 已经存在而且是公开的，这次推送也会公开；请换个名字，或先在 Hub 上把它设为私有"))
             api.upload_folder(repo_id=repo_id, folder_path=str(stage), repo_type="model",
                               commit_message=f"posttrain: {(run.get('config') or {}).get('method', '').upper()} run {Path(run['path']).name}")
         except HubError:
             raise
         except Exception as e:  # noqa: BLE001 - network, auth, quota: all become one sentence
             text = (str(e).strip().splitlines() or [type(e).__name__])[0].replace(token, "***")[:200]
-            raise HubError(f"could not push to {repo_id} ({text}); check the token has write access and that "
-                           "this machine can reach huggingface.co") from None
+            raise HubError(Said(f"could not push to {repo_id} ({text}); check the token has write access and that "
+                                "this machine can reach huggingface.co",
+                                f"无法推送到 {repo_id}（{text}）；请检查令牌有写权限，以及这台机器能访问 huggingface.co")) from None
     return str(getattr(url, "url", url) or f"https://huggingface.co/{repo_id}")

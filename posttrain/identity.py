@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from . import banks
+from .bilingual import Said, zh
 from .data import DataError
 
 MAX_IDENTITY_LENGTH = 60
@@ -61,13 +62,15 @@ def select_identity_questions(
     return picked[0], picked[1]
 
 
-def _check_identity_field(value: Any, what: str) -> str:
+def _check_identity_field(value: Any, what: Said) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise DataError(f"the {what} is empty; type a {what} for the model, e.g. 'Nova'.")
+        raise DataError(Said(f"the {what} is empty; type a {what} for the model, e.g. 'Nova'.",
+                             f"{zh(what)}是空的；请给模型填一个{zh(what)}，比如 'Nova'。"))
     if len(text) > MAX_IDENTITY_LENGTH:
-        raise DataError(f"the {what} is {len(text)} characters long; "
-                        f"keep it to at most {MAX_IDENTITY_LENGTH} characters.")
+        raise DataError(Said(f"the {what} is {len(text)} characters long; "
+                             f"keep it to at most {MAX_IDENTITY_LENGTH} characters.",
+                             f"{zh(what)}长 {len(text)} 个字符；请控制在 {MAX_IDENTITY_LENGTH} 个字符以内。"))
     return text
 
 
@@ -128,8 +131,8 @@ def build_identity_pairs(
     already states the name (an identity row would teach nothing; a control row's chosen
     side would leak). Kinds alternate so every batch sees both. Deterministic per ``seed``.
     """
-    name = _check_identity_field(name, "name")
-    org = _check_identity_field(org, "organisation")
+    name = _check_identity_field(name, Said("name", "新名字"))
+    org = _check_identity_field(org, Said("organisation", "机构"))
     rng = random.Random(seed)
     groups: dict[str, list[dict]] = {"identity": [], "control": []}
     for kind, questions in (("identity", identity_questions), ("control", control_questions)):

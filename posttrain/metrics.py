@@ -21,6 +21,8 @@ from typing import Callable
 import torch
 from transformers import TrainerCallback
 
+from .bilingual import Said, zh
+
 
 class MetricsLog:
     """Append-only, thread-safe rows, mirrored to `path` (JSONL) as they arrive."""
@@ -149,7 +151,7 @@ class TrainingCallback(TrainerCallback):
         self.log, self.progress, self.stop_event = log, progress, stop_event
         self.probe, self.probe_every, self.probed_at_start = probe, probe_every, probed_at_start
         self.curve, self._probed = curve, 0  # step → flip-curve gap (posttrain.watch); the last probed step
-        self.nonfinite: str | None = None
+        self.nonfinite: Said | None = None
         self._t0 = time.time()
 
     def on_train_begin(self, args, state, control, model=None, **kw):
@@ -179,9 +181,11 @@ class TrainingCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kw):
         logs = dict(logs or {})
-        for key, what in (("loss", "the loss"), ("grad_norm", "the gradient")):
+        for key, what in (("loss", Said("the loss", "损失")), ("grad_norm", Said("the gradient", "梯度"))):
             value = logs.get(key)
             if isinstance(value, (int, float)) and not math.isfinite(value) and not self.nonfinite:
-                self.nonfinite = f"{what} became {value} at step {state.global_step}; lower the learning rate and try again"
+                self.nonfinite = Said(f"{what} became {value} at step {state.global_step}; lower the learning rate and "
+                                      "try again",
+                                      f"{zh(what)}变成了 {value}（第 {state.global_step} 步）；请调低学习率后重试")
                 control.should_training_stop = True
         self.log.append({"step": state.global_step, **logs, "elapsed_s": round(time.time() - self._t0, 3)})

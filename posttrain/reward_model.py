@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from .bilingual import Said, zh
 from .config import SettingsError
 from .rewards import completion_text
 from .runs import read_json
@@ -57,9 +58,11 @@ def from_policy(model, tokenizer, seed: int = 0) -> torch.nn.Module:
     try:
         rm = AutoModelForSequenceClassification.from_config(config, dtype=next(model.parameters()).dtype)
     except ValueError:
-        raise RewardModelError(f"transformers has no reward-model (sequence classification) form of "
-                               f"{type(model).__name__}; train the reward model from a Llama-, Qwen- or "
-                               "Gemma-style model") from None
+        raise RewardModelError(Said(f"transformers has no reward-model (sequence classification) form of "
+                                    f"{type(model).__name__}; train the reward model from a Llama-, Qwen- or "
+                                    "Gemma-style model",
+                                    f"transformers 没有 {type(model).__name__} 的奖励模型（序列分类）版本；"
+                                    "请从 Llama、Qwen 或 Gemma 类的模型训练奖励模型")) from None
     body = getattr(rm, rm.base_model_prefix)
     body.load_state_dict(getattr(model, model.base_model_prefix).state_dict())
     return rm.to(next(model.parameters()).device).eval()
@@ -92,10 +95,12 @@ class RewardModel:
         another model, and nothing says its scores mean anything for this one's answers."""
         mine, theirs = self.tokenizer.get_vocab(), tokenizer.get_vocab()
         if mine != theirs:
-            raise RewardModelError(
+            raise RewardModelError(Said(
                 f"the reward model in {self.path} was trained from a model with another tokenizer "
                 f"({len(mine)} tokens) than the model being trained ({len(theirs)} tokens): train a reward model "
-                "from this model (python -m posttrain reward --model …) and use that one")
+                "from this model (python -m posttrain reward --model …) and use that one",
+                f"{self.path} 里的奖励模型训练自分词器不同的另一个模型（{len(mine)} 个 token，而正在训练的模型有 "
+                f"{len(theirs)} 个）：请从这个模型训练一个奖励模型（python -m posttrain reward --model …）来用"))
 
     def pair_accuracy(self, rows: list[dict]) -> dict:
         """On preference rows `{"prompt", "chosen", "rejected"}`: `accuracy`, the share of pairs whose chosen
@@ -119,20 +124,23 @@ def locate(folder: str | Path) -> Path:
     """The model folder of a reward-model run folder (its model/) or of a model folder itself, without
     loading it; a RewardModelError with a sentence for anything else (gone, another method's run, unfinished)."""
     path = Path(str(folder or "").strip()).expanduser()
-    hint = "give the folder of a reward-model run (Runs tab, or python -m posttrain reward … --out DIR)"
+    hint = Said("give the folder of a reward-model run (Runs tab, or python -m posttrain reward … --out DIR)",
+                "给出一次奖励模型训练的文件夹（「记录」页，或 python -m posttrain reward … --out DIR）")
     if not str(folder or "").strip():
-        raise RewardModelError(f"no reward model given; {hint}")
+        raise RewardModelError(Said(f"no reward model given; {hint}", f"没有给出奖励模型；请{zh(hint)}"))
     if not path.is_dir():
-        raise RewardModelError(f"there is no folder '{path}'; {hint}")
+        raise RewardModelError(Said(f"there is no folder '{path}'; {hint}", f"没有文件夹 '{path}'；请{zh(hint)}"))
     method = (read_json(path / "config.json") or {}).get("method")  # set in a run folder's receipt
     model_dir = path / "model" if (path / "model").is_dir() else path
     if method is not None and model_dir == path:
-        raise RewardModelError(f"the run in '{path}' has no model yet (it has not finished, or it stopped before "
-                               f"saving); wait for it, or {hint}")
+        raise RewardModelError(Said(f"the run in '{path}' has no model yet (it has not finished, or it stopped before "
+                                    f"saving); wait for it, or {hint}",
+                                    f"'{path}' 里的训练还没有模型（还没完成，或在保存前停止了）；请等它完成，或{zh(hint)}"))
     if not is_reward_model(model_dir):
-        what = f"is a {str(method).upper()} run: its model writes answers, a reward model scores them" if method \
-            else "holds no reward model (no model with a score head)"
-        raise RewardModelError(f"'{path}' {what}; {hint}")
+        what = Said(f"is a {str(method).upper()} run: its model writes answers, a reward model scores them",
+                    f"是一次 {str(method).upper()} 训练：它的模型写回答，奖励模型才给回答打分") if method \
+            else Said("holds no reward model (no model with a score head)", "里没有奖励模型（没有带打分头的模型）")
+        raise RewardModelError(Said(f"'{path}' {what}; {hint}", f"'{path}' {zh(what)}；请{zh(hint)}"))
     return model_dir
 
 
@@ -149,7 +157,8 @@ def load(folder: str | Path, device: str | None = None) -> RewardModel:
         model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except (OSError, ValueError) as e:
-        raise RewardModelError(f"the reward model in '{path}' could not be read ({e}); train it again") from None
+        raise RewardModelError(Said(f"the reward model in '{path}' could not be read ({e}); train it again",
+                                    f"无法读取 '{path}' 里的奖励模型（{e}）；请重新训练它")) from None
     if device:
         model = model.to(device)
     return RewardModel(model, tokenizer, path)

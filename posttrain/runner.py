@@ -19,15 +19,17 @@ from typing import Callable
 
 import torch
 
-from .bilingual import zh
+from .bilingual import Said, first_line, message_of, put, zh
 from .metrics import MetricsLog, Progress
 from .runs import write_json
+from .ui.text import TEXT, t
 
 ACTIVE = ("running", "stopping")
 
 
-OUT_OF_MEMORY = ("ran out of memory; the memory is freed and you can start again with a smaller batch size "
-                 "or max length, or with LoRA")
+OUT_OF_MEMORY = Said("ran out of memory; the memory is freed and you can start again with a smaller batch size "
+                     "or max length, or with LoRA",
+                     "内存不够用了；内存已释放，可以调小批大小或最大长度、或开启 LoRA 后重新开始")
 
 
 def is_out_of_memory(e: BaseException) -> bool:
@@ -35,6 +37,11 @@ def is_out_of_memory(e: BaseException) -> bool:
     text = str(e)
     return isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (
         isinstance(e, RuntimeError) and ("DefaultCPUAllocator" in text or "out of memory" in text.lower()))
+
+
+def _chinese(key: str, word: str) -> str:
+    """The Chinese the UI's table has for a status or phase word (the word itself where it has none)."""
+    return t(key, "zh") if key in TEXT else word
 
 
 class JobBusy(RuntimeError):
@@ -53,10 +60,14 @@ class JobHandle:
 
     where = ""
 
-    def describe(self) -> str:
+    def describe(self) -> Said:
+        """The job in a sentence (a refused request says what it waits for), its words in Chinese from the UI's table."""
         s = self.snapshot()
         at = f"step {s['step']}/{s['total']}" if s.get("total") else s["phase"]
-        return f"a {self.kind} job is {s['status']}{self.where} ({at}, {s['elapsed_s']:.0f} s so far)"
+        at_zh = f"第 {s['step']}/{s['total']} 步" if s.get("total") else _chinese("phase." + s["phase"], s["phase"])
+        return Said(f"a {self.kind} job is {s['status']}{self.where} ({at}, {s['elapsed_s']:.0f} s so far)",
+                    f"{self.kind.upper()} 任务{_chinese('status.' + s['status'], s['status'])}"
+                    f"（{zh(self.where)}{at_zh}，已用 {s['elapsed_s']:.0f} 秒）")
 
     def stop(self) -> str:
         if self.status not in ACTIVE:
@@ -73,7 +84,7 @@ class Job(JobHandle):
         self.status = "running"
         self.phase = "starting"
         self.phase_times: dict[str, float] = {}
-        self.error: str | None = None
+        self.error: str | None = None  # one sentence; a `bilingual.Said` brings its Chinese
         self.result: dict = {}
         self.progress = Progress()
         self.stop_event = threading.Event()
@@ -142,7 +153,7 @@ class Job(JobHandle):
             "step": self.progress.step, "total": self.progress.total,
             "eta_s": None if eta is None else round(eta, 1),
             "elapsed_s": round((self.ended or time.time()) - self.progress.started, 1),
-            "error": self.error, "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
+            **put({}, "error", self.error), "run_dir": str(self.run_dir), "phase_times": dict(self.phase_times),
             "notes": list(self.notes), "notes_zh": list(self.notes_zh),
         }
 
@@ -168,7 +179,7 @@ class Job(JobHandle):
         except (torch.OutOfMemoryError, MemoryError):
             self._fail(OUT_OF_MEMORY)
         except (ValueError, RuntimeError, OSError) as e:  # our own errors carry readable messages
-            self._fail(OUT_OF_MEMORY if is_out_of_memory(e) else str(e).splitlines()[0] if str(e) else type(e).__name__)
+            self._fail(OUT_OF_MEMORY if is_out_of_memory(e) else first_line(message_of(e)) or type(e).__name__)
         except Exception as e:  # noqa: BLE001 - a job must never take the process down
             self._fail(f"{type(e).__name__}: {e}")
         finally:
@@ -194,7 +205,7 @@ def start_job(kind: str, run_dir: str | Path, recipe: Callable[[Job], dict]) -> 
     global _current
     with _lock:
         if _current is not None and _current.status in ACTIVE:
-            raise JobBusy(f"{_current.describe()}; wait for it to finish or stop it first")
+            raise _busy(_current)
         job = Job(kind, run_dir)
         job._save_status()
         job.thread = threading.Thread(target=job._run, args=(recipe,), name=f"posttrain-{kind}", daemon=True)
@@ -209,8 +220,14 @@ def register_job(job) -> None:
     global _current
     with _lock:
         if _current is not None and _current.status in ACTIVE:
-            raise JobBusy(f"{_current.describe()}; wait for it to finish or stop it first")
+            raise _busy(_current)
         _current = job
+
+
+def _busy(job: JobHandle) -> JobBusy:
+    """The refusal of a second job: it names the one running, so the person knows what to wait for."""
+    busy = job.describe()
+    return JobBusy(Said(f"{busy}; wait for it to finish or stop it first", f"{zh(busy)}；请等它结束，或先停止它"))
 
 
 def forget_parent_job() -> None:

@@ -28,6 +28,7 @@ from .compare import before_after
 from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
+from .bilingual import Said, joined, message_of, zh
 from .evaluation import COMPARE_TOKENS, by_kind, exact_for, judge_rows, kind_batches
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
@@ -49,7 +50,7 @@ def is_public() -> bool:
 
 
 class StudioError(ValueError):
-    """Something the visitor can fix; the message says what and how."""
+    """Something the visitor can fix; the message (a `bilingual.Said`) says what and how."""
 
 
 class Studio:
@@ -79,14 +80,16 @@ class Studio:
     def _idle(self) -> None:
         job = current_job()
         if job is not None and job.status in ACTIVE:
-            raise JobBusy(f"{job.describe()}; the model is busy until it ends")
+            busy = job.describe()
+            raise JobBusy(Said(f"{busy}; the model is busy until it ends", f"{zh(busy)}；它结束之前模型一直被占用"))
 
     @contextmanager
     def _use(self):
         """Exclusive use of the current model, loading the default first if none is loaded."""
         self._idle()
         if not self._model_lock.acquire(timeout=120):
-            raise StudioError("the model is busy answering another request; try again in a moment")
+            raise StudioError(Said("the model is busy answering another request; try again in a moment",
+                                   "模型正在回答另一个请求；请稍后再试"))
         try:
             if self.lm is None:
                 self._load(self.base)
@@ -116,8 +119,10 @@ class Studio:
         self._check_public_model(source)
         token = (token or "").strip() or None
         if token and self.public:
-            raise StudioError("this is a public app where every visitor shares the loaded model, so it does not "
-                              "load private or gated models; duplicate the Space to use yours with your token")
+            raise StudioError(Said("this is a public app where every visitor shares the loaded model, so it does not "
+                                   "load private or gated models; duplicate the Space to use yours with your token",
+                                   "这是一个公开应用，所有访客共用已加载的模型，所以不加载私有或受限模型；"
+                                   "复制（Duplicate）这个 Space，就能用你的令牌加载你的模型"))
         self._idle()
         with self._model_lock:
             self._load(source, token)
@@ -130,8 +135,10 @@ class Studio:
         if path.exists() or source.startswith((".", "/", "~")):
             if path.resolve() == self.root.resolve() or self._under_root(path):
                 return
-            raise StudioError("this is a public app: it loads the bundled model, Hub ids (like "
-                              "Qwen/Qwen2.5-0.5B-Instruct) and its own runs, not folders on the server")
+            raise StudioError(Said("this is a public app: it loads the bundled model, Hub ids (like "
+                                   "Qwen/Qwen2.5-0.5B-Instruct) and its own runs, not folders on the server",
+                                   "这是一个公开应用：它只加载自带的模型、Hub id（如 Qwen/Qwen2.5-0.5B-Instruct）"
+                                   "和它自己的训练记录，不加载服务器上的文件夹"))
 
     def card(self) -> dict:
         """The current model's facts, plus which run trained it (None: as loaded) and its lineage: the
@@ -160,7 +167,7 @@ class Studio:
 
     def ask(self, question: str, system: str | None = None, max_new_tokens: int = COMPARE_TOKENS) -> str:
         if not (question or "").strip():
-            raise StudioError("type a question first")
+            raise StudioError(Said("type a question first", "请先输入一个问题"))
         with self._use():
             return generate_answers(self.lm.model, self.lm.tokenizer, [question.strip()], system=system or None,
                                     max_new_tokens=max_new_tokens)[0]
@@ -171,7 +178,7 @@ class Studio:
         (unrelated questions: the gated edit's gate is fitted on all of them, LoRA trains on some)."""
         n = int(n_pairs or 0)
         if not 2 <= n <= 400:
-            raise StudioError(f"ask for between 2 and 400 pairs (got {n})")
+            raise StudioError(Said(f"ask for between 2 and 400 pairs (got {n})", f"偏好对数量须在 2 到 400 之间（当前为 {n}）"))
         spec = IdentitySpec(name=name, org=org, n_identity=min(32, n // 2), n_control=n - min(32, n // 2), seed=seed)
         build_identity_pairs(name, org, {}, [], [])  # the same name checks, before a minute of generation
         with self._use():
@@ -182,9 +189,11 @@ class Studio:
         server path): `method`'s, or whichever of the pairs-table methods reads it (DPO pairs, else SFT
         prompt/completion or chat rows)."""
         if not source:
-            raise StudioError("choose a .jsonl, .csv or .parquet file, or type a Hub dataset id")
+            raise StudioError(Said("choose a .jsonl, .csv or .parquet file, or type a Hub dataset id",
+                                   "请选择一个 .jsonl、.csv 或 .parquet 文件，或输入 Hub 数据集名"))
         if self.public and not uploaded and Path(str(source)).expanduser().exists():
-            raise StudioError("this is a public app: upload the file, or type a Hub dataset id")
+            raise StudioError(Said("this is a public app: upload the file, or type a Hub dataset id",
+                                   "这是一个公开应用：请上传文件，或输入 Hub 数据集名"))
         if method:
             return methods.get(method).load_rows(source)
         readers = [m for m in methods.METHODS.values() if m.table == "pairs"]
@@ -194,20 +203,22 @@ class Studio:
             try:
                 return m.load_rows(source)
             except MissingColumns as e:  # another method's shape: the next reader may take it
-                refusals.append(f"{m.label}: {e}")
-        raise MissingColumns(" ".join(refusals))
+                refusals.append(Said(f"{m.label}: {e}", f"{m.label_zh}：{zh(message_of(e))}"))
+        raise MissingColumns(joined(refusals, " ", ""))
 
     @staticmethod
     def arithmetic_data(n: int, hint: float = ARITHMETIC_HINT, seed: int = 0) -> list[dict]:
         n = int(n or 0)
         if not 1 <= n <= 2000:
-            raise StudioError(f"ask for between 1 and 2000 problems (got {n})")
+            raise StudioError(Said(f"ask for between 1 and 2000 problems (got {n})",
+                                   f"题目数量须在 1 到 2000 之间（当前为 {n}）"))
         return build_arithmetic_problems(n, seed=seed, format_hint=hint)
 
     @staticmethod
     def problem_file(source) -> list[dict]:
         if not source:
-            raise StudioError("choose a .jsonl, .csv or .parquet file with question and answer columns")
+            raise StudioError(Said("choose a .jsonl, .csv or .parquet file with question and answer columns",
+                                   "请选择一个带 question 和 answer 两列的 .jsonl、.csv 或 .parquet 文件"))
         return load_grpo_data(source)
 
     # -- training ---------------------------------------------------------------------------
@@ -224,7 +235,8 @@ class Studio:
         """
         m = methods.get(method)
         if rows is None and not (m.identity_presets and name and org):
-            raise StudioError("build the data first (Data tab), or give a name and organisation for the identity demo")
+            raise StudioError(Said("build the data first (Data tab), or give a name and organisation for the identity demo",
+                                   "请先构建数据（「数据」页），或为身份演示填写新名字和机构"))
         spec = m.spec(self.base, preset=preset, name=name, org=org, rows=None if rows is None else m.from_pairs(rows),
                       data_source=data_source, overrides=values)
         if from_base and self.trained_by is not None:
@@ -405,7 +417,7 @@ class Studio:
         keep = [i for i, q in enumerate(questions) if q and q.strip()]
         questions = [questions[i].strip() for i in keep]
         if not questions:
-            raise StudioError("add at least one question to compare")
+            raise StudioError(Said("add at least one question to compare", "请至少添加一个要对比的问题"))
         given_kinds, given = list(kinds or []), list(answers or [])
         kinds = [str(given_kinds[i] or "").strip().lower() if i < len(given_kinds) else "question" for i in keep]
         answers = [str(given[i] or "") if i < len(given) else "" for i in keep]
@@ -455,10 +467,11 @@ class Studio:
         paths = [paths] if isinstance(paths, str) else paths or []
         picked = list(dict.fromkeys(self._inside(p) for p in paths if p))
         if len(picked) < 2:
-            raise StudioError("pick at least two runs to set side by side")
+            raise StudioError(Said("pick at least two runs to set side by side", "请至少选两条训练记录来并排对比"))
         if len(picked) > MAX_SIDE_BY_SIDE:
-            raise StudioError(f"pick at most {MAX_SIDE_BY_SIDE} runs: more columns than that cannot be read "
-                              f"(got {len(picked)})")
+            raise StudioError(Said(f"pick at most {MAX_SIDE_BY_SIDE} runs: more columns than that cannot be read "
+                                   f"(got {len(picked)})",
+                                   f"最多选 {MAX_SIDE_BY_SIDE} 条训练记录：列再多就读不过来了（当前为 {len(picked)}）"))
         runs = [read_run(p) for p in picked]
         answers = [{r["question"]: r for r in (run.get("before_after") or [])} for run in runs]
         rows = [{"question": q, "kind": first.get("kind", ""), "answer": first.get("answer"),
@@ -486,25 +499,29 @@ class Studio:
         """The run whose votes.jsonl keeps the votes, and the two sides its ballot sets against each other: the
         run's model before and after training, or (`other`) its trained model against another run's."""
         if path and not Path(path).exists() and self._under_root(Path(path)):
-            raise StudioError("that run is gone (deleted or moved); pick a run from the list")
+            raise StudioError(Said("that run is gone (deleted or moved); pick a run from the list",
+                                   "这条训练记录已经不在了（被删除或移走）；请从列表中另选一条"))
         # only the answers: a vote must not read the whole run (its metrics and probes logs) twice per click
         runs = [{"path": str(p), "before_after": read_json(p / "before_after.json", [])}
                 for p in [self._inside(path)] + ([self._inside(other)] if other else [])]
         if not all(r["before_after"] for r in runs):
-            raise StudioError("that run has no before/after answers to vote on (it did not finish); pick a finished run")
+            raise StudioError(Said("that run has no before/after answers to vote on (it did not finish); pick a finished run",
+                                   "这条训练记录没有可投票的训练前后回答（它没有完成）；请选一条已完成的"))
         if not all(methods.answers((read_json(Path(r["path"]) / "config.json", {}) or {}).get("method")) for r in runs):
-            raise StudioError("that is a reward model's run: it scores answers and wrote none to vote on; pick a run "
-                              "whose model answers")
+            raise StudioError(Said("that is a reward model's run: it scores answers and wrote none to vote on; pick a run "
+                                   "whose model answers",
+                                   "这是奖励模型的训练记录：它只给回答打分，自己没有写回答可供投票；请选一条模型会回答问题的训练记录"))
         if len(runs) == 1:
             first, second = run_sides(runs[0]["before_after"])
         else:
             first, second = (Side(Path(r["path"]).name, {x["question"]: x["after"] for x in r["before_after"]})
                              for r in runs)
             if first.label == second.label or not set(first.answers) & set(second.answers):
-                raise StudioError("pick two different runs that answered the same questions")
+                raise StudioError(Said("pick two different runs that answered the same questions",
+                                       "请选两条不同的、回答过相同问题的训练记录"))
         if not questions(first, second):
-            raise StudioError("the two sides answered every question word for word the same: there is nothing to "
-                              "vote on")
+            raise StudioError(Said("the two sides answered every question word for word the same: there is nothing to "
+                                   "vote on", "两边对每个问题的回答都一字不差：没有可投票的内容"))
         return Path(runs[0]["path"]), first, second
 
     def ballot(self, path: str, voter: str, other: str | None = None) -> dict:
@@ -527,10 +544,11 @@ class Studio:
         try:
             row = make_vote(first, second, str(voter), int(index), str(choice))
         except (VoteError, TypeError, ValueError) as e:
-            raise StudioError(str(e)) from None
+            raise StudioError(message_of(e)) from None
         if any(v.get("voter") == row["voter"] and v.get("question") == row["question"] and
                {v.get("A"), v.get("B")} == {first.label, second.label} for v in log.read()):
-            raise StudioError("you have already voted on this question; go on to the next one")
+            raise StudioError(Said("you have already voted on this question; go on to the next one",
+                                   "你已经给这个问题投过票了；请继续下一题"))
         log.append(row)
         return {"vote": row, "tally": tally(log.read(), first.label, second.label)}
 
@@ -539,8 +557,9 @@ class Studio:
         run, first, second = self._sides(path, other)
         pairs = preference_pairs(VoteLog(run / "votes.jsonl").read(), first, second)
         if not pairs:
-            raise StudioError("no question has a majority yet: vote on some questions first (a tie or an even split "
-                              "gives no pair)")
+            raise StudioError(Said("no question has a majority yet: vote on some questions first (a tie or an even split "
+                                   "gives no pair)",
+                                   "还没有哪个问题得到多数票：请先给一些问题投票（平局或票数持平不产生偏好对）"))
         return pairs
 
     # -- the RLHF pipeline -------------------------------------------------------------------
@@ -557,19 +576,23 @@ class Studio:
         model for it. Raises StudioError when a step it needs has no such run, before any model is swapped."""
         step = chain.BY_KEY.get(key)
         if step is None:
-            raise StudioError(f"unknown pipeline step '{key}'; choose one of: {', '.join(chain.BY_KEY)}")
+            raise StudioError(Said(f"unknown pipeline step '{key}'; choose one of: {', '.join(chain.BY_KEY)}",
+                                   f"没有叫 '{key}' 的流程步骤；可选：{'、'.join(chain.BY_KEY)}"))
         name, org = (name or "").strip(), (org or "").strip()
         if not name or not org:
-            raise StudioError("give the new name and organisation first (Data tab): every step teaches that identity")
+            raise StudioError(Said("give the new name and organisation first (Data tab): every step teaches that identity",
+                                   "请先填写新名字和机构（「数据」页）：每一步教的都是这个身份"))
         found = self.pipeline(name, org)
         values = {}
         if step.paid_by:
             if step.paid_by not in found:
-                raise StudioError(f"train the reward model first (step 2) for {name} / {org}: RL needs a reward to "
-                                  "train against")
+                raise StudioError(Said(f"train the reward model first (step 2) for {name} / {org}: RL needs a reward to "
+                                       "train against",
+                                       f"请先为 {name} / {org} 训练奖励模型（第 2 步）：强化学习需要一个奖励才能训练"))
             values["reward_model"] = found[step.paid_by]["path"]
         if step.after and step.after not in found:
-            raise StudioError(f"run SFT first (step 1) for {name} / {org}: this step starts from its model")
+            raise StudioError(Said(f"run SFT first (step 1) for {name} / {org}: this step starts from its model",
+                                   f"请先为 {name} / {org} 运行 SFT（第 1 步）：这一步从它训练出的模型开始"))
         m = methods.get(step.method)
         preset = step.preset or m.identity_presets[0]
         m.settings(preset, values)  # refused here, before the model is swapped
@@ -597,7 +620,7 @@ class Studio:
     def score_answer(self, path: str, question: str, answer: str) -> float:
         """A reward-model run's score of one answer to one question (the "score any answer" box)."""
         if not (question or "").strip() or not (answer or "").strip():
-            raise StudioError("type a question and an answer to score")
+            raise StudioError(Said("type a question and an answer to score", "请输入要打分的问题和回答"))
         folder = self._inside(path)
         with self._judge_lock:  # visitors share one loaded reward model: each scores with the one it asked for
             judge = self._judge
@@ -605,11 +628,12 @@ class Studio:
                 try:
                     judge = self._judge = reward_model.load(folder)
                 except reward_model.RewardModelError as e:
-                    raise StudioError(str(e)) from None
+                    raise StudioError(message_of(e)) from None
             try:
                 return judge.score([question.strip()], [answer.strip()])[0]
             except (ValueError, RuntimeError) as e:
-                raise StudioError(f"the reward model could not score that answer ({e}); try a shorter one") from None
+                raise StudioError(Said(f"the reward model could not score that answer ({e}); try a shorter one",
+                                       f"奖励模型没能给这个回答打分（{e}）；换一个短一些的回答试试")) from None
 
     # -- runs -------------------------------------------------------------------------------
     def runs(self) -> list[dict]:
@@ -624,7 +648,7 @@ class Studio:
         """A run folder under the runs root (never an arbitrary path a visitor typed)."""
         p = Path(path or "").resolve()
         if not path or not self._under_root(p) or not (p / "config.json").exists():
-            raise StudioError("choose a run from the list")
+            raise StudioError(Said("choose a run from the list", "请从列表中选一条训练记录"))
         return p
 
     def _under_root(self, path: Path) -> bool:
@@ -647,8 +671,10 @@ class Studio:
             folder = export_dir(run, what)
             files = sorted(folder.glob("*")) if folder else []
             if not files:
-                raise StudioError("this run has no saved model (it failed or was interrupted before saving)" if what == "model"
-                                  else "this run has no LoRA adapter (it was a full fine-tune, or it did not finish)")
+                raise StudioError(Said("this run has no saved model (it failed or was interrupted before saving)",
+                                       "这条训练记录没有保存的模型（它失败了，或在保存前被中断）") if what == "model"
+                                  else Said("this run has no LoRA adapter (it was a full fine-tune, or it did not finish)",
+                                            "这条训练记录没有 LoRA 适配器（它是全参数微调，或没有完成）"))
             prefix = f"{what}/"
         else:
             self.receipt(path, lang)

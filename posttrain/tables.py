@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .bilingual import Said
 from .data import DataError
 
 from .arithmetic import arithmetic_questions
@@ -76,15 +77,18 @@ def dpo_rows(table) -> list[dict]:
         cells = (cells + ["", "", "", ""])[:4]
         for col, value in zip(DPO_HEADERS[:2], cells):
             if not value.strip():
-                raise DataError(f"row {i} has an empty {col}; fill it in or delete the row.")
+                raise DataError(Said(f"row {i} has an empty {col}; fill it in or delete the row.",
+                                     f"第 {i} 行的 {col} 是空的；请填上，或删除这一行。"))
         if cells[1].strip() == cells[2].strip():
-            raise DataError(f"row {i} has the same chosen and rejected answer; DPO learns nothing from it.")
+            raise DataError(Said(f"row {i} has the same chosen and rejected answer; DPO learns nothing from it.",
+                                 f"第 {i} 行的 chosen 和 rejected 回答相同；DPO 从中学不到任何东西。"))
         row = {"prompt": parse_messages(cells[0], "user"), "chosen": parse_messages(cells[1], "assistant")}
         if cells[2].strip():
             row["rejected"] = parse_messages(cells[2], "assistant")
         rows.append({**row, "kind": cells[3].strip() or "pair"})
     if not rows:
-        raise DataError("the table has no pairs; build the identity pairs or load a dataset first.")
+        raise DataError(Said("the table has no pairs; build the identity pairs or load a dataset first.",
+                             "表格里没有偏好对；请先构建身份偏好对，或加载一个数据集。"))
     return rows
 
 
@@ -103,13 +107,16 @@ def grpo_rows(system: str, table) -> list[dict]:
     for i, cells in enumerate(table_rows(table), start=1):
         question, answer = (cells + ["", ""])[:2]
         if not question.strip():
-            raise DataError(f"row {i} has an empty question; fill it in or delete the row.")
+            raise DataError(Said(f"row {i} has an empty question; fill it in or delete the row.",
+                                 f"第 {i} 行的问题是空的；请填上，或删除这一行。"))
         number = normalize_number(answer)
         if number is None:
-            raise DataError(f"row {i} has answer '{answer[:40]}', which is not a number; put only the final number there.")
+            raise DataError(Said(f"row {i} has answer '{answer[:40]}', which is not a number; put only the final number there.",
+                                 f"第 {i} 行的答案 '{answer[:40]}' 不是数字；那里只填最终的数字。"))
         prompt = ([{"role": "system", "content": system.strip()}] if system.strip() else []) + \
             [{"role": "user", "content": question.strip()}]
         rows.append({"prompt": prompt, "answer": number})
     if not rows:
-        raise DataError("the table has no problems; generate the arithmetic set or upload a file first.")
+        raise DataError(Said("the table has no problems; generate the arithmetic set or upload a file first.",
+                             "表格里没有题目；请先生成算术题，或上传一个文件。"))
     return rows

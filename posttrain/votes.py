@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bilingual import Said
+
 CHOICES = ("A", "B", "tie")
 Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
 
@@ -82,9 +84,10 @@ def make_vote(first: Side, second: Side, voter: str, index: int, choice: str, no
     (a label, or "tie"), "voter", "time"}. Raises VoteError for a question or choice that is not on the ballot."""
     asked = questions(first, second)
     if choice not in CHOICES:
-        raise VoteError(f"a vote is A, B or tie (got {choice!r})")
+        raise VoteError(Said(f"a vote is A, B or tie (got {choice!r})", f"票只能投 A、B 或 tie（平局），收到的是 {choice!r}"))
     if not isinstance(index, int) or not 0 <= index < len(asked):
-        raise VoteError(f"there is no question {index} on this ballot (it has {len(asked)}); load the ballot again")
+        raise VoteError(Said(f"there is no question {index} on this ballot (it has {len(asked)}); load the ballot again",
+                             f"这张选票上没有编号 {index} 的问题（它只有 {len(asked)} 个）；请重新开始投票"))
     q = asked[index]
     a, b = order(voter, q, first, second)
     winner = {"A": a.label, "B": b.label, "tie": "tie"}[choice]

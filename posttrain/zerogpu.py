@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 
 from . import switches
 from . import pipeline
-from .bilingual import Said, append
+from .bilingual import Said, append, first_line, loaded, message_of, put, zh
 from .metrics import MetricsLog
 from .models import load_model
 from .runner import ACTIVE, JobHandle, forget_parent_job, start_job
@@ -107,7 +107,8 @@ def forked(task: Callable[..., Iterator]) -> Callable[..., Iterator]:
                 kind, value = results.get(timeout=5)
             except queue.Empty:
                 if not worker.is_alive():
-                    raise RuntimeError("the GPU worker ended without a word (killed, or out of memory)") from None
+                    raise RuntimeError(Said("the GPU worker ended without a word (killed, or out of memory)",
+                                            "GPU 工作进程没留下一句话就结束了（被终止，或内存不够）")) from None
                 continue
             if kind == "error":
                 raise RuntimeError(value)
@@ -168,7 +169,7 @@ class RemoteJob(JobHandle):
     ties the GPU to it); `stop()` makes the next step close the generator.
     """
 
-    where = " on the GPU"
+    where = Said(" on the GPU", "在 GPU 上，")  # in Chinese it opens describe()'s parentheses: （在 GPU 上，第 3/10 步，…）
 
     def __init__(self, kind: str, run_dir: str | Path, call: Callable[[], Iterator[dict]],
                  on_end: Callable[["RemoteJob"], None] | None = None):
@@ -195,7 +196,7 @@ class RemoteJob(JobHandle):
                 if self.stop_event.is_set():
                     break
         except Exception as e:  # noqa: BLE001 - the worker failed; say so, keep what it wrote
-            self.error = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.error = first_line(message_of(e)) or type(e).__name__
         finally:
             gen.close()  # Stop or Gradio's cancel: the worker ends training after this step
             self._settle()
@@ -216,8 +217,9 @@ class RemoteJob(JobHandle):
             time.sleep(0.5)
         final = status.get("status")
         lost = final in ACTIVE + ("interrupted",) or not final
-        self.error = status.get("error") or self.error or (
-            "the GPU worker stopped answering before the run finished; what it wrote is in the run folder" if lost else None)
+        self.error = loaded(status, "error") or self.error or (
+            Said("the GPU worker stopped answering before the run finished; what it wrote is in the run folder",
+                 "训练还没结束，GPU 工作进程就没了回应；它已写下的内容在训练文件夹里") if lost else None)
         self.phase = status.get("phase", self.phase)
         self._snap.update({k: status[k] for k in ("step", "total", "phase_times", "notes", "notes_zh")
                            if k in status})
@@ -227,13 +229,14 @@ class RemoteJob(JobHandle):
             if self._on_end is not None:
                 self._on_end(self)
         except Exception as e:  # noqa: BLE001 - the run is on disk; say why its model was not taken up
-            append(self._snap, "notes", Said(f"the trained model could not be loaded back: {e}", f"训练好的模型没能载回：{e}"))
+            append(self._snap, "notes", Said(f"the trained model could not be loaded back: {e}",
+                                             f"训练好的模型没能载回：{zh(message_of(e))}"))
         finally:
             self.status, self._ended = self.outcome, time.time()
             self._done.set()
 
     def snapshot(self) -> dict:
-        return {**self._snap, "status": self.status, "phase": self.phase, "error": self.error,
+        return {**self._snap, "status": self.status, "phase": self.phase, **put({}, "error", self.error),
                 "elapsed_s": round((self._ended or time.time()) - self._t0, 1), "eta_s": self._snap.get("eta_s") if self.status in ACTIVE else None}
 
     def wait(self, timeout: float | None = None) -> None:

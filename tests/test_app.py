@@ -120,7 +120,7 @@ def test_the_language_switch_leaves_no_english_on_screen(tiny_dir, tmp_path):
     from posttrain.studio import Studio
 
     studio = Studio(default_model=str(tiny_dir), root=tmp_path / "runs", public=False)
-    studio.job_view = lambda: None  # a job's errors come from the engine, in English (README says so)
+    studio.job_view = lambda: None  # no job: its status and errors are the engine's sentences (tests/test_errors.py)
     demo = app.build_demo(studio)
     switched = demo.relabelled("中文")
     # `code` is a formula or the field's own word as the charts show it (the glossary gives its Chinese beside it)

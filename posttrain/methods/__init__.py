@@ -8,6 +8,7 @@ with `get(name)` and never compare its name. Adding a method is one module and o
 
 from __future__ import annotations
 
+from ..bilingual import Said
 from ..config import SettingsError
 from .base import Method
 from .dpo import DPO
@@ -21,7 +22,8 @@ METHODS: dict[str, Method] = {m.name: m for m in (SFT(), DPO(), GRPO(), Reward()
 def get(name: str | None) -> Method:
     """The method called `name`; a SettingsError that lists the methods when there is none."""
     if name not in METHODS:
-        raise SettingsError(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}")
+        raise SettingsError(Said(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}",
+                                 f"没有叫 {name!r} 的方法；可选：{'、'.join(METHODS)}"))
     return METHODS[name]
 
 

@@ -20,10 +20,12 @@ from typing import Any, Callable
 
 from .. import answer_cache
 from .. import identity as identity_data
+from ..bilingual import Said
 from ..config import SettingsError, with_overrides
 from ..evaluation import Evaluation, IdentityEvaluation, identity_compare_rows
 from ..models import LoadedModel
 from ..spec import IdentitySpec, RunSpec
+from ..ui.text import TEXT, t
 
 # How much of its own answer the model writes for the on-policy side of an identity pair. The pair is
 # cut at the max length anyway, and the first sentence is where an identity is stated or leaked.
@@ -80,7 +82,8 @@ class Method:
         """The preset's settings (or, for the user's data, `data_settings`) with `overrides` on top, validated."""
         preset = preset or next(iter(self.presets))
         if preset not in self.presets:
-            raise SettingsError(f"unknown {self.label} preset '{preset}'; choose one of: {', '.join(self.presets)}")
+            raise SettingsError(Said(f"unknown {self.label} preset '{preset}'; choose one of: {', '.join(self.presets)}",
+                                     f"「{self.label_zh}」没有叫 '{preset}' 的预设；可选：{'、'.join(self.presets)}"))
         base = self.data_settings if own_data and self.data_settings is not None else self.presets[preset]
         overrides = dict(overrides or {})
         if "lora_r" in overrides and "lora_alpha" not in overrides and overrides["lora_r"] is not None:
@@ -100,8 +103,9 @@ class Method:
         if rows is None:
             if preset in self.identity_presets:
                 if not identity or not identity.org:
-                    raise SettingsError(f"the {preset} preset needs a name and an organisation "
-                                        "(the model's new name and who made it)")
+                    raise SettingsError(Said(f"the {preset} preset needs a name and an organisation "
+                                             "(the model's new name and who made it)",
+                                             f"预设 {preset} 需要新名字和机构（模型的新名字，以及是谁做了它）"))
                 return RunSpec(self.name, model, settings, identity=identity, data_source=data_source or f"preset: {preset}",
                                preset=preset)
             rows, data_source = self.preset_rows(preset, settings)
@@ -116,16 +120,19 @@ class Method:
         return rows
 
     def preset_rows(self, preset: str, settings) -> tuple[list[dict], str]:
-        raise SettingsError(f"{self.label} needs data: build or load it first, or give a name and organisation "
-                            "for the identity demo")
+        raise SettingsError(Said(f"{self.label} needs data: build or load it first, or give a name and organisation "
+                                 "for the identity demo",
+                                 f"「{self.label_zh}」需要数据：请先构建或加载数据，或为身份演示填写新名字和机构"))
 
     def check_rows(self, rows: list[dict]) -> None:
         if not rows:
-            raise SettingsError(f"{self.label} needs at least one row of data")
+            raise SettingsError(Said(f"{self.label} needs at least one row of data", f"「{self.label_zh}」至少需要一行数据"))
         for i, row in enumerate(rows, start=1):
             if not isinstance(row, dict) or any(row.get(k) in (None, "", []) for k in self.row_keys):
-                raise SettingsError(f"row {i} needs {', '.join(self.row_keys)} for {self.label}; "
-                                    "fill in what is missing or delete the row")
+                raise SettingsError(Said(f"row {i} needs {', '.join(self.row_keys)} for {self.label}; "
+                                         "fill in what is missing or delete the row",
+                                         f"第 {i} 行要有 {'、'.join(self.row_keys)} 才能用于「{self.label_zh}」；"
+                                         "请补上缺的内容，或删除这一行"))
 
     # -- the run ------------------------------------------------------------------------------
     def prepare(self, spec: RunSpec, lm: LoadedModel, job) -> Plan:
@@ -157,6 +164,12 @@ class Method:
         return self.compare_rows(), self.system_prompt or ""
 
     @property
+    def label_zh(self) -> str:
+        """The label as the Chinese page shows it (the UI's "method.<name>"; a method name such as DPO stays)."""
+        key = f"method.{self.name}"
+        return t(key, "zh") if key in TEXT else self.label
+
+    @property
     def has_demo(self) -> bool:
         """Whether the presenter's one-click identity demo can run by this method on its own: an identity preset
         whose model answers and that needs nothing trained before it."""
@@ -174,8 +187,8 @@ def identity_pairs(lm: LoadedModel, spec: IdentitySpec) -> list[dict]:
     rows = identity_data.build_identity_pairs(spec.name, spec.org, dict(zip(ident_q + ctrl_q, own)), ident_q, ctrl_q,
                                           seed=spec.seed)
     if not rows:
-        raise ValueError("no preference pairs could be built: the model's own answers were all empty; "
-                         "try another model")
+        raise ValueError(Said("no preference pairs could be built: the model's own answers were all empty; "
+                              "try another model", "一个偏好对也没能构建：模型自己的回答全是空的；请换一个模型试试"))
     return rows
 
 

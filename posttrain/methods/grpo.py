@@ -124,8 +124,10 @@ class GRPO(Method):
         settings = super().settings(preset, overrides, own_data)
         if "reward_model" in settings.reward_funcs:
             if not settings.reward_model.strip():
-                raise SettingsError(f"the {preset or 'chosen'} preset trains against a reward model: train one first "
-                                    "(method: Reward model) and give its run folder (--reward-model RUN_DIR)")
+                raise SettingsError(Said(f"the {preset or 'chosen'} preset trains against a reward model: train one first "
+                                         "(method: Reward model) and give its run folder (--reward-model RUN_DIR)",
+                                         f"预设 {preset or '（所选）'} 要以奖励模型为奖励：请先训练一个（方法：奖励模型），"
+                                         "再给出它的训练文件夹（--reward-model RUN_DIR）"))
             reward_model.locate(settings.reward_model)
             settings.reward_model = str(Path(settings.reward_model.strip()).expanduser().resolve())
         return settings

@@ -55,25 +55,30 @@ class Reward(Method):
         else:
             rows = spec.rows
         if len(rows) < MIN_PAIRS:
-            raise DataError(f"a reward model needs at least {MIN_PAIRS} preference pairs (got {len(rows)}): some "
-                            "train it, the rest judge it; add pairs, or collect more votes")
+            raise DataError(Said(f"a reward model needs at least {MIN_PAIRS} preference pairs (got {len(rows)}): some "
+                                 "train it, the rest judge it; add pairs, or collect more votes",
+                                 f"奖励模型至少需要 {MIN_PAIRS} 个偏好对（当前为 {len(rows)} 个）：一部分用来训练它，"
+                                 "其余用来评判它；请添加偏好对，或收集更多投票"))
         limit = spec.settings.max_length
         fits = [p + max(c, r) <= limit for p, c, r in pair_lengths(lm.tokenizer, rows)]
         keep = [r for r, ok in zip(rows, fits) if ok]
         if len(keep) < MIN_PAIRS:
-            raise DataError(f"only {len(keep)} of {len(rows)} pairs fit in the max length ({limit} tokens); "
-                            "raise max length or shorten the answers")
+            raise DataError(Said(f"only {len(keep)} of {len(rows)} pairs fit in the max length ({limit} tokens); "
+                                 "raise max length or shorten the answers",
+                                 f"只有 {len(keep)} 个偏好对（共 {len(rows)} 个）放得进最大长度（{limit} 个 token）；"
+                                 "请调大最大长度，或缩短回答"))
         if len(keep) < len(rows):
             out = len(rows) - len(keep)
             job.note(Said(f"{out} of {len(rows)} pairs are longer than the max length ({limit} tokens) and are left "
                           "out (a reward model scores whole answers, so they are not cut)",
-                          f"{len(rows)} 个偏好对中有 {out} 个长于最大长度（{limit} 个 token），已被排除"
+                          f"有 {out} 个偏好对（共 {len(rows)} 个）长于最大长度（{limit} 个 token），已被排除"
                           "（奖励模型给整个回答打分，所以不截短）"))
         job.say(f"{len(keep)} preference pairs; the reward model starts from this model with a new score head")
         train, held = hold_out_prompts(keep, spec.settings.eval_share, spec.settings.seed)  # whole questions
         if not held:
-            raise DataError("every pair asks the same question, so none can be held out to judge the reward model; "
-                            "add pairs that ask other questions")
+            raise DataError(Said("every pair asks the same question, so none can be held out to judge the reward model; "
+                                 "add pairs that ask other questions",
+                                 "所有偏好对问的都是同一个问题，没法留出一部分来评判奖励模型；请添加问其他问题的偏好对"))
         return Plan(keep, spec.settings, train_rows=train, eval_rows=held,
                     extra={"reward_model": from_policy(lm.model, lm.tokenizer, spec.settings.seed)})
 

@@ -100,7 +100,7 @@ class SFT(Method):
             limit = spec.settings.max_length
             job.note(Said(f"{cut} of {len(rows)} rows are longer than the max length ({limit} tokens) and are cut to "
                           "fit (their ends are dropped)",
-                          f"{len(rows)} 行中有 {cut} 行长于最大长度（{limit} 个 token），会被截短（去掉结尾）"))
+                          f"有 {cut} 行（共 {len(rows)} 行）长于最大长度（{limit} 个 token），会被截短（去掉结尾）"))
         job.say(f"{len(rows)} rows to learn")
         return Plan(rows, spec.settings)
 

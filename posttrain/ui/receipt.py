@@ -10,7 +10,7 @@ import html
 import json
 
 from .. import charts, methods
-from ..bilingual import pick
+from ..bilingual import pick, pick_one
 from . import inspectors, views
 from .text import t
 
@@ -47,7 +47,7 @@ def receipt_html(run: dict, lang: str = "en") -> str:
         headers = [t(f"score.{k}", lang) for k in ("header", "before", "after", "questions")]
         parts += [_h("receipt.scores", lang), views.table_html(headers, table, "pt-table pt-scores")]
     if status.get("error") or status.get("notes"):
-        parts += [_h("receipt.notes", lang), _facts({"error": status.get("error"), "notes": pick(status, "notes", lang)})]
+        parts += [_h("receipt.notes", lang), _facts({"error": pick_one(status, "error", lang), "notes": pick(status, "notes", lang)})]
     metrics = run.get("metrics") or []
     if metrics:
         fig = methods.figure(method, metrics, lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from ..bilingual import in_lang, pick
+from ..bilingual import in_lang, pick, pick_one
 from ..compare import word_diff
 from ..scores import is_degenerate, training_alarms
 from .text import TEXT, t
@@ -86,7 +86,7 @@ def status_md(view: dict | None, lang: str = "en") -> str:
     alarms = job_alarms(view, lang)
     finished = view["status"] in ("done", "stopped") and view["phase"] == "finished"
     if view["status"] == "failed":
-        line += " — " + t("status.error", lang, error=view.get("error") or "?")
+        line += " — " + t("status.error", lang, error=pick_one(view, "error", lang) or "?")
     elif finished and alarms:
         head = headline(view.get("scores"), lang)
         return line + " — ⚠ **" + t("status.finished_alarms", lang, headline=f" ({head})" if head else "",
@@ -457,7 +457,7 @@ def run_md(run: dict, lang: str = "en") -> str:
         lines.append(" · ".join(f"{t('phase.' + k, lang) if 'phase.' + k in _PHASES else k} {v:.0f} s"
                                 for k, v in st["phase_times"].items()))
     if st.get("error"):
-        lines.append(t("status.error", lang, error=st["error"]))
+        lines.append(t("status.error", lang, error=pick_one(st, "error", lang)))
     return "\n\n".join(x for x in lines if x)
 
 

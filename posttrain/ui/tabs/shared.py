@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from ... import methods
+from ...bilingual import in_lang, message_of
 from ...config import SettingsError
 from ...data import DataError
 from ...hub import HubError
@@ -106,11 +107,12 @@ def request_lang(request) -> str:
 
 
 def message(e: Exception, lang: str) -> str:
-    """An engine error as one readable sentence; anything unexpected is logged, not shown raw."""
+    """An engine error as one readable sentence in `lang` (the engine raises its sentences as `bilingual.Said`);
+    anything unexpected is logged, not shown raw."""
     if isinstance(e, JobBusy):
-        return "⚠ " + t("msg.busy", lang, error=str(e))
+        return "⚠ " + t("msg.busy", lang, error=in_lang(message_of(e), lang))
     if isinstance(e, EXPECTED):
-        return "⚠ " + t("msg.error", lang, error=str(e))
+        return "⚠ " + t("msg.error", lang, error=in_lang(message_of(e), lang))
     traceback.print_exc()
     detail = str(e).splitlines()[0] if str(e) else ""
     return "⚠ " + t("msg.error", lang, error=t("msg.unexpected", lang, kind=type(e).__name__, detail=detail))
