@@ -535,15 +535,17 @@ def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
 # - new before/after answers (a run this page watched ended and the page switched to Compare, or Compare was
 #   pressed) that are shown within 20 s and start low on the screen or out of it, or whose Compare buttons are
 #   out of sight above, are scrolled into view with those buttons first, below the status bar (whose height grows
-#   with its line).
+#   with its line), and kept there for 4 s while the page settles (the scores above them fill in, the bar's line
+#   changes) unless the reader takes the page. A Compare tab first drawn after the run ended shows its answers
+#   at once: that first sight counts as new answers when a job ran within the last 20 s.
 JS = """() => {
-  let answers = null, changed = 0, running = 0, idle = 0, mine = false;
+  let answers = null, changed = 0, hold = 0, touched = 0, live_at = 0, running = 0, idle = 0, mine = false;
   const up = (el) => {  // to just under the sticky status bar, however tall its line has grown
     const bar = document.querySelector('#status-bar');
     if (bar) el.style.scrollMarginTop = (bar.getBoundingClientRect().height + 8) + 'px';
     el.scrollIntoView({behavior: 'instant', block: 'start'});
   };
-  const take = () => { mine = true; };
+  const take = () => { mine = true; touched = Date.now(); };
   for (const ev of ['wheel', 'touchmove', 'keydown']) window.addEventListener(ev, take, {passive: true, capture: true});
   window.addEventListener('pointerdown', (e) => {  // Start and the demo buttons hand the page back to the script
     if (e.target.closest('#start-btn, #demo-btn, #landing-demo-btn')) mine = false;
@@ -554,6 +556,7 @@ JS = """() => {
   setInterval(() => {
     const live = !!document.querySelector('.pt-progress[data-active="1"]');  // the status bar: a job runs
     idle = live ? 0 : idle + 1;
+    if (live) live_at = Date.now();
     if (!live && idle >= 4 && running) mine = false;  // a job ended: the next one is presented again
     running = live ? running + 1 : (idle >= 4 ? 0 : running);
     const charts = document.querySelector('#charts');
@@ -572,14 +575,18 @@ JS = """() => {
     const box = document.querySelector('#side-by-side');
     if (!box) return;
     const now = box.textContent.length + ':' + box.textContent.slice(0, 120);
-    if (answers !== null && now !== answers && box.textContent.trim()) changed = Date.now();
+    const fresh = answers === null ? Date.now() - live_at < 20000 : now !== answers;
+    if (fresh && box.textContent.trim()) changed = Date.now();
     answers = now;
     if (changed && box.offsetParent) {
+      if (Date.now() - changed < 20000) hold = Date.now();
+      changed = 0;
+    }
+    if (hold && (Date.now() - hold > 4000 || touched > hold)) hold = 0;
+    if (hold && box.offsetParent) {
       const y = box.getBoundingClientRect().top, head = document.querySelector('#compare-actions') || box;
       const bar = document.querySelector('#status-bar'), under = bar ? bar.getBoundingClientRect().bottom : 0;
-      if (Date.now() - changed < 20000 && (y < 0 || y > window.innerHeight * 0.5 || head.getBoundingClientRect().top < under))
-        up(head);
-      changed = 0;
+      if (y < 0 || y > window.innerHeight * 0.5 || head.getBoundingClientRect().top < under) up(head);
     }
   }, 500);
 }"""
