@@ -113,7 +113,6 @@ def pick(record: dict | None, key: str, lang: str = "en") -> list[str]:
     return english
 
 
-
 def pick_one(record: dict | None, key: str, lang: str = "en") -> str | None:
     """The one sentence under `key` in `lang` (`put`'s): English where the Chinese was not filed.
 
