@@ -96,3 +96,35 @@ def test_a_failed_run_in_the_worker_is_reported_and_frees_the_slot(studio, tmp_p
     view = studio.job_view()
     assert view["status"] == "failed" and "does not exist" in view["error"], view
     assert studio.trained_by is None
+
+
+def test_a_model_that_cannot_be_loaded_back_is_said_and_the_run_and_the_app_model_are_kept(studio, monkeypatch):
+    """The worker trained and saved, but the app cannot take the weights up (a full disk, a broken save): the run
+    stays done with its answers on disk, the page says why in both languages, the app keeps the model it had,
+    and the next job starts."""
+    from posttrain import studio as studio_module
+    from posttrain.bilingual import Said
+    from posttrain.models import ModelError
+
+    studio.ask("hi")
+    app_model, load_model = studio.lm.model, studio_module.load_model
+
+    def broken(path, **kw):
+        raise ModelError(Said("the model in 'model' could not be read (truncated file)", "无法读取 'model' 里的模型（文件被截断）"))
+
+    monkeypatch.setattr(studio_module, "load_model", broken)
+    job = studio.start("dpo", dict(max_steps=2, batch_size=2, probe_every=0), _pairs(), name="Nova", org="Acme")
+    thread, _ = _drive_in_background(studio, job)
+    thread.join(300)
+    view = studio.job_view()
+    assert view["status"] == "done" and view["error"] is None, view
+    assert any(n.startswith("the trained model could not be loaded back: the model in 'model' could not be read")
+               for n in view["notes"]), view["notes"]
+    assert any(n.startswith("训练好的模型没能载回：无法读取") for n in view["notes_zh"]), view["notes_zh"]
+    assert (job.run_dir / "model" / "config.json").exists() and view["before_after"]  # what the run made is kept
+    assert studio.lm.model is app_model and studio.trained_by is None  # the app's model is the one it had
+    monkeypatch.setattr(studio_module, "load_model", load_model)
+    again = studio.start("dpo", dict(max_steps=1, batch_size=2, probe_every=0), _pairs(), name="Nova", org="Acme")
+    thread, _ = _drive_in_background(studio, again)  # the slot was freed
+    thread.join(300)
+    assert studio.job_view()["status"] == "done" and studio.trained_by == str(again.run_dir)
