@@ -120,6 +120,15 @@ def test_the_switch_puts_every_label_in_chinese(page):
                            " return ['抛硬币', '身份翻转', '奖励差 > 0 的偏好对比例'].every(w => t.includes(w)); }")
     page.locator("#token-rewards").get_by_text("被提升最多").wait_for()
     assert page.get_by_role("button", name="停止").is_disabled()  # nothing runs: Stop is not live
+    # what the page drew before the switch is drawn again in Chinese: the pipeline, the runs, the model card
+    page.get_by_role("tab", name="6 · RLHF 流程").click()
+    page.locator("#pipeline-diagram").get_by_text("2 · 奖励模型").wait_for()
+    assert "not run yet" not in page.locator("#pipeline-diagram").inner_text()
+    page.get_by_role("tab", name="5 · 记录").click()
+    page.locator("#run-summary").get_by_text("DPO").first.wait_for()
+    page.get_by_role("tab", name="1 · 模型").click()
+    page.locator("#card").get_by_text("参数量").wait_for()
+    assert "parameters" not in page.locator("#card").inner_text()
     page.get_by_label("English").check()
     page.get_by_role("tab", name="3 · Train").wait_for()
 
@@ -229,6 +238,9 @@ def test_one_click_on_the_landing_demo_keeps_a_chart_then_the_answers_in_view(la
     assert page.locator("#train-msg").inner_text().strip() == ""  # "Started the DPO job…" is gone
     assert "Finished" in status and "⚠ gated" not in status  # one line; the run's notes sit on the Train tab
 
+    page.get_by_role("tab", name="5 · Runs").click()  # the run is listed: the tab reads the runs as it opens
+    page.locator("#run-summary").get_by_text("DPO").first.wait_for(timeout=30_000)
+    assert "No runs yet" not in page.locator("#run-summary").inner_text()
     page.get_by_role("tab", name="2 · Data").click()  # the Data tab shows the pairs the demo trained on
     page.get_by_text("pairs the identity demo built").wait_for()
     page.get_by_role("tab", name="1 · Model").click()  # the model card tells its history

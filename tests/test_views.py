@@ -109,7 +109,9 @@ def test_the_runs_list_shows_each_runs_headline_and_a_warning():
             {"name": "c", "method": "dpo", "status": "failed", "path": "runs/c", "scores": {}}]
     labels = [label for label, _ in views.run_choices(runs)]
     assert labels == ["b · GRPO · done · ⚠ correct 28% → 2%", "a · DPO · done · name 95% · org 30%", "c · DPO · failed"]
-    assert views.run_choices(runs[:1], "zh")[0][0].endswith("⚠ 答对 28% → 2%")
+    assert views.run_choices(runs[:1], "zh")[0][0] == "b · GRPO · 完成 · ⚠ 答对 28% → 2%"
+    assert [label for label, _ in views.run_choices(runs[2:] + [{**runs[2], "status": "interrupted"}], "zh")] == \
+        ["c · DPO · 失败", "c · DPO · 已中断"]
 
 
 def test_the_model_card_has_the_alarms_before_a_before_after_scores_table():

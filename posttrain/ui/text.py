@@ -428,6 +428,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.need_data": ("Build or load the {kind} data on the Data tab first.", "请先在「数据」页构建或加载 {kind} 数据。"),
     "status.running": ("running", "运行中"), "status.stopping": ("stopping", "正在停止"), "status.done": ("done", "完成"),
     "status.failed": ("failed", "失败"), "status.stopped": ("stopped", "已停止"),
+    "status.interrupted": ("interrupted", "已中断"),
     "status.line": ("**{kind}** · {status} · {phase}", "**{kind}** · {status} · {phase}"),
     "status.step": ("step {step} / {total}", "第 {step} / {total} 步"),
     "status.eta": ("about {eta} s left", "约剩 {eta} 秒"),

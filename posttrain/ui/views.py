@@ -75,7 +75,7 @@ def status_md(view: dict | None, lang: str = "en") -> str:
     """
     if not view:
         return t("train.idle", lang)
-    parts = [t("status.line", lang, kind=view["kind"].upper(), status=t("status." + view["status"], lang),
+    parts = [t("status.line", lang, kind=view["kind"].upper(), status=status_word(view["status"], lang),
                phase=t("phase." + view["phase"], lang) if ("phase." + view["phase"]) in _PHASES else view["phase"])]
     if view.get("total"):
         parts.append(t("status.step", lang, step=view["step"], total=view["total"]))
@@ -451,7 +451,7 @@ def tally_md(tally: dict, sides: list[str], lang: str = "en") -> str:
 def run_md(run: dict, lang: str = "en") -> str:
     """The Runs tab's summary of `runs.read_run`: method, status, model, data; scores; phase times; the error."""
     cfg, st = run["config"], run["status"]
-    lines = [f"**{cfg.get('method', '?').upper()}** · {st.get('status', '?')} · {cfg.get('model')} · {cfg.get('data')}",
+    lines = [f"**{cfg.get('method', '?').upper()}** · {status_word(st.get('status'), lang)} · {cfg.get('model')} · {cfg.get('data')}",
              scores_md(run["scores"], lang)]
     if st.get("phase_times"):
         lines.append(" · ".join(f"{t('phase.' + k, lang) if 'phase.' + k in _PHASES else k} {v:.0f} s"
@@ -515,12 +515,23 @@ def run_headline(scores: dict | None, lang: str = "en") -> str:
     return ("⚠ " + text).strip() if s.get("alarms") else text
 
 
+def status_word(status: str | None, lang: str = "en") -> str:
+    """A run's status in `lang` ("done" → "完成"); one this table does not know as it is.
+
+    >>> status_word("done", "zh"), status_word("interrupted", "zh"), status_word("queued", "zh"), status_word(None)
+    ('完成', '已中断', 'queued', '?')
+    """
+    key = f"status.{status}"
+    return t(key, lang) if key in TEXT else (status or "?")
+
+
 def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:
     """(label, path) pairs for the Runs tab's dropdown, newest first, each with its headline score."""
     out = []
     for r in runs:
         head = run_headline(r.get("scores"), lang)
-        out.append((f"{r['name']} · {r['method'].upper()} · {r['status']}" + (f" · {head}" if head else ""), r["path"]))
+        out.append((f"{r['name']} · {r['method'].upper()} · {status_word(r['status'], lang)}" + (f" · {head}" if head else ""),
+                    r["path"]))
     return out
 
 

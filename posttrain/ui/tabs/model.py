@@ -62,7 +62,10 @@ def build(page: Page) -> SimpleNamespace:
         except Exception as e:  # noqa: BLE001
             return message(e, lng), gr.skip()
 
-    page.demo.load(on_load, None, [card, msg], api_visibility="private")
+    # drawn again once the model is ready, in the page's language by then (the switch may have been turned while
+    # the model loaded: its own redraw came first and this one would have left the card in the browser's language)
+    page.demo.load(on_load, None, [card, msg], api_visibility="private").then(
+        lambda lng: views.card_html(studio.card(), lng), lang, card, api_visibility="private")
     load_btn.click(load, [source, token, lang], [card, msg], api_name="load_model")
     reset_btn.click(reset, lang, [card, msg], api_name="reset_to_base")
     question.submit(ask, [question, lang], [answer, card], api_name="ask_enter", api_visibility="private")

@@ -65,6 +65,7 @@ def build(page: Page) -> SimpleNamespace:
             return message(e, lng)
 
     page.demo.load(draw, lang, [diagram, judge], api_visibility="private")
+    lang.change(draw, lang, [diagram, judge], api_visibility="private")
     refresh_btn.click(draw, lang, [diagram, judge], api_name="pipeline")
     show_btn.click(show, [step, lang], answers, api_name="pipeline_step")
     score_btn.click(score, [judge, question, answer, lang], scored, api_name="score_answer")

@@ -16,7 +16,7 @@ from .shared import Page, message
 
 def build(page: Page) -> SimpleNamespace:
     studio, lang = page.studio, page.lang
-    with page.tab("tab.runs", id="runs"):
+    with page.tab("tab.runs", id="runs") as tab:
         page.explain("runs")
         with gr.Row():  # API clients name runs this page never listed: Studio refuses a path outside its runs
             run_pick = page.widget(gr.Dropdown, "runs.pick", choices=[], scale=4, allow_custom_value=True)
@@ -105,10 +105,12 @@ def build(page: Page) -> SimpleNamespace:
             return None, message(e, lng)
 
     # the pick may stay the same run (no change event): its summary and charts are read again from disk, so a
-    # run that ended since shows how it ended
-    refresh_btn.click(refresh, [run_pick, lang], [run_pick, info], api_visibility="private").then(
-        show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private").then(
-        others, [run_pick, lang], other, api_visibility="private")
+    # run that ended since shows how it ended. Read again on Refresh, each time the tab is opened (a run this page
+    # watched end is listed without a click) and in the page's new language.
+    for event in (refresh_btn.click, tab.select, lang.change):
+        event(refresh, [run_pick, lang], [run_pick, info], api_visibility="private").then(
+            show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private").then(
+            others, [run_pick, lang], other, api_visibility="private")
     # /runs for API clients, and the page as it opens: the list, the newest run picked
     page.demo.load(lambda lng: refresh(None, lng), lang, [run_pick, info], api_name="runs")
     run_pick.change(show, [run_pick, lang], [info, plot, inspected, probes, answers], api_visibility="private")
