@@ -129,7 +129,13 @@ def test_the_switch_puts_every_label_in_chinese(page):
     page.get_by_role("tab", name="1 · 模型").click()
     page.locator("#card").get_by_text("参数量").wait_for()
     assert "parameters" not in page.locator("#card").inner_text()
+    page.get_by_role("tab", name="4 · 对比").click()  # the questions keep their rows under Chinese headers
+    page.locator("#compare-questions th").get_by_text("类型").first.wait_for()
+    cells = "() => [...document.querySelectorAll('#compare-questions [role=gridcell]')].map(c => c.textContent.trim())"
+    asked = page.evaluate(cells)
     page.get_by_label("English").check()
+    page.locator("#compare-questions th").get_by_text("kind").first.wait_for()
+    assert page.evaluate(cells) == asked and "identity" in asked, asked
     page.get_by_role("tab", name="3 · Train").wait_for()
 
 

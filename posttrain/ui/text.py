@@ -667,6 +667,7 @@ TEXT: dict[str, tuple[str, str]] = {
                           "problem needs, or the accepted answers to an unrelated question separated by ' / ')",
                           "问题（可编辑；类型：identity、unrelated、problem 或其他；答案：problem 需要的数字，"
                           "或 unrelated 问题可接受的答案，用 ' / ' 分隔）"),
+    "compare.col.question": ("question", "问题"), "compare.col.kind": ("kind", "类型"), "compare.col.answer": ("answer", "答案"),
     "compare.system": ("System prompt (optional; the same for before and after)", "系统提示词（可选；训练前后相同）"),
     "compare.run": ("Compare before and after", "对比训练前后"),
     "compare.reset": ("Reset the questions", "重置问题"),

@@ -9,7 +9,7 @@ import gradio as gr
 from ... import tables
 from .. import views
 from . import vote
-from .shared import QUESTION_HEADERS, Page, message, questions_for
+from .shared import Page, message, question_headers, questions_for, retitled
 
 
 def build(page: Page, method: gr.Radio, data: SimpleNamespace) -> SimpleNamespace:
@@ -26,7 +26,7 @@ def build(page: Page, method: gr.Radio, data: SimpleNamespace) -> SimpleNamespac
         scores = gr.Markdown(elem_id="scores")
         side_by_side = gr.HTML(elem_id="side-by-side")
         with page.accordion("compare.asked", open=True):
-            questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=QUESTION_HEADERS,
+            questions = page.widget(gr.Dataframe, "compare.questions", value=start_rows, headers=question_headers(),
                                     interactive=True, wrap=True, max_height=300, elem_id="compare-questions")
             system = page.widget(gr.Textbox, "compare.system", value=start_system, lines=1)
         voting = vote.build(page, data)
@@ -40,7 +40,10 @@ def build(page: Page, method: gr.Radio, data: SimpleNamespace) -> SimpleNamespac
         return views.compare_md(res, lng), views.side_by_side_html(res["rows"], lng)
 
     compare_btn.click(compare, [questions, system, lang], [scores, side_by_side], api_name="compare")
-    reset_btn.click(lambda m: questions_for(studio, m), method, [questions, system], api_visibility="private")
-    # a page opened after a GRPO run compares problems
-    page.demo.load(lambda: questions_for(studio, None), None, [questions, system], api_visibility="private")
+    reset_btn.click(lambda m, lng: questions_for(studio, m, lng), [method, lang], [questions, system],
+                    api_visibility="private")
+    # a page opened after a GRPO run compares problems; headed in the page's language by then
+    page.demo.load(lambda: questions_for(studio, None), None, [questions, system], api_visibility="private").then(
+        retitled, [questions, lang], questions, api_visibility="private")
+    lang.change(retitled, [questions, lang], questions, api_visibility="private")
     return SimpleNamespace(questions=questions, system=system, scores=scores, side_by_side=side_by_side, vote=voting)

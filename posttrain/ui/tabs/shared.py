@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 import pandas as pd
 
-from ... import methods
+from ... import methods, tables
 from ...bilingual import in_lang, message_of
 from ...config import SettingsError
 from ...data import DataError
@@ -20,7 +20,6 @@ from ...studio import Studio, StudioError
 from ..text import TEXT, t
 
 EXPECTED = (ModelError, DataError, SettingsError, StudioError, HubError)
-QUESTION_HEADERS = ["question", "kind", "answer"]  # Compare's table: answer = a problem's number or accepted answers
 DEFAULT_METHOD = "dpo"  # selected when the page opens: the identity demo's headline method (the gated edit)
 
 
@@ -122,7 +121,23 @@ def frame(headers: list[str], rows: list[list]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=headers)
 
 
-def questions_for(studio: Studio, method: str | None) -> tuple[pd.DataFrame, str]:
+def question_headers(lang: str = "en") -> list[str]:
+    """Compare's question table's columns in `lang`: question, kind, answer (a problem's number or the accepted
+    answers). Read by position (`tables.table_rows`), so a table keeps its rows whichever language heads it."""
+    return [t(f"compare.col.{c}", lang) for c in ("question", "kind", "answer")]
+
+
+def questions_for(studio: Studio, method: str | None, lang: str = "en") -> tuple[pd.DataFrame, str]:
     """Compare's questions and system prompt after a run of `method` (held-out problems after GRPO)."""
     rows, system = studio.compare_setup(methods.get(method or studio.last_kind or DEFAULT_METHOD).name)
-    return frame(QUESTION_HEADERS, rows), system
+    return frame(question_headers(lang), rows), system
+
+
+def retitled(table, lang: str) -> pd.DataFrame:
+    """Compare's question table as it is (the reader's edits kept), headed in `lang`.
+
+    >>> table = retitled([["Who are you?", "identity"], ["", "", ""], ["2 + 2?", "problem", "4"]], "zh")
+    >>> table.columns.tolist(), table.values.tolist()
+    (['问题', '类型', '答案'], [['Who are you?', 'identity', ''], ['2 + 2?', 'problem', '4']])
+    """
+    return frame(question_headers(lang), [(c + ["", "", ""])[:3] for c in tables.table_rows(table)])

@@ -134,16 +134,16 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     present = {tr.settings_box: gr.update(open=False)}
     mine = gr.State(None)  # the run this page started (or reopened while it ran): the page follows it
 
-    def show(m, chosen, preset: str | None = None) -> dict:
+    def show(m, chosen, lng: str, preset: str | None = None) -> dict:
         """Method `m` shown: its settings row filled from `chosen` (a preset's name or a run's settings), its preset
-        dropdown at `chosen` or `preset` when given, the other rows hidden; Compare asks its questions."""
+        dropdown at `chosen` or `preset` when given, the other rows hidden; Compare asks its questions (headed in `lng`)."""
         filled = _fill(m, chosen)
         out = {row: gr.update(visible=x is m) for x, row in zip(registry, tr.rows)}
         if isinstance(chosen, str) or preset:
             out[tr.presets[registry.index(m)]] = gr.update(value=preset or chosen)
         out.update(zip(tr.shared, filled[:len(SHARED)]))
         out.update(zip(tr.own[registry.index(m)], filled[len(SHARED):]))
-        return out | dict(zip((compare.questions, compare.system), questions_for(studio, m.name)))
+        return out | dict(zip((compare.questions, compare.system), questions_for(studio, m.name, lng)))
 
     def carry(job, started: dict, lng):
         """Yield `started` (the page's updates as the job starts); on ZeroGPU then carry the whole run, which must
@@ -192,7 +192,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         m = methods.get(job.kind)
         yield from carry(job, {tr.msg: "✓ " + t("train.started", lng, kind=m.label), model.msg: "",
                                mine: str(job.run_dir), tabs: gr.Tabs(selected="train"), tr.method: m.name,
-                               **present, **show(m, m.identity_presets[0])}, lng)
+                               **present, **show(m, m.identity_presets[0], lng)}, lng)
 
     def run_step(key: str):
         """A pipeline step's button: its method's identity preset, on the model the step before left (the RL step
@@ -207,17 +207,17 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             started = "✓ " + t("train.started", lng, kind=m.label)
             yield from carry(job, {pipe.msg: started, tr.msg: started, mine: str(job.run_dir),
                                    tabs: gr.Tabs(selected="train"), tr.method: m.name, **present,
-                                   **show(m, (studio.setup() or {}).get("settings") or m.identity_presets[0],
+                                   **show(m, (studio.setup() or {}).get("settings") or m.identity_presets[0], lng,
                                           chain.BY_KEY[key].preset or m.identity_presets[0])}, lng)
         return go
 
     def stop(lng):
         return t("msg.nothing", lng) if studio.stop().startswith("nothing") else "■ " + t("msg.stopping", lng)
 
-    def pick(name, *chosen):
+    def pick(name, lng, *chosen):
         """Show method `name`'s settings row, filled from its chosen preset; Compare asks its questions."""
         m = methods.get(name)
-        return show(m, chosen[registry.index(m)])
+        return show(m, chosen[registry.index(m)], lng)
 
     def restore(request: gr.Request):
         """A page opened (or reloaded) during or after a run shows that run: its method and settings, the data
@@ -226,7 +226,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         if setup is None:
             return {tr.method: gr.skip()}  # (an empty dict would be read as one value)
         m = methods.get(setup["method"])
-        out = {tr.method: m.name, **show(m, setup["settings"]), **_data(m, setup, lng)}
+        out = {tr.method: m.name, **show(m, setup["settings"], lng), **_data(m, setup, lng)}
         if setup["name"]:
             out.update({data.name: setup["name"], data.org: setup["org"] or ""})
         if setup["running"]:
@@ -262,7 +262,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
     for key, btn in pipe.starts.items():
         btn.click(run_step(key), [data.name, data.org, lang], [pipe.msg, *demo_out], api_name=f"step_{key}")
     tr.stop_btn.click(stop, lang, tr.msg, api_name="stop")
-    tr.method.input(pick, [tr.method, *tr.presets], shown_method, api_visibility="private")
+    tr.method.input(pick, [tr.method, lang, *tr.presets], shown_method, api_visibility="private")
 
     def filler(m):
         return lambda preset: _fill(m, preset)
@@ -313,7 +313,7 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             out.update(zip((compare.vote.run, compare.vote.other), compare.vote.refresh(lng)))
             out.update(zip((pipe.diagram, pipe.judge), pipe.refresh(lng)))
         if answered and was_active and follows:  # the page's run ended: its before/after comes up by itself
-            out.update(dict(zip((compare.questions, compare.system), questions_for(studio, v["kind"]))))
+            out.update(dict(zip((compare.questions, compare.system), questions_for(studio, v["kind"], lng))))
             out[tabs] = gr.Tabs(selected="compare")
         return out
 
