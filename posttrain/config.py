@@ -27,6 +27,30 @@ def _check(ok: bool, msg: Said) -> None:
         raise SettingsError(msg)
 
 
+def _named(name_zh: str) -> str:
+    """A setting's Chinese name before the verb: a space after a Latin word ("KL beta 须"), none after a character."""
+    return name_zh + (" " if name_zh[-1].isascii() else "")
+
+
+def _within(value, lo, hi, name: str, name_zh: str) -> None:
+    """`value` between `lo` and `hi` (both allowed), else a SettingsError naming the setting in both languages.
+
+    >>> _within(0, 1, 512, "batch size", "批大小")
+    Traceback (most recent call last):
+    posttrain.config.SettingsError: batch size must be between 1 and 512 (got 0)
+    """
+    name_zh = _named(name_zh)
+    _check(lo <= value <= hi, Said(f"{name} must be between {lo} and {hi} (got {value})",
+                                   f"{name_zh}须在 {lo} 到 {hi} 之间（当前为 {value}）"))
+
+
+def _above_zero(value, hi, name: str, name_zh: str) -> None:
+    """`value` above 0 and at most `hi`, else a SettingsError naming the setting in both languages."""
+    name_zh = _named(name_zh)
+    _check(0 < value <= hi, Said(f"{name} must be above 0 and at most {hi} (got {value})",
+                                 f"{name_zh}须大于 0 且不超过 {hi}（当前为 {value}）"))
+
+
 @dataclass
 class _Common:
     learning_rate: float = 5e-5
@@ -43,21 +67,14 @@ class _Common:
 
     def _validate_held_out(self) -> None:
         share = getattr(self, "eval_share", 0.0)
-        _check(0 <= share <= 0.5, Said(f"held-out share must be between 0 and 0.5 (got {share})",
-                                       f"验证集比例须在 0 到 0.5 之间（当前为 {share}）"))
+        _within(share, 0, 0.5, "held-out share", "验证集比例")
 
     def _validate_common(self) -> None:
-        _check(self.learning_rate > 0 and self.learning_rate <= 1e-2,
-               Said(f"learning rate must be above 0 and at most 0.01 (got {self.learning_rate})",
-                    f"学习率须大于 0 且不超过 0.01（当前为 {self.learning_rate}）"))
-        _check(1 <= self.max_steps <= 100_000, Said(f"steps must be between 1 and 100000 (got {self.max_steps})",
-                                                    f"步数须在 1 到 100000 之间（当前为 {self.max_steps}）"))
-        _check(1 <= self.batch_size <= 512, Said(f"batch size must be between 1 and 512 (got {self.batch_size})",
-                                                 f"批大小须在 1 到 512 之间（当前为 {self.batch_size}）"))
-        _check(1 <= self.grad_accum <= 256, Said(f"gradient accumulation must be between 1 and 256 (got {self.grad_accum})",
-                                                 f"梯度累积须在 1 到 256 之间（当前为 {self.grad_accum}）"))
-        _check(1 <= self.lora_r <= 256, Said(f"LoRA rank must be between 1 and 256 (got {self.lora_r})",
-                                             f"LoRA 秩须在 1 到 256 之间（当前为 {self.lora_r}）"))
+        _above_zero(self.learning_rate, 0.01, "learning rate", "学习率")
+        _within(self.max_steps, 1, 100000, "steps", "步数")
+        _within(self.batch_size, 1, 512, "batch size", "批大小")
+        _within(self.grad_accum, 1, 256, "gradient accumulation", "梯度累积")
+        _within(self.lora_r, 1, 256, "LoRA rank", "LoRA 秩")
         _check(self.lora_layers >= 0, Said(f"LoRA layers must be 0 (all) or more (got {self.lora_layers})",
                                            f"LoRA 层数须为 0（全部）或更多（当前为 {self.lora_layers}）"))
         _check(self.probe_every >= 0, Said(f"probe every must be 0 (off) or more (got {self.probe_every})",
@@ -133,10 +150,8 @@ class DPOSettings(_Common):
         _check(self.loss_type in LOSS_TYPES,
                Said(f"loss type must be one of {', '.join(LOSS_TYPES)} (got {self.loss_type!r})",
                     f"损失函数须为 {'、'.join(LOSS_TYPES)} 之一（当前为 {self.loss_type!r}）"))
-        _check(0 < self.beta <= 10, Said(f"beta must be above 0 and at most 10 (got {self.beta})",
-                                         f"beta 须大于 0 且不超过 10（当前为 {self.beta}）"))
-        _check(0 <= self.sft_weight <= 10, Said(f"SFT weight must be between 0 and 10 (got {self.sft_weight})",
-                                                f"SFT 权重须在 0 到 10 之间（当前为 {self.sft_weight}）"))
+        _above_zero(self.beta, 10, "beta", "beta")
+        _within(self.sft_weight, 0, 10, "SFT weight", "SFT 权重")
         _check(0 <= self.label_smoothing < 0.5,
                Said(f"label smoothing must be at least 0 and below 0.5 (got {self.label_smoothing})",
                     f"标签平滑须不小于 0 且小于 0.5（当前为 {self.label_smoothing}）"))
@@ -199,10 +214,8 @@ class GRPOSettings(_Common):
         _check(8 <= self.max_completion_length <= 4096,
                Said(f"max completion length must be between 8 and 4096 tokens (got {self.max_completion_length})",
                     f"最大回答长度须在 8 到 4096 个 token 之间（当前为 {self.max_completion_length}）"))
-        _check(0 < self.temperature <= 2, Said(f"temperature must be above 0 and at most 2 (got {self.temperature})",
-                                               f"温度须大于 0 且不超过 2（当前为 {self.temperature}）"))
-        _check(0 <= self.kl_beta <= 10, Said(f"KL beta must be between 0 and 10 (got {self.kl_beta})",
-                                             f"KL beta 须在 0 到 10 之间（当前为 {self.kl_beta}）"))
+        _above_zero(self.temperature, 2, "temperature", "温度")
+        _within(self.kl_beta, 0, 10, "KL beta", "KL beta")
         _check(self.scale_rewards in SCALE_REWARDS,
                Said(f"reward scaling must be one of {', '.join(SCALE_REWARDS)} (got {self.scale_rewards!r})",
                     f"奖励缩放方式须为 {'、'.join(SCALE_REWARDS)} 之一（当前为 {self.scale_rewards!r}）"))
@@ -251,8 +264,7 @@ class RewardSettings(_Common):
                     f"奖励模型的验证集比例须在 0.05 到 0.5 之间（当前为 {self.eval_share}）："
                     "它的偏好对准确率要在它从没见过的偏好对上测量"))
         _check(16 <= self.max_length <= 8192, _max_length(self.max_length))
-        _check(0 <= self.center_rewards <= 1, Said(f"centering must be between 0 and 1 (got {self.center_rewards})",
-                                                   f"居中系数须在 0 到 1 之间（当前为 {self.center_rewards}）"))
+        _within(self.center_rewards, 0, 1, "centering", "居中系数")
 
     def trl_kwargs(self, output_dir: str, device: str, bf16: bool = False) -> dict:
         return dict(self._trainer_kwargs(output_dir, device, bf16), max_length=self.max_length,
