@@ -50,7 +50,7 @@ def token_rewards_html(rows: list[dict], lang: str = "en") -> str:
     values = [abs(v) for side in ("chosen", "rejected") for _, v in row[side]]
     scale = max([0.05, *values])  # a faint colour for tiny values, full colour for the largest
     parts = [f'<div class="pt-tokens"><p><b>{html.escape(t("tokens.title", lang, step=row["step"]))}</b> · '
-             f'{html.escape(t("tokens.prompt", lang))}: {html.escape(row["prompt"])}</p>']
+             f'{html.escape(t("tokens.prompt", lang, prompt=row["prompt"]))}</p>']
     for side, sign in (("chosen", 1), ("rejected", -1)):
         total = sum(v for _, v in row[side])
         parts.append(f'<p><b>{html.escape(t("chart." + side, lang))}</b> (Σ {total:+.2f}): '

@@ -602,7 +602,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tokens.heading": ("Which words carry the preference: DPO's implicit reward per token, for one pair",
                        "哪些词承载了偏好：一个偏好对上 DPO 的逐词元隐式奖励"),
     "tokens.title": ("step {step}: β·(log π − log π_ref) of each token", "第 {step} 步：每个词元的 β·(log π − log π_ref)"),
-    "tokens.prompt": ("question", "问题"),
+    "tokens.prompt": ("question: {prompt}", "问题：{prompt}"),
     "tokens.carried_chosen": ("made likelier most", "被提升最多"),
     "tokens.carried_rejected": ("made less likely most", "被压低最多"),
     "tokens.caption": ("Green: training made this token likelier than the reference model does; red: less likely "
