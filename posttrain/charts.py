@@ -53,12 +53,17 @@ def _series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
     return xs, ys
 
 
+def _columns(text: str) -> int:
+    """Columns `text` takes: a CJK character two, anything else one."""
+    return sum(2 if "\u3000" <= ch <= "\uffef" else 1 for ch in text)
+
+
 def _wrap(text: str, width: int) -> str:
     """`text` broken into lines of about `width` columns with <br> (a CJK character takes two columns):
     Plotly does not wrap annotations."""
     lines, line, cols = [], "", 0
     for word in re.findall(r"[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+", text):
-        w = sum(2 if "\u3000" <= ch <= "\uffef" else 1 for ch in word.rstrip())
+        w = _columns(word.rstrip())
         if cols + w > width and line.strip():
             lines.append(line.rstrip())
             line, cols = "", 0
@@ -90,31 +95,28 @@ def _legend(i: int) -> str:
 
 
 class _Panels:
-    """A grid of panels, two to a row (an odd last one spans the row). Each panel says what it is: its title,
-    the formula it plots, axis labels, a one-line caption underneath and its own legend in its corner; texts
-    come from TITLES under the panel's key (`<key>`, `<key>.formula`, `<key>.caption`, `<key>.y`)."""
+    """A grid of panels, two to a row (an odd last one spans the row). Each panel says what it is: its title and
+    the formula it plots above it, axis labels, and under its axis its own legend then a caption; texts come from
+    TITLES under the panel's key (`<key>`, `<key>.formula`, `<key>.caption`, `<key>.y`). Nothing sits on the lines:
+    `done` lays the rows out in pixels, each row as far below the one above as that row's legends and captions and
+    the next row's titles need (a five-line caption ran into the next title, a legend in a corner covered the lines
+    that end at 1)."""
 
-    PANEL, GAP, TOP, BOTTOM = 190, 150, 74, 80  # pixels: plot area, between rows, above and below
+    PANEL, TOP = 190, 74  # pixels: a plot area's height; above the first row's titles
+    AXIS, LEGEND_ROW, CAPTION_LINE, TITLE, FORMULA, SPACE = 40, 20, 16, 24, 20, 10  # pixels, for the layout in `done`
+    WIDTH = 1100  # pixels across the panels, about what the Train tab gives them: legends are packed to it
 
     def __init__(self, keys: list[str], lang: str):
         self.keys, self.lang, self.t = keys, lang, TITLES[lang]
-        self.fig, area = _grid([self.title(k) for k in keys], self.PANEL, self.GAP)
-        self.fig.update_layout(height=area + self.TOP + self.BOTTOM, template=TEMPLATE, uirevision="keep",
-                               margin=dict(l=56, r=20, t=self.TOP, b=self.BOTTOM), showlegend=True)
+        self.fig, _ = _grid([self.title(k) for k in keys], self.PANEL, 0)
+        self.fig.update_layout(template=TEMPLATE, uirevision="keep", showlegend=True)
         self.fig.update_annotations(font=dict(size=13))
-        self.legends: set[int] = set()
+        self.names: dict[int, list[str]] = {}  # panel → its legend's entries
+        self.notes: list[str] = []
         for i, key in enumerate(keys, start=1):
             row, col = _cell(i - 1)
             self.fig.update_xaxes(title_text=self.t["step"], title_standoff=2, row=row, col=col)
             self.fig.update_yaxes(title_text=self.t.get(f"{key}.y", ""), title_standoff=2, row=row, col=col)
-            caption = self.t.get(f"{key}.caption")
-            if caption:
-                x0, x1 = self.domain(i, "x")
-                self.fig.add_annotation(name="caption", text=_wrap(caption, int(138 * (x1 - x0))), showarrow=False,
-                                        xref="paper", yref="paper", x=(x0 + x1) / 2, y=self.domain(i, "y")[0],
-                                        yshift=-40,
-                                        xanchor="center", yanchor="top", align="left",
-                                        font=dict(size=12, color="#444"))
 
     def title(self, key: str) -> str:
         formula = self.t.get(f"{key}.formula")
@@ -135,7 +137,7 @@ class _Panels:
                                       line=dict(color=color, dash=dash), marker=dict(size=5),
                                       legend=_legend(i)), *self.cell(key))
         if legend:
-            self.legends.add(i)
+            self.names.setdefault(i, []).append(name or metric)
 
     def shares(self, key: str) -> None:
         """Panel `key` holds shares (0–1): every such panel has one scale."""
@@ -143,19 +145,60 @@ class _Panels:
 
     def note(self, text: str) -> None:
         """One line under every panel."""
-        self.fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0, yshift=-64,
-                                xanchor="center", yanchor="top", font=dict(size=12, color="#333"))
-        self.fig.update_layout(height=self.fig.layout.height + 24, margin=dict(b=self.BOTTOM + 24))
+        self.notes.append(text)
+
+    def caption(self, i: int) -> str:
+        """Panel i's caption, wrapped to its width; "" when it has none."""
+        x0, x1 = self.domain(i, "x")
+        return _wrap(self.t.get(f"{self.keys[i - 1]}.caption", ""), int(138 * (x1 - x0)))
+
+    def legend_rows(self, i: int) -> int:
+        """How many rows panel i's legend takes under its axis: one when its entries fit across the panel, else one
+        an entry (0: no legend)."""
+        names = self.names.get(i, [])
+        x0, x1 = self.domain(i, "x")
+        across = sum(36 + 6.5 * _columns(n) for n in names)
+        return 0 if not names else 1 if across <= self.WIDTH * (x1 - x0) else len(names)
+
+    def layout(self) -> None:
+        """Rows laid out from the top down, in pixels: each row's titles, its plot areas, then under each its axis,
+        its legend and its caption; the notes under the last row."""
+        n_rows = (len(self.keys) + 1) // 2
+        above, below = [0] * n_rows, [0] * n_rows
+        for i, key in enumerate(self.keys, start=1):
+            r, caption = _cell(i - 1)[0] - 1, self.caption(i)
+            lines = caption.count("<br>") + 1 if caption else 0
+            below[r] = max(below[r], self.AXIS + self.LEGEND_ROW * self.legend_rows(i) + 4 + self.CAPTION_LINE * lines)
+            above[r] = max(above[r], self.TITLE + (self.FORMULA if f"{key}.formula" in self.t else 0))
+        gaps = [below[r] + self.SPACE + above[r + 1] for r in range(n_rows - 1)]
+        area = n_rows * self.PANEL + sum(gaps)
+        bottom = below[-1] + self.SPACE + 20 * len(self.notes)
+        self.fig.update_layout(height=self.TOP + area + bottom, margin=dict(l=56, r=20, t=self.TOP, b=bottom))
+        tops = [r * self.PANEL + sum(gaps[:r]) for r in range(n_rows)]
+        for i in range(1, len(self.keys) + 1):
+            r = _cell(i - 1)[0] - 1
+            y0, y1 = 1 - (tops[r] + self.PANEL) / area, 1 - tops[r] / area
+            self.fig.layout[f"yaxis{'' if i == 1 else i}"].domain = (y0, y1)
+            self.fig.layout.annotations[i - 1].y = y1  # make_subplots' titles come first, one per panel in order
+            (x0, x1), rows = self.domain(i, "x"), self.legend_rows(i)
+            if rows:
+                self.fig.update_layout({_legend(i): dict(
+                    x=(x0 + x1) / 2, y=y0 - self.AXIS / area, xanchor="center", yanchor="top",
+                    orientation="h" if rows == 1 else "v", bgcolor="rgba(0,0,0,0)", font=dict(size=11))})
+            if self.caption(i):
+                self.fig.add_annotation(name="caption", text=self.caption(i), showarrow=False, xref="paper",
+                                        yref="paper", x=(x0 + x1) / 2, y=y0,
+                                        yshift=-(self.AXIS + self.LEGEND_ROW * rows + 4), xanchor="center",
+                                        yanchor="top", align="left", font=dict(size=12, color="#444"))
+        for k, text in enumerate(self.notes):
+            self.fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0,
+                                    yshift=-(below[-1] + self.SPACE + 20 * k), xanchor="center", yanchor="top",
+                                    font=dict(size=12, color="#333"))
 
     def done(self, rows: list[dict], needed: str) -> go.Figure:
-        """The figure, each legend in its own panel's top-right corner; a note while `needed` has no step yet;
-        the first alarm the log raises (posttrain.scores.training_alarms), in red above the panels."""
-        for i in self.legends:
-            (x0, x1), (_, y1) = self.domain(i, "x"), self.domain(i, "y")
-            wide = x1 - x0 > 0.9  # a panel across the figure: its legend goes above it, right of the title
-            self.fig.update_layout({_legend(i): dict(
-                x=x1, y=y1, xanchor="right", yanchor="bottom" if wide else "top", orientation="h" if wide else "v",
-                bgcolor="rgba(255,255,255,0.75)", font=dict(size=10))})
+        """The figure laid out (`layout`); a note while `needed` has no step yet; the first alarm the log raises
+        (posttrain.scores.training_alarms), in red above the panels."""
+        self.layout()
         if not _has(rows, needed):
             self.fig.add_annotation(text=self.t["waiting"], showarrow=False, xref="paper", yref="paper",
                                     x=0.5, y=0.5, font=dict(size=15, color="#888"))

@@ -233,9 +233,12 @@ def test_one_click_on_the_landing_demo_keeps_a_chart_then_the_answers_in_view(la
     page.locator("#side-by-side table tr").nth(2).wait_for(timeout=600_000)  # it ended: the answers came up
     _wait_tab(page, "Compare")
     assert _comes_into_view(page, "#side-by-side", 150), "the before/after answers are not in view when the run ends"
-    covered = page.evaluate("""() => document.querySelector('#status-bar').getBoundingClientRect().bottom
-                                  - document.querySelector('#compare-actions').getBoundingClientRect().top""")
-    assert covered <= 0, f"the status bar covers {covered:.0f} px of the Compare buttons"
+    covered = """() => document.querySelector('#status-bar').getBoundingClientRect().bottom
+                       - document.querySelector('#compare-actions').getBoundingClientRect().top"""
+    try:  # the page script places them at its next tick (twice a second)
+        page.wait_for_function(f"() => ({covered})() <= 0", timeout=3000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        raise AssertionError(f"the status bar covers {page.evaluate(covered):.0f} px of the Compare buttons") from None
     status = _status(page)
     assert "done · finished" in status and "left" not in status
     page.wait_for_timeout(2100)

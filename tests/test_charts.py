@@ -100,6 +100,25 @@ def _panel_texts(fig, prefix):
     return [a.text for a in fig.layout.annotations if a.text.startswith(prefix)]
 
 
+def _nothing_overlaps(fig, n_panels: int) -> None:
+    """Under each panel there is room, in pixels, for its axis, its legend and its caption, and above the panel
+    under it for that one's title and formula (a five-line caption ran into the next title)."""
+    P = charts._Panels
+    area = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    captions = [a for a in fig.layout.annotations if a.name == "caption"]
+    for i in range(1, n_panels + 1):
+        below = i + 2 if i + 2 <= n_panels else (n_panels if i < n_panels and n_panels % 2 and i >= n_panels - 2 else None)
+        if below is None:
+            continue
+        suffix = lambda k: "" if k == 1 else str(k)  # noqa: E731
+        x, y = fig.layout["xaxis" + suffix(i)].domain, fig.layout["yaxis" + suffix(i)].domain
+        gap = (y[0] - fig.layout["yaxis" + suffix(below)].domain[1]) * area
+        caption = next(a for a in captions if a.x == (x[0] + x[1]) / 2 and a.y == y[0])
+        title = fig.layout.annotations[below - 1].text
+        need = -caption.yshift + P.CAPTION_LINE * (caption.text.count("<br>") + 1) + P.TITLE + P.FORMULA * ("<br>" in title)
+        assert gap >= need, (i, below, gap, need)
+
+
 def test_every_panel_explains_itself_in_both_languages():
     """A title with the formula it plots, axis titles, a caption underneath and its own legend in its corner."""
     rows = DPO_ROWS + DPO_EVAL + FLIP
@@ -114,11 +133,12 @@ def test_every_panel_explains_itself_in_both_languages():
                 assert fig.layout[f"yaxis{suffix}"].title.text
             captions = [a for a in fig.layout.annotations if a.name == "caption" and a.yanchor == "top"]
             assert len(captions) == n_panels, (figure.__name__, lang)
-            for trace in fig.data:  # each trace's legend sits in its own panel's corner
+            for trace in fig.data:  # each trace's legend sits under its own panel, off the lines
                 if trace.showlegend:
                     legend = fig.layout[trace.legend]
-                    axis = fig.layout["xaxis" + trace.xaxis[1:]]
-                    assert legend.x == axis.domain[1]
+                    x, y = fig.layout["xaxis" + trace.xaxis[1:]].domain, fig.layout["yaxis" + trace.yaxis[1:]].domain
+                    assert legend.x == (x[0] + x[1]) / 2 and legend.y < y[0] and legend.yanchor == "top"
+            _nothing_overlaps(fig, n_panels)
     dpo = charts.dpo_figure(DPO_ROWS)
     assert "−log σ(β·[Δ(chosen) − Δ(rejected)])" in dpo.layout.annotations[0].text  # the formula it plots
     assert any("ln 2 ≈ 0.69" in a.text for a in dpo.layout.annotations)
