@@ -163,30 +163,31 @@ class _Panels:
     def layout(self) -> None:
         """Rows laid out from the top down, in pixels: each row's titles, its plot areas, then under each its axis,
         its legend and its caption; the notes under the last row."""
-        n_rows = (len(self.keys) + 1) // 2
+        n_rows, panels = (len(self.keys) + 1) // 2, range(1, len(self.keys) + 1)
+        captions, legends = {i: self.caption(i) for i in panels}, {i: self.legend_rows(i) for i in panels}
         above, below = [0] * n_rows, [0] * n_rows
-        for i, key in enumerate(self.keys, start=1):
-            r, caption = _cell(i - 1)[0] - 1, self.caption(i)
+        for i, key in zip(panels, self.keys):
+            r, caption = _cell(i - 1)[0] - 1, captions[i]
             lines = caption.count("<br>") + 1 if caption else 0
-            below[r] = max(below[r], self.AXIS + self.LEGEND_ROW * self.legend_rows(i) + 4 + self.CAPTION_LINE * lines)
+            below[r] = max(below[r], self.AXIS + self.LEGEND_ROW * legends[i] + 4 + self.CAPTION_LINE * lines)
             above[r] = max(above[r], self.TITLE + (self.FORMULA if f"{key}.formula" in self.t else 0))
         gaps = [below[r] + self.SPACE + above[r + 1] for r in range(n_rows - 1)]
         area = n_rows * self.PANEL + sum(gaps)
         bottom = below[-1] + self.SPACE + 20 * len(self.notes)
         self.fig.update_layout(height=self.TOP + area + bottom, margin=dict(l=56, r=20, t=self.TOP, b=bottom))
         tops = [r * self.PANEL + sum(gaps[:r]) for r in range(n_rows)]
-        for i in range(1, len(self.keys) + 1):
+        for i in panels:
             r = _cell(i - 1)[0] - 1
             y0, y1 = 1 - (tops[r] + self.PANEL) / area, 1 - tops[r] / area
             self.fig.layout[f"yaxis{'' if i == 1 else i}"].domain = (y0, y1)
             self.fig.layout.annotations[i - 1].y = y1  # make_subplots' titles come first, one per panel in order
-            (x0, x1), rows = self.domain(i, "x"), self.legend_rows(i)
+            (x0, x1), rows = self.domain(i, "x"), legends[i]
             if rows:
                 self.fig.update_layout({_legend(i): dict(
                     x=(x0 + x1) / 2, y=y0 - self.AXIS / area, xanchor="center", yanchor="top",
                     orientation="h" if rows == 1 else "v", bgcolor="rgba(0,0,0,0)", font=dict(size=11))})
-            if self.caption(i):
-                self.fig.add_annotation(name="caption", text=self.caption(i), showarrow=False, xref="paper",
+            if captions[i]:
+                self.fig.add_annotation(name="caption", text=captions[i], showarrow=False, xref="paper",
                                         yref="paper", x=(x0 + x1) / 2, y=y0,
                                         yshift=-(self.AXIS + self.LEGEND_ROW * rows + 4), xanchor="center",
                                         yanchor="top", align="left", font=dict(size=12, color="#444"))

@@ -22,7 +22,7 @@ import torch
 from .bilingual import Said, first_line, message_of, put, zh
 from .metrics import MetricsLog, Progress
 from .runs import write_json
-from .ui.text import TEXT, t
+from .ui.text import t_or
 
 ACTIVE = ("running", "stopping")
 
@@ -37,11 +37,6 @@ def is_out_of_memory(e: BaseException) -> bool:
     text = str(e)
     return isinstance(e, (torch.OutOfMemoryError, MemoryError)) or (
         isinstance(e, RuntimeError) and ("DefaultCPUAllocator" in text or "out of memory" in text.lower()))
-
-
-def _chinese(key: str, word: str) -> str:
-    """The Chinese the UI's table has for a status or phase word (the word itself where it has none)."""
-    return t(key, "zh") if key in TEXT else word
 
 
 class JobBusy(RuntimeError):
@@ -64,9 +59,9 @@ class JobHandle:
         """The job in a sentence (a refused request says what it waits for), its words in Chinese from the UI's table."""
         s = self.snapshot()
         at = f"step {s['step']}/{s['total']}" if s.get("total") else s["phase"]
-        at_zh = f"第 {s['step']}/{s['total']} 步" if s.get("total") else _chinese("phase." + s["phase"], s["phase"])
+        at_zh = f"第 {s['step']}/{s['total']} 步" if s.get("total") else t_or("phase." + s["phase"], "zh", s["phase"])
         return Said(f"a {self.kind} job is {s['status']}{self.where} ({at}, {s['elapsed_s']:.0f} s so far)",
-                    f"{self.kind.upper()} 任务{_chinese('status.' + s['status'], s['status'])}"
+                    f"{self.kind.upper()} 任务{t_or('status.' + s['status'], 'zh', s['status'])}"
                     f"（{zh(self.where)}{at_zh}，已用 {s['elapsed_s']:.0f} 秒）")
 
     def stop(self) -> str:

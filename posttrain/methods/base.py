@@ -25,7 +25,7 @@ from ..config import SettingsError, with_overrides
 from ..evaluation import Evaluation, IdentityEvaluation, identity_compare_rows
 from ..models import LoadedModel
 from ..spec import IdentitySpec, RunSpec
-from ..ui.text import TEXT, t
+from ..ui.text import t_or
 
 # How much of its own answer the model writes for the on-policy side of an identity pair. The pair is
 # cut at the max length anyway, and the first sentence is where an identity is stated or leaked.
@@ -166,8 +166,7 @@ class Method:
     @property
     def label_zh(self) -> str:
         """The label as the Chinese page shows it (the UI's "method.<name>"; a method name such as DPO stays)."""
-        key = f"method.{self.name}"
-        return t(key, "zh") if key in TEXT else self.label
+        return t_or(f"method.{self.name}", "zh", self.label)
 
     @property
     def has_demo(self) -> bool:

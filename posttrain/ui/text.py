@@ -769,3 +769,12 @@ def t(key: str, lang: str = "en", **values) -> str:
     en, zh = TEXT[key]
     text = zh if lang == "zh" else en
     return text.format(**values) if values else text
+
+
+def t_or(key: str, lang: str, default: str) -> str:
+    """The string for `key` in `lang`, or `default` where the table has none (a word it does not know, as given).
+
+    >>> t_or("status.done", "zh", "done"), t_or("status.queued", "zh", "queued")
+    ('完成', 'queued')
+    """
+    return t(key, lang) if key in TEXT else default

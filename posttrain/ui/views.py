@@ -13,7 +13,7 @@ import html
 from ..bilingual import in_lang, pick, pick_one
 from ..compare import word_diff
 from ..scores import is_degenerate, training_alarms
-from .text import TEXT, t
+from .text import t, t_or
 
 
 def card_html(card: dict, lang: str = "en") -> str:
@@ -76,7 +76,7 @@ def status_md(view: dict | None, lang: str = "en") -> str:
     if not view:
         return t("train.idle", lang)
     parts = [t("status.line", lang, kind=view["kind"].upper(), status=status_word(view["status"], lang),
-               phase=t("phase." + view["phase"], lang) if ("phase." + view["phase"]) in _PHASES else view["phase"])]
+               phase=t_or("phase." + view["phase"], lang, view["phase"]))]
     if view.get("total"):
         parts.append(t("status.step", lang, step=view["step"], total=view["total"]))
     if view["status"] in ("running", "stopping") and view.get("eta_s") is not None:
@@ -95,10 +95,6 @@ def status_md(view: dict | None, lang: str = "en") -> str:
         head = headline(view.get("scores"), lang)
         line += " — " + (t("status.finished_scores", lang, headline=head) if head else t("status.finished", lang))
     return line + "".join(f"\n\n⚠ **{a}**" for a in alarms)
-
-
-_PHASES = {"phase.starting", "phase.load", "phase.data", "phase.before", "phase.cold_start", "phase.train", "phase.after",
-           "phase.save", "phase.finished"}
 
 
 def progress_html(view: dict | None) -> str:
@@ -319,8 +315,7 @@ def kind_label(kind: str, lang: str = "en") -> str:
     >>> kind_label("unrelated", "zh"), kind_label("identity"), kind_label("mine", "zh")
     ('无关问题', 'identity', 'mine')
     """
-    key = f"kind.{kind}"
-    return t(key, lang) if key in TEXT else kind
+    return t_or(f"kind.{kind}", lang, kind)
 
 
 def _answer_columns(columns: list[str], rows: list[dict], lang: str) -> str:
@@ -454,7 +449,7 @@ def run_md(run: dict, lang: str = "en") -> str:
     lines = [f"**{cfg.get('method', '?').upper()}** · {status_word(st.get('status'), lang)} · {cfg.get('model')} · {cfg.get('data')}",
              scores_md(run["scores"], lang)]
     if st.get("phase_times"):
-        lines.append(" · ".join(f"{t('phase.' + k, lang) if 'phase.' + k in _PHASES else k} {v:.0f} s"
+        lines.append(" · ".join(f"{t_or('phase.' + k, lang, k)} {v:.0f} s"
                                 for k, v in st["phase_times"].items()))
     if st.get("error"):
         lines.append(t("status.error", lang, error=pick_one(st, "error", lang)))
@@ -521,8 +516,7 @@ def status_word(status: str | None, lang: str = "en") -> str:
     >>> status_word("done", "zh"), status_word("interrupted", "zh"), status_word("queued", "zh"), status_word(None)
     ('完成', '已中断', 'queued', '?')
     """
-    key = f"status.{status}"
-    return t(key, lang) if key in TEXT else (status or "?")
+    return t_or(f"status.{status}", lang, status or "?")
 
 
 def run_choices(runs: list[dict], lang: str = "en") -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from ...hub import HubError
 from ...models import ModelError
 from ...runner import JobBusy
 from ...studio import Studio, StudioError
-from ..text import TEXT, t
+from ..text import TEXT, t, t_or
 
 EXPECTED = (ModelError, DataError, SettingsError, StudioError, HubError)
 DEFAULT_METHOD = "dpo"  # selected when the page opens: the identity demo's headline method (the gated edit)
@@ -95,7 +95,7 @@ class Page:
 
 
 def _choices(labels: list[tuple[str, object]], lang: str) -> list[tuple[str, object]]:
-    return [(t(k, lang) if k in TEXT else k, v) for k, v in labels]
+    return [(t_or(k, lang, k), v) for k, v in labels]
 
 
 def request_lang(request) -> str:
