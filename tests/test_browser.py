@@ -193,11 +193,20 @@ def _comes_into_view(page, selector: str, at_least: int = 200, timeout: int = 80
         return False
 
 
+def _said(page, elem_id: str) -> str:
+    """What a Markdown box says. Not `#elem_id` whole: Gradio 6 keeps its progress tracker in every output of
+    the timer's hidden-progress polls, see-through (opacity 0) but still in the text ("0.1s",
+    "processing | 0.1/0.1s") while a poll is in flight; a slow poll made a test read that as the line (measured:
+    a probe sampling the Train tab's message box every 20 ms during the demo saw it 88 times, always opacity 0)."""
+    return page.evaluate(SAID, elem_id)
+
+
+SAID = "id => (document.querySelector('#' + id + ' [data-testid=markdown]') || {innerText: ''}).innerText"
+
+
 def _status(page) -> str:
-    """The status line's text. Not `#status` whole: Gradio 6 keeps its progress tracker there, see-through
-    (opacity 0) for the timer's hidden-progress polls but still in the text ("processing | 0.0/0.8s") while a
-    poll is in flight, which a slow poll made a test read as the line (measured with a bare Timer app)."""
-    return page.locator("#status [data-testid=markdown]").inner_text()
+    """The status line's text."""
+    return _said(page, "status")
 
 
 def _wait_tab(page, name: str, timeout: int = 120_000) -> None:
@@ -244,7 +253,7 @@ def test_one_click_on_the_landing_demo_keeps_a_chart_then_the_answers_in_view(la
     page.wait_for_timeout(2100)
     assert _status(page) == status  # the clock stopped (it ran on: 123 → 185 → 215 s)
     assert page.locator("#stop-btn").is_disabled()
-    assert page.locator("#train-msg").inner_text().strip() == ""  # "Started the DPO job…" is gone
+    assert _said(page, "train-msg").strip() == ""  # "Started the DPO job…" is gone
     assert "Finished" in status and "⚠ gated" not in status  # one line; the run's notes sit on the Train tab
 
     page.get_by_role("tab", name="5 · Runs").click()  # the run is listed: the tab reads the runs as it opens
@@ -295,7 +304,7 @@ def test_a_reload_mid_job_restores_method_data_and_tab_and_stop_ends_cleanly(lap
     page.locator("#stop-btn").click()
     page.get_by_text("Stopping after the current step").wait_for()
     page.locator("#status").get_by_text("stopped · finished").wait_for(timeout=600_000)
-    page.wait_for_function("() => !document.querySelector('#train-msg').innerText.includes('Stopping')")  # replaced
+    page.wait_for_function(f"() => !({SAID})('train-msg').includes('Stopping')")  # replaced
     page.get_by_role("tab", name="5 · Runs").click()
     page.get_by_role("button", name="Refresh").click()  # the same run, now stopped: its summary says so
     page.locator("#run-summary").get_by_text("GRPO · stopped").wait_for()
@@ -325,8 +334,8 @@ def test_the_language_switch_keeps_the_charts_full_width(laptop):
     page.wait_for_timeout(1500)
     drawn, box = page.evaluate(width)
     assert drawn >= 0.95 * box, (drawn, box)
-    # no message left behind in the other language (a progress timer like "0.1s" may show for a moment)
-    page.wait_for_function("() => !/[A-Za-z]{3,}/.test(document.querySelector('#train-msg').innerText)")
+    # no message left behind in the other language
+    page.wait_for_function(f"() => !/[A-Za-z]{{3,}}/.test(({SAID})('train-msg'))")
 
 
 def test_a_blind_vote_reveals_the_labels_and_its_votes_become_pairs(browser, url, runs_root):
