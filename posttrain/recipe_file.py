@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from . import methods
-from .bilingual import Said
+from .bilingual import Said, loaded
 from .config import SettingsError
 from .runs import read_json, write_json
 from .spec import IdentitySpec, RunSpec
@@ -72,7 +72,7 @@ def spec_from_recipe(recipe: dict, base_dir: str | Path | None = None) -> RunSpe
         raise SettingsError(Said(f"eval_problems must be a whole number (got {recipe.get('eval_problems')!r})",
                                  f"eval_problems 须为整数（当前为 {recipe.get('eval_problems')!r}）")) from None
     return RunSpec(method.name, recipe.get("model"), settings, identity=identity, rows=rows,
-                   data_source=recipe.get("data") or ("preset" if rows is None else "recipe"),
+                   data_source=loaded(recipe, "data") or ("preset" if rows is None else "recipe"),
                    preset=recipe.get("preset") if rows is None else None,
                    compare_questions=list(recipe.get("compare_questions") or []),
                    compare_kinds=list(recipe.get("compare_kinds") or []), eval_problems=eval_problems)

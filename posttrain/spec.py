@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .bilingual import put
+
 FORMAT = 1  # recipe.json's format
 
 
@@ -41,7 +43,7 @@ class RunSpec:
     settings: Any  # the method's settings dataclass (posttrain.config)
     identity: IdentitySpec | None = None
     rows: list[dict] | None = None
-    data_source: str = "preset"
+    data_source: str = "preset"  # where the rows come from, said to a person (a bilingual.Said where the app can)
     preset: str | None = None  # the identity preset that builds the data in the job (None: rows given)
     compare_questions: list[str] = field(default_factory=list)
     compare_kinds: list[str] = field(default_factory=list)
@@ -51,8 +53,8 @@ class RunSpec:
     def config(self) -> dict:
         """config.json: what was asked for, for people and the run list (no rows)."""
         return {"method": self.method, "model": self.model, "settings": self.settings.to_dict(),
-                "identity": asdict(self.identity) if self.identity else None, "data": self.data_source,
-                "n_rows": None if self.rows is None else len(self.rows),
+                "identity": asdict(self.identity) if self.identity else None,
+                **put({}, "data", self.data_source), "n_rows": None if self.rows is None else len(self.rows),
                 **({"preset": self.preset} if self.preset else {}),
                 "compare_questions": self.compare_questions,
                 **({"trained_on_top_of": self.trained_on} if self.trained_on else {})}
@@ -61,6 +63,6 @@ class RunSpec:
         """recipe.json's data: everything that reruns this run, rows inline (see posttrain.recipe_file)."""
         return {"format": FORMAT, "method": self.method, "model": self.model, "seed": self.settings.seed,
                 "settings": self.settings.to_dict(), "identity": asdict(self.identity) if self.identity else None,
-                "data": self.data_source, "rows": self.rows, **({"preset": self.preset} if self.preset else {}),
+                **put({}, "data", self.data_source), "rows": self.rows, **({"preset": self.preset} if self.preset else {}),
                 "compare_questions": list(self.compare_questions), "compare_kinds": list(self.compare_kinds),
                 "eval_problems": self.eval_problems}

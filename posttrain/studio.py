@@ -292,8 +292,9 @@ class Studio:
             self._idle()
             with self._model_lock:
                 self._load(self.base)
-        return self.start(m.name, {}, None, name=name, org=org, data_source=f"preset: {preset} (pairs built from "
-                          "the model's own answers)", preset=preset)
+        return self.start(m.name, {}, None, name=name, org=org, preset=preset,
+                          data_source=Said(f"preset: {preset} (pairs built from the model's own answers)",
+                                           f"预设：{preset}（偏好对由模型自己的回答构建）"))
 
     def _start_remote(self, spec: RunSpec, rows: list[dict] | None) -> zerogpu.RemoteJob:
         """Start a run in the GPU worker; `drive(job)` must then be iterated by the request that started it."""
@@ -599,7 +600,8 @@ class Studio:
         if step.after:
             self._continue_from(found[step.after]["path"])
         return self.start(m.name, values, None, name=name, org=org, preset=preset,
-                          data_source=f"pipeline step {key}: the {m.label} {preset} preset",
+                          data_source=Said(f"pipeline step {key}: the {m.label} {preset} preset",
+                                           f"RLHF 流程的 {key} 步：「{m.label_zh}」的 {preset} 预设"),
                           from_base=step.after is None)
 
     def _continue_from(self, run: str) -> None:

@@ -186,3 +186,16 @@ def test_notes_and_alarms_show_in_the_pages_language_and_old_runs_in_english():
                 "metrics": [{"step": 0, "eval/correct": 0.4}, {"step": 1, "reward": 0.2}, {"step": 2, "reward": 0.9},
                             {"step": 2, "eval/correct": 0.0}]}
     assert "奖励投机：奖励上升了（0.20 → 0.90），而正确答案下降了（40% → 0%）。" in views.status_md(training, "zh")
+
+
+def test_a_runs_summary_says_where_its_data_came_from_in_the_pages_language():
+    from posttrain import methods
+    config = methods.get("grpo").spec(None, overrides=dict(max_steps=3)).config()  # the arithmetic preset's problems
+    run = {"config": config, "status": {"status": "done"}, "scores": None}
+    assert config["data"].startswith("preset arithmetic: ") and "with a format hint" in config["data"]
+    assert "预设 arithmetic：" in views.run_md(run, "zh") and "format hint" not in views.run_md(run, "zh")
+    assert "with a format hint" in views.run_md(run, "en")
+    demo = methods.get("dpo").spec(None, "identity", "Nova", "Acme").config()
+    assert demo["data"] == "preset: identity" and "预设：identity" in views.run_md({**run, "config": demo}, "zh")
+    old = {**run, "config": {k: v for k, v in config.items() if k != "data_zh"}}  # written before the Chinese
+    assert "with a format hint" in views.run_md(old, "zh")

@@ -137,7 +137,8 @@ class GRPO(Method):
 
     def preset_rows(self, preset, settings):
         rows = build_arithmetic_problems(ARITHMETIC_PROBLEMS, seed=settings.seed, format_hint=ARITHMETIC_HINT)
-        return rows, f"preset {preset}: {ARITHMETIC_PROBLEMS} problems, {ARITHMETIC_HINT:.0%} with a format hint"
+        return rows, Said(f"preset {preset}: {ARITHMETIC_PROBLEMS} problems, {ARITHMETIC_HINT:.0%} with a format hint",
+                          f"预设 {preset}：{ARITHMETIC_PROBLEMS} 道题，{ARITHMETIC_HINT:.0%} 附格式提示")
 
     def prepare(self, spec, lm, job) -> Plan:
         tok = lm.tokenizer

@@ -424,6 +424,10 @@ TEXT: dict[str, tuple[str, str]] = {
                     "组检查器：最近一步中某个问题的全部采样回答"),
     "train.idle": ("No job yet. Build data and press **Start**, or press the identity demo.",
                    "还没有训练任务。构建数据后点击 **开始**，或点击身份转变演示。"),
+    # where a run's rows came from (its config.json's "data", the Runs tab's summary)
+    "train.source": ("Data tab: the {table} table, {n} rows", "数据页：{table}表，{n} 行"),
+    "table.pairs": ("pairs", "偏好对"),
+    "table.problems": ("problems", "题目"),
     "train.started": ("Started the {kind} job; charts appear below as steps arrive.", "已开始 {kind} 训练；每完成一步，下方图表就会更新。"),
     "train.need_data": ("Build or load the {kind} data on the Data tab first.", "请先在「数据」页构建或加载 {kind} 数据。"),
     "status.running": ("running", "运行中"), "status.stopping": ("stopping", "正在停止"), "status.done": ("done", "完成"),

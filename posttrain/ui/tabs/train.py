@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from ... import chain, charts, methods, tables
+from ...bilingual import Said
 from ...config import LOSS_TYPES
 from ...rewards import REWARD_FUNCTIONS
 from .. import inspectors, views
@@ -175,7 +176,8 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
             named = any(r.get("kind") == "identity" for r in rows)  # identity rows: answers are scored for the name
             warning = stacked_warning(bool(from_base), lng)
             job = studio.start(m.name, values, rows, name=nm if named else None, org=og, preset=preset,
-                               data_source=f"Data tab: the {m.table} table, {len(rows)} rows",
+                               data_source=Said(*(t("train.source", x, table=t("table." + m.table, x), n=len(rows))
+                                                  for x in ("en", "zh"))),
                                from_base=bool(from_base))
         except Exception as e:  # noqa: BLE001
             yield {tr.msg: message(e, lng)}
