@@ -30,7 +30,7 @@ import torch
 
 from . import cpu, switches
 from .bilingual import Said
-from .models import chat_text, generate_answers
+from .models import answer_text, chat_text, generate_answers
 from .runs import read_json, write_json
 
 SAMPLE = 4099  # values hashed per tensor, evenly spaced from the first to the last (every value of a smaller one)
@@ -132,4 +132,4 @@ def answers(model, tokenizer, questions: list[str], *, system: str | None = None
     if counts is not None:
         counts.hits += sum(q not in missing for q in questions)
         counts.asked += len(questions)
-    return [entries[k] for k in keys]
+    return [answer_text(entries[k]) for k in keys]  # (an entry written before the "�" was trimmed, trimmed)

@@ -63,6 +63,20 @@ def kind_batches(kinds: list) -> list[list[int]]:
     return list(groups.values())
 
 
+def run_batch(kind) -> tuple[str, ...]:
+    """The batch an identity run's evaluation asks its questions of `kind` in (`by_kind` over
+    `IdentityEvaluation.default_questions`): the Compare tab asks a question of that batch inside it, whatever else
+    it asks, so that its answer is the one the run wrote. Two asks of one question in two batches can differ in bf16
+    (a presenter saw the untrained model answer "Which company is responsible for building you?" one way on the
+    Compare tab and another in the run's side-by-side, bf16 on a CPU with AMX).
+
+    >>> len(run_batch("identity")) == len(banks.EVAL_IDENTITY_QUESTIONS), run_batch("question")
+    (True, ())
+    """
+    return {"identity": tuple(banks.EVAL_IDENTITY_QUESTIONS),
+            "unrelated": tuple(banks.EVAL_UNRELATED_QUESTIONS)}.get(kind, ())
+
+
 EXACT_KINDS = ("problem", "unrelated")
 
 

@@ -291,6 +291,18 @@ def generation_batch(model) -> int:
     return GENERATION_BATCH
 
 
+def answer_text(decoded: str) -> str:
+    r"""A generated answer as shown and kept: trimmed, without the "�" a cut leaves. An answer stopped at its token
+    budget can end inside a character (a Chinese one is three byte-level tokens), and decoding shows the part as
+    U+FFFD; kept, it showed on the Compare tab and went into the pairs as a chosen answer the model was taught.
+    One inside an answer (bytes the model wrote that are no character) stays: it is what the model wrote.
+
+    >>> answer_text(" 万有引力？－－\ufffd"), answer_text("我是Nova。\n"), answer_text("漏\ufffdvendor")
+    ('万有引力？－－', '我是Nova。', '漏�vendor')
+    """
+    return decoded.strip().rstrip("\ufffd").rstrip()
+
+
 @torch.no_grad()
 def generate_answers(model, tokenizer, questions: list[str], *, system: str | None = None,
                      max_new_tokens: int = 96, batch_size: int | None = None, bf16: bool = True) -> list[str]:
@@ -324,7 +336,7 @@ def generate_answers(model, tokenizer, questions: list[str], *, system: str | No
                                      top_p=None, top_k=None, pad_token_id=tokenizer.pad_token_id)
                 new = out[:, enc["input_ids"].shape[1]:]
                 for i, text in zip(idx, tokenizer.batch_decode(new, skip_special_tokens=True)):
-                    answers[i] = text.strip()
+                    answers[i] = answer_text(text)
     finally:
         tokenizer.padding_side = side
         model.train(was_training)

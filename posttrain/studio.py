@@ -29,7 +29,7 @@ from .data import MissingColumns, load_grpo_data
 from .identity import build_identity_pairs
 from .arithmetic import build_arithmetic_problems
 from .bilingual import Said, joined, message_of, zh
-from .evaluation import COMPARE_TOKENS, by_kind, exact_for, judge_rows, kind_batches
+from .evaluation import COMPARE_TOKENS, exact_for, judge_rows, kind_batches, run_batch
 from .methods.base import identity_pairs
 from .methods.grpo import ARITHMETIC_HINT
 from .metrics import MetricsLog
@@ -369,21 +369,33 @@ class Studio:
             asked = [row for row in rows if bool(row.get("plain")) == plain]
             units = self._units("" if plain else system, [r["question"] for r in asked], [r.get("kind") for r in asked],
                                 kinds)
-            for key, part, _ in units:
+            for key, part, _, _ in units:
                 self._before[key] = [asked[i]["before"] for i in part]
 
-    def _units(self, system: str, questions: list[str], kinds: list, all_kinds: list | None = None) -> list:
-        """How answers to `questions` are kept for Compare: [(key, places, whole)]. Each kind is one batch at its own
-        precision (evaluation.by_kind, exact_for), as a run's evaluation asks. A batch written in fp32 on a CPU is
+    def _units(self, system: str, questions: list[str], kinds: list, all_kinds: list | None = None,
+               as_runs: bool = False) -> list:
+        """How answers to `questions` are asked and kept for Compare: [(key, places, picks, whole)], the answer to
+        `questions[places[j]]` being the `picks[j]`-th of the batch `key[3]`. Each kind is one batch at its own
+        precision (exact_for), as a run's evaluation asks (evaluation.by_kind). A batch written in fp32 on a CPU is
         kept question by question (fp32 wrote the same answers in any batch here); any other batch is kept whole
-        (`whole`), since on a CPU with AMX, and on a GPU, a bf16 answer can depend on the rest of its batch."""
+        (`whole`), since on a CPU with AMX, and on a GPU, a bf16 answer can depend on the rest of its batch. With
+        `as_runs` (Compare's own questions), those of a kind that a run's evaluation asks are asked inside the batch
+        it asks them in (evaluation.run_batch), so that Compare and the run's side-by-side show the same answer."""
         device = str(self.lm.device).split(":")[0]
         units = []
         for batch in kind_batches(kinds):
-            exact = exact_for(kinds[batch[0]], kinds if all_kinds is None else all_kinds)
-            whole = not (exact and device == "cpu")
-            for part in [batch] if whole else [[i] for i in batch]:
-                units.append(((device, system, exact, tuple(questions[i] for i in part)), part, whole))
+            kind = kinds[batch[0]]
+            exact = exact_for(kind, kinds if all_kinds is None else all_kinds)
+            if exact and device == "cpu":
+                units += [((device, system, exact, (questions[i],)), [i], [0], False) for i in batch]
+                continue
+            run = run_batch(kind) if as_runs else ()
+            inside, rest = [i for i in batch if questions[i] in run], [i for i in batch if questions[i] not in run]
+            if inside:
+                units.append(((device, system, exact, run), inside, [run.index(questions[i]) for i in inside], True))
+            if rest:
+                units.append(((device, system, exact, tuple(questions[i] for i in rest)), rest, list(range(len(rest))),
+                              True))
         return units
 
     def stop(self) -> str:
@@ -430,28 +442,40 @@ class Studio:
                 return generate_answers(model, tok, asked, system=system or None, max_new_tokens=COMPARE_TOKENS,
                                         bf16=not exact)
 
-            units = self._units(system, questions, kinds)
-            # each kind in its own batch at its own precision, as a run's evaluation asks
-            after = by_kind(lambda qs, kind: ask(lm.model, lm.tokenizer, qs, exact_for(kind, kinds)), questions, kinds)
-            missing = [(key, part, whole) for key, part, whole in units if key not in self._before]
+            units = self._units(system, questions, kinds, as_runs=True)
+            # what the current model is asked: each whole unit's batch; fp32 questions on a CPU, one batch a kind
+            batches: dict[tuple[bool, tuple[str, ...]], list[tuple[int, int]]] = {}
+            for key, part, picks, whole in units:
+                if whole:
+                    batches.setdefault((key[2], key[3]), []).extend(zip(part, picks))
+            loose = {part[0] for _, part, _, whole in units if not whole}
+            for batch in kind_batches(kinds):
+                if mine := [i for i in batch if i in loose]:
+                    batches.setdefault((True, tuple(questions[i] for i in mine)), []).extend(zip(mine, range(len(mine))))
+            written = {asked: ask(lm.model, lm.tokenizer, list(asked[1]), asked[0]) for asked in batches}
+            after = [""] * len(questions)
+            for asked, places in batches.items():
+                for i, k in places:
+                    after[i] = written[asked][k]
+            missing = [(key, part, whole) for key, part, _, whole in units if key not in self._before]
             if missing and self.trained_by is None:  # the current model is the base model
-                for key, part, _ in missing:
-                    self._before[key] = [after[i] for i in part]
+                for key, part, whole in missing:
+                    self._before[key] = written[key[2], key[3]] if whole else [after[part[0]]]
             elif missing:  # the base model is asked the very batches the current one was (fp32 ones: what is missing)
                 base = load_model(self.base, device=lm.device, token=self._token)
-                loose = [key for key, _, whole in missing if not whole]
+                fp32 = [key for key, _, whole in missing if not whole]
                 for key, _, whole in missing:
                     if whole:
                         self._before[key] = ask(base.model, base.tokenizer, list(key[3]), key[2])
-                if loose:
-                    for key, answer in zip(loose, ask(base.model, base.tokenizer, [k[3][0] for k in loose], True)):
+                if fp32:
+                    for key, answer in zip(fp32, ask(base.model, base.tokenizer, [k[3][0] for k in fp32], True)):
                         self._before[key] = [answer]
                 del base
                 gc.collect()
         before = [""] * len(questions)
-        for key, part, _ in units:
-            for i, answer in zip(part, self._before[key]):
-                before[i] = answer
+        for key, part, picks, _ in units:
+            for i, k in zip(part, picks):
+                before[i] = self._before[key][k]
         rows = before_after(questions, before, after, kinds)
         trend = judge.mean_reward_trend(MetricsLog.read(Path(self.trained_by) / "metrics.jsonl")) if self.trained_by else None
         scores = judge_rows(rows, answers, self.identity_name, self.identity_org, trend)

@@ -9,7 +9,7 @@ import torch
 from posttrain import charts
 from posttrain.arithmetic import ARITHMETIC_SYSTEM_PROMPT
 from posttrain.models import generate_answers, load_model
-from posttrain.evaluation import COMPARE_TOKENS
+from posttrain.evaluation import COMPARE_TOKENS, kind_batches
 from posttrain.runner import JobBusy
 from posttrain.studio import Studio, StudioError
 
@@ -96,6 +96,39 @@ def test_compare_asks_the_base_model_the_batches_it_asks_the_current_one(studio,
     assert [r["before"] for r in res["rows"]] == ["I am SmolLM.", "48."]
     with pytest.raises(pytest.fail.Exception):  # asked without that system prompt: the base model is asked
         studio.compare(["Who made you?"], ["identity"])
+
+
+def test_compare_asks_a_runs_questions_inside_the_batch_the_run_asked_them_in(studio, tmp_path, monkeypatch):
+    """A presenter saw the untrained model answer one question two ways on one tab: the Compare table's identity rows
+    (a batch of 6) and the run's side-by-side (its batch of 20), bf16 on a CPU with AMX. Compare now asks a question
+    a run's evaluation asks inside the run's batch: before any run, and served from the run's before answers after."""
+    import posttrain.studio
+    from posttrain.evaluation import IdentityEvaluation, run_batch
+
+    ev = IdentityEvaluation("Nova", "Acme")  # the batches an identity run asks, kind by kind (evaluation.by_kind)
+    assert [tuple(ev.questions[i] for i in b) for b in kind_batches(ev.kinds)] == \
+        [run_batch("identity"), run_batch("unrelated")]
+    asked = []
+
+    def tagged(model, tok, questions, **kw):  # an answer that shows the batch it was written in
+        asked.append(list(questions))
+        return [f"{q} (one of {len(questions)})" for q in questions]
+
+    monkeypatch.setattr(posttrain.studio, "generate_answers", tagged)
+    ident = list(run_batch("identity"))
+    studio.load(None)
+    first = studio.compare([ident[2], "Who are you?"], ["identity", "identity"])  # before any run
+    assert [r["after"] for r in first["rows"]] == [f"{ident[2]} (one of 20)", "Who are you? (one of 1)"]
+    assert asked == [ident, ["Who are you?"]]
+
+    studio._before.clear()
+    studio._remember_before("dpo", [{"question": q, "kind": "identity", "before": f"run: {q}"} for q in ident], system="")
+    studio.trained_by = str(tmp_path)  # the run trained the model: before comes from its answers, no base model
+    monkeypatch.setattr(posttrain.studio, "load_model", lambda *a, **k: pytest.fail("the run's before answers were not used"))
+    res = studio.compare([ident[5], ident[2]], ["identity", "identity"])
+    assert [r["before"] for r in res["rows"]] == [f"run: {ident[5]}", f"run: {ident[2]}"]
+    assert [r["after"] for r in res["rows"]] == [f"{ident[5]} (one of 20)", f"{ident[2]} (one of 20)"]
+    assert asked[-1] == ident
 
 
 def test_before_the_first_run_before_and_after_are_the_same_model(studio):
