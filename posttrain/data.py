@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from . import network
 from .answers import normalize_number
 from .arithmetic import problem_row
 from .bilingual import Said, joined
@@ -182,6 +183,11 @@ def _source_rows(source: str | Path, max_rows: int | None) -> list[dict]:
     path = Path(source)
     if (not path.exists() and _HUB_ID.match(str(source))
             and path.suffix.lower() not in SUPPORTED_EXTENSIONS):
+        if network.hub_unreachable():  # offline, the library retries for most of a minute before it says so
+            raise DataError(Said(f"this machine cannot reach the Hugging Face Hub ({network.hub_endpoint()[0]}), so the "
+                                 f"dataset '{source}' cannot be loaded; upload a file instead.",
+                                 f"这台机器连不上 Hugging Face Hub（{network.hub_endpoint()[0]}），无法加载数据集 "
+                                 f"'{source}'；请改为上传文件。"))
         try:
             from datasets import load_dataset  # lazy: heavy import, only for Hub ids
             ds = load_dataset(str(source), split="train")

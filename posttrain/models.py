@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 
 import torch
 
-from . import cpu, switches
+from . import cpu, network, switches
 from .bilingual import Said
 
 BUNDLED_MODEL = "SmolLM2-135M-Instruct"
@@ -204,6 +204,16 @@ def resolve_source(source: str | None, progress=None) -> tuple[str, bool]:
                           f"或 '{BUNDLED_MODEL}'"))
 
 
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the local Hugging Face cache holds `repo_id`'s config.json (a model downloaded before)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:  # noqa: BLE001 - an id the cache cannot even name is not in it
+        return False
+
+
 def _json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -231,7 +241,14 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
         configure_threads()
     # trust_remote_code stays off: a model that needs it is code from a stranger. Saying False (not
     # leaving it unset) also stops transformers from asking "run the custom code? [y/N]" on stdin.
-    kw = dict(token=token, local_files_only=local, trust_remote_code=False)
+    offline = not local and network.hub_unreachable()  # offline: the local Hugging Face cache, or a sentence at once
+    if offline and not _in_hub_cache(where):
+        raise ModelError(Said(
+            f"this machine cannot reach the Hugging Face Hub ({network.hub_endpoint()[0]}), and '{where}' is not in its "
+            f"local cache; connect to the internet, give a local model folder, or use the bundled {BUNDLED_MODEL}",
+            f"这台机器连不上 Hugging Face Hub（{network.hub_endpoint()[0]}），本地缓存里也没有 '{where}'；"
+            f"请联网、给出本地模型文件夹，或改用自带的 {BUNDLED_MODEL}"))
+    kw = dict(token=token, local_files_only=local or offline, trust_remote_code=False)
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, **kw)
         model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kw)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from posttrain import banks
+from posttrain.bilingual import message_of
 from posttrain.arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
 from posttrain.data import DataError, extract_gsm8k_answer, fit_pairs, fit_prompts, load_grpo_data, load_preference_data
 from posttrain.identity import build_identity_pairs, language_of, mentions_name, select_identity_questions
@@ -329,6 +330,17 @@ def test_hub_error_wrapped(monkeypatch):
     msg = str(info.value)
     assert msg.startswith("could not load dataset 'nobody/nothing' from the Hugging Face Hub (")
     assert msg.endswith("check the id, or upload a file instead.")
+
+
+def test_offline_a_hub_dataset_is_refused_at_once(monkeypatch):
+    from posttrain import network
+    monkeypatch.setattr(network, "hub_unreachable", lambda timeout=3.0: True)
+    with pytest.raises(DataError) as info:
+        load_preference_data("nobody/nothing")
+    said = message_of(info.value)
+    assert str(said) == ("this machine cannot reach the Hugging Face Hub (huggingface.co), so the dataset "
+                         "'nobody/nothing' cannot be loaded; upload a file instead.")
+    assert said.zh == "这台机器连不上 Hugging Face Hub（huggingface.co），无法加载数据集 'nobody/nothing'；请改为上传文件。"
 
 
 def test_hub_rows_normalised(monkeypatch):

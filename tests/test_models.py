@@ -2,6 +2,7 @@
 
 import pytest
 
+from posttrain import bilingual
 from posttrain.models import ModelError, generate_answers, load_model, resolve_source
 
 
@@ -125,3 +126,34 @@ def test_exact_answers_inside_a_job_that_holds_the_weights_in_bf16_are_full_prec
         assert generate_answers(model, tok, questions, max_new_tokens=6, bf16=False) == exact
         assert all(p.dtype == torch.bfloat16 and p.data_ptr() == held[n] for n, p in model.named_parameters())
     assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_offline_a_hub_id_is_refused_at_once_and_a_proxy_is_trusted(monkeypatch):
+    """Offline, huggingface_hub retried each request for 23 s: a workshop laptop showed a spinner for 48 s before the
+    error. A connection that cannot be made says it at once, in both languages (posttrain.network)."""
+    import socket
+    import time
+
+    from posttrain import network
+
+    def no_route(*a, **k):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for var in network.PROXY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(socket, "create_connection", no_route)
+    assert network.hub_unreachable()
+    t0 = time.monotonic()
+    with pytest.raises(ModelError) as e:
+        load_model("nobody/no-such-model")
+    assert time.monotonic() - t0 < 10
+    said = bilingual.message_of(e.value)
+    assert str(said).startswith("this machine cannot reach the Hugging Face Hub (huggingface.co), and "
+                                "'nobody/no-such-model' is not in its local cache")
+    assert said.zh.startswith("这台机器连不上 Hugging Face Hub（huggingface.co），本地缓存里也没有 'nobody/no-such-model'")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # the proxy is the way out: not dialled
+    assert not network.hub_unreachable()
+    monkeypatch.delenv("HTTPS_PROXY")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the library's offline mode answers from its cache by itself
+    assert not network.hub_unreachable()
