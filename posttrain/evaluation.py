@@ -18,6 +18,7 @@ from . import scores as judge
 from .compare import probe_recorder
 from .arithmetic import ARITHMETIC_SYSTEM_PROMPT, arithmetic_questions, build_arithmetic_problems
 from .answers import normalize_number
+from .identity import language_of
 from .models import generate_answers
 
 # Before/after answers run to 64 new tokens: the bundled model tends to loop past ~50 tokens, and
@@ -177,9 +178,17 @@ def loop_scores(rows: list[dict]) -> dict:
 
 
 def identity_compare_rows(n: int = 6) -> list[list[str]]:
-    """Compare's prefilled [question, kind, answer] rows for an identity run."""
-    return [[q, "identity", ""] for q in banks.EVAL_IDENTITY_QUESTIONS[:n]] + \
-        [[q, "unrelated", " / ".join(banks.EVAL_FACTS.get(q) or [])] for q in banks.EVAL_UNRELATED_QUESTIONS[:n]]
+    """Compare's prefilled [question, kind, answer] rows for an identity run: `n` identity and `n` unrelated
+    questions, a third of each in Chinese (the bundled model's weaker language, where a new name fails first).
+
+    >>> [(kind, language_of(q)) for q, kind, _ in identity_compare_rows(3)]
+    [('identity', 'en'), ('identity', 'en'), ('identity', 'zh'), ('unrelated', 'en'), ('unrelated', 'en'), ('unrelated', 'zh')]
+    """
+    def some(bank: list[str]) -> list[str]:
+        return [q for q in bank if language_of(q) == "en"][:n - n // 3] + [q for q in bank if language_of(q) == "zh"][:n // 3]
+
+    return [[q, "identity", ""] for q in some(banks.EVAL_IDENTITY_QUESTIONS)] + \
+        [[q, "unrelated", " / ".join(banks.EVAL_FACTS.get(q) or [])] for q in some(banks.EVAL_UNRELATED_QUESTIONS)]
 
 
 class IdentityEvaluation(Evaluation):

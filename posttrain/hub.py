@@ -84,6 +84,9 @@ def push(run: dict, repo_id: str, token: str, *, private: bool = True, what: str
         raise HubError(Said(f"push the 'model' or the 'adapter', not {what!r}",
                             f"只能推送 'model' 或 'adapter'，不能推送 {what!r}"))
     repo_id, token = (repo_id or "").strip(), (token or "").strip()
+    if not repo_id:
+        raise HubError(Said("write the repository to push to, as your-name/model-name",
+                            "请填写要推送到的仓库，写成 你的用户名/模型名 的形式"))
     if not _REPO_ID.match(repo_id):
         raise HubError(Said(f"'{repo_id}' is not a repository id; write it as your-name/model-name",
                             f"'{repo_id}' 不是仓库名；请写成 你的用户名/模型名 的形式"))

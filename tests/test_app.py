@@ -101,7 +101,7 @@ def test_every_string_has_both_languages():
 # Words that stay as they are in Chinese: method and loss names, file formats, model and column names.
 GLOSSARY = {"LoRA", "DPO", "GRPO", "SFT", "Beta", "beta", "KL", "Hub", "JSONL", "JSON", "CSV", "Parquet", "zip",
             "SmolLM2", "Instruct", "Qwen", "Llama", "token", "prompt", "chosen", "rejected", "sigmoid", "ipo", "IPO", "hinge",
-            "SLiC", "robust", "boxed", "boxed_match", "boxed_format", "correct_answer", "one_box", "identity",
+            "SLiC", "robust", "boxed", "boxed_answer", "boxed_match", "boxed_format", "correct_answer", "one_box", "identity",
             "unrelated", "problem", "posttrain", "HTML", "RM", "reward_model", "RLHF", "PPO",
             "Hugging", "Face"}
 

@@ -251,6 +251,8 @@ def test_push_sends_the_model_with_a_card_and_never_the_token(studio, tiny_dir):
         hub.push(run, "me/nova", secret, what="../../etc", api=fake)
     with pytest.raises(hub.HubError, match="not a repository id"):
         studio.push(str(job.run_dir), "no slash", secret)
+    with pytest.raises(hub.HubError, match="^write the repository to push to, as your-name/model-name$"):
+        studio.push(str(job.run_dir), "  ", secret)  # (it said "'' is not a repository id")
     with pytest.raises(hub.HubError, match="could not push to me/nova"):  # offline here: a sentence, no traceback
         studio.push(str(job.run_dir), "me/nova", secret)
 

@@ -55,7 +55,7 @@ def token_rewards_html(rows: list[dict], lang: str = "en") -> str:
         total = sum(v for _, v in row[side])
         parts.append(f'<p><b>{html.escape(t("chart." + side, lang))}</b> (Σ {total:+.2f}): '
                      f'<span style="white-space:pre-wrap;line-height:1.9">{_tokens(row[side], scale)}</span><br>'
-                     f'<small>{html.escape(t("tokens.carried_" + side, lang))}: {_carriers(row[side], sign)}</small></p>')
+                     f'<small>{t("tokens.carried_" + side, lang, tokens=_carriers(row[side], sign))}</small></p>')
     parts.append(f'<p><small>{html.escape(t("tokens.caption", lang))}</small></p></div>')
     return "".join(parts)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 
-from .. import charts, methods
+from .. import methods
 from ..bilingual import pick, pick_one
 from . import inspectors, views
 from .text import t
@@ -58,8 +58,7 @@ def receipt_html(run: dict, lang: str = "en") -> str:
     if run.get("groups"):
         parts += [_h("train.group", lang), inspectors.group_html(run["groups"], metrics, lang)]
     if run.get("probes"):
-        headers, rows = charts.probe_table(run["probes"], name)
-        parts += [_h("receipt.probes", lang), views.table_html(headers, rows)]
+        parts += [_h("receipt.probes", lang), views.probes_html(run["probes"], name, lang)]
     if run.get("before_after"):
         parts += [_h("receipt.compare", lang), views.side_by_side_html(run["before_after"], lang)]
     settings = cfg.get("settings") or {}

@@ -322,6 +322,9 @@ TEXT: dict[str, tuple[str, str]] = {
                     "身份演示用模型自己的回答构建了 {n} 个偏好对（训练 {run}）"),
     "data.n_run": ("{n} rows the run {run} trains on", "训练 {run} 使用的 {n} 行数据"),
     "data.n_pairs": ("{n} pairs ready ({identity} identity, {control} control)", "已准备 {n} 个偏好对（{identity} 个身份，{control} 个对照）"),
+    "data.fewer": ("; fewer than the {asked} asked: the question banks hold no more, or some of the model's own answers "
+                   "were blank or already said the new name",
+                   "；少于所要的 {asked} 个：题库里没有更多问题，或模型自己的某些回答是空的、或已经说了新名字"),
     "data.n_rows": ("{n} pairs ready from {source}", "已从 {source} 准备 {n} 个偏好对"),
     "data.n_problems": ("{n} problems ready", "已准备 {n} 道题"),
     "data.building": ("Building: the model answers every question itself first (about half a minute)…",
@@ -385,11 +388,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.kl_beta.info": ("penalty for drifting from the reference (0 = off, faster)", "偏离参考模型的惩罚（0 = 关闭，更快）"),
     "train.reward_funcs": ("Reward functions", "奖励函数"),
     "train.reward_funcs.info": ("correct_answer: 1 when the final number is right and the answer does not loop; one_box: 1 for "
-                           "exactly one \\boxed{} number ending the answer; boxed_match: the number in \\boxed{} is right; "
+                           "exactly one \\boxed{} number ending the answer; boxed_answer: 1 when the answer is right and "
+                           "given as one \\boxed{} ending it; boxed_match: the number in \\boxed{} is right; "
                            "boxed_format: any box, however many (the reward the reward-hacking preset uses); "
                            "reward_model: the score of the reward model named below (a learned reward)",
                            "correct_answer：最终数字正确且回答不循环得 1 分；one_box：恰好一个结尾的 \\boxed{} 数字得 1 分；"
-                           "boxed_match：\\boxed{} 中数字正确；boxed_format：有框就得分，不管几个（奖励投机预设用的就是它）；"
+                           "boxed_answer：答案正确、且只用一个结尾的 \\boxed{} 给出，得 1 分；boxed_match：\\boxed{} 中数字正确；"
+                           "boxed_format：有框就得分，不管几个（奖励投机预设用的就是它）；"
                            "reward_model：下面所填奖励模型给的分（学到的奖励）"),
     "train.cold_start_steps": ("Cold start (SFT steps)", "冷启动（SFT 步数）"),
     "train.cold_start_steps.info": ("SFT steps on worked examples before RL, so that answers already have the format "
@@ -398,7 +403,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "train.reward_model": ("Reward model (run folder)", "奖励模型（运行文件夹）"),
     "train.reward_model.info": ("a reward-model run (Runs tab: copy its folder); its score becomes the reward "
                                 "'reward_model'. The identity preset trains against it alone",
-                                "一个奖励模型运行（在「运行记录」页复制其文件夹）；它的得分就是奖励「reward_model」。身份预设只用它"),
+                                "一个奖励模型的训练记录（在「记录」页复制它的文件夹）；它的得分就是奖励「reward_model」。身份预设只用它"),
     "train.center_rewards": ("Centering", "居中"),
     "train.center_rewards.info": ("a small penalty on the scores' size that keeps them near 0 (only differences count)",
                                   "对得分大小的小惩罚，使其保持在 0 附近（只有差值有意义）"),
@@ -607,8 +612,8 @@ TEXT: dict[str, tuple[str, str]] = {
                        "哪些词承载了偏好：一个偏好对上 DPO 的逐词元隐式奖励"),
     "tokens.title": ("step {step}: β·(log π − log π_ref) of each token", "第 {step} 步：每个词元的 β·(log π − log π_ref)"),
     "tokens.prompt": ("question: {prompt}", "问题：{prompt}"),
-    "tokens.carried_chosen": ("made likelier most", "被提升最多"),
-    "tokens.carried_rejected": ("made less likely most", "被压低最多"),
+    "tokens.carried_chosen": ("made likelier most: {tokens}", "被提升最多：{tokens}"),
+    "tokens.carried_rejected": ("made less likely most: {tokens}", "被压低最多：{tokens}"),
     "tokens.caption": ("Green: training made this token likelier than the reference model does; red: less likely "
                        "(hover for the value). The sum over a side is the implicit reward of the part shown (each "
                        "answer's first 16 tokens); DPO widens the gap between the two sums, and the tokens where the "
@@ -730,6 +735,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # runs tab
     "runs.refresh": ("Refresh", "刷新"),
     "runs.pick": ("Run", "训练记录"),
+    "probes.step": ("step", "步"),
+    "runs.folder": ("Folder: `{path}`", "文件夹：`{path}`"),
     "runs.none": ("No runs yet in {root}.", "{root} 中还没有训练记录。"),
     "runs.receipt": ("Receipt (HTML + JSON, zip)", "训练记录（HTML + JSON，zip）"),
     "runs.html": ("Receipt (one HTML page)", "训练记录（单个 HTML 页面）"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from ..bilingual import in_lang, pick, pick_one
+from ..charts import probe_table
 from ..compare import word_diff
 from ..scores import is_degenerate, training_alarms
 from .text import t, t_or
@@ -453,6 +454,8 @@ def run_md(run: dict, lang: str = "en") -> str:
                                 for k, v in st["phase_times"].items()))
     if st.get("error"):
         lines.append(t("status.error", lang, error=pick_one(st, "error", lang)))
+    if run.get("path"):  # what GRPO's reward-model field and the CLI take
+        lines.append(t("runs.folder", lang, path=run["path"]))
     return "\n\n".join(x for x in lines if x)
 
 
@@ -471,6 +474,16 @@ def job_summary(view: dict | None) -> dict:
     return {**{k: view[k] for k in keep}, "n_metrics": len(logged), "n_probes": len(view["probes"]),
             "metrics": logged[-1:], "eval": rows("eval/")[-1:], "flip": rows("probe/")[-1:],
             "alarms": job_alarms(view)}
+
+
+def probes_html(probes: list[dict], name: str | None, lang: str = "en") -> str:
+    """The probe timeline (charts.probe_table) as a table, its step column headed in `lang`.
+
+    >>> probes_html([{"step": 6, "answers": [{"question": "你是谁？", "answer": "我是Nova。"}]}], "Nova", "zh")[:60]
+    '<table class="pt-table"><tr><th>步</th><th>你是谁？</th></tr><tr>'
+    """
+    headers, rows = probe_table(probes, name)
+    return table_html([t("probes.step", lang), *headers[1:]], rows)
 
 
 def table_html(headers: list[str], rows: list[list], elem_class: str = "pt-table") -> str:

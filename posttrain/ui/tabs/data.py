@@ -65,6 +65,8 @@ def build(page: Page, card: gr.Markdown) -> SimpleNamespace:
             return gr.skip(), message(e, lng), gr.skip()
         kinds = [r["kind"] for r in rows]
         msg = t("data.n_pairs", lng, n=len(rows), identity=kinds.count("identity"), control=kinds.count("control"))
+        if len(rows) < int(n):  # 160 asked, 146 built: say why
+            msg += t("data.fewer", lng, asked=int(n))
         return frame(tables.DPO_HEADERS, tables.dpo_table(rows)), "✓ " + msg, views.card_html(studio.card(), lng)
 
     def load_pairs(hub, file, lng):

@@ -62,11 +62,10 @@ def build(page: Page) -> SimpleNamespace:
         except Exception as e:  # noqa: BLE001
             return message(e, lng), None, "", None, ""
         cfg = run["config"]
-        headers, rows = charts.probe_table(run["probes"], (cfg.get("identity") or {}).get("name"))
         inspectors_html = inspectors.token_rewards_html(run["token_rewards"], lng) + \
             inspectors.group_html(run["groups"], run["metrics"], lng)
         return views.run_md(run, lng), methods.figure(cfg.get("method"), run["metrics"], lng), inspectors_html, \
-            views.table_html(headers, rows), views.side_by_side_html(run["before_after"], lng)
+            views.probes_html(run["probes"], (cfg.get("identity") or {}).get("name"), lng), views.side_by_side_html(run["before_after"], lng)
 
     def others(path, lng):
         """Every other run, newest first (the run before this one preselected)."""

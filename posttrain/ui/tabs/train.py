@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ... import chain, charts, methods, tables
+from ... import chain, methods, tables
 from ...bilingual import Said
 from ...config import LOSS_TYPES
 from ...rewards import REWARD_FUNCTIONS
@@ -294,8 +294,8 @@ def wire(page: Page, tr: SimpleNamespace, data: SimpleNamespace, compare: Simple
         if ended and follows:  # "Started…" and "Stopping…" are over: the status line says how it ended
             out.update({tr.msg: "", model.card: views.card_html(studio.card(), lng)})
         if grew:
-            headers, rows = charts.probe_table(v["probes"], v.get("name"))
-            out.update({tr.plot: methods.figure(v["kind"], v["metrics"], lng), tr.probes: views.table_html(headers, rows),
+            out.update({tr.plot: methods.figure(v["kind"], v["metrics"], lng),
+                        tr.probes: views.probes_html(v["probes"], v.get("name"), lng),
                         tr.tokens_box: gr.Column(visible=bool(v["token_rewards"])),
                         tr.tokens: inspectors.token_rewards_html(v["token_rewards"], lng),
                         tr.group_box: gr.Column(visible=bool(v["groups"])),
