@@ -52,8 +52,9 @@ def _widget(page: Page, name: str, hint, value, **kw):
     if hint is bool:
         return page.widget(gr.Checkbox, key, value=value, **kw)
     if name in CHOICES:
-        cls = gr.Dropdown if hint is str else gr.CheckboxGroup
-        return page.widget(cls, key, choices=list(CHOICES[name]), value=value, **kw)
+        if hint is str:
+            return page.widget(gr.Dropdown, key, choices=list(CHOICES[name]), value=value, **kw)
+        return page.widget(gr.CheckboxGroup, key, choices=list(CHOICES[name]), value=value, **kw)
     if hint in (int, float):
         return page.widget(gr.Number, key, value=value, precision=0 if hint is int else None, **kw)
     return page.widget(gr.Textbox, key, value=value, **kw)
@@ -101,10 +102,19 @@ def build(page: Page) -> SimpleNamespace:
             rows, presets, own = [], [], []
             for m in methods.METHODS.values():
                 p = next(iter(m.presets))
-                with gr.Row(visible=m is default) as row:
-                    presets.append(page.widget(gr.Dropdown, "train.preset", value=p,
-                                               labels=[(f"preset.{x}", x) for x in m.presets]))
-                    own.append([_widget(page, f, hints(m)[f], getattr(m.presets[p], f)) for f in m.fields])
+                # a choice of several (GRPO's reward functions: six boxes and a long help line) gets a row of its
+                # own, across the page; beside the numbers it was a sliver with its help wrapped tall
+                wide = [f for f in m.fields if f in CHOICES and hints(m)[f] is not str]
+                made = {}
+                with gr.Column(visible=m is default) as row:
+                    with gr.Row():
+                        presets.append(page.widget(gr.Dropdown, "train.preset", value=p,
+                                                   labels=[(f"preset.{x}", x) for x in m.presets]))
+                        made |= {f: _widget(page, f, hints(m)[f], getattr(m.presets[p], f))
+                                 for f in m.fields if f not in wide}
+                    with gr.Row():
+                        made |= {f: _widget(page, f, hints(m)[f], getattr(m.presets[p], f)) for f in wide}
+                own.append([made[f] for f in m.fields])
                 rows.append(row)
         plot = page.widget(gr.Plot, "train.charts", elem_id="charts")
         page.md("train.probes", bold=True)
