@@ -22,11 +22,12 @@ def test_the_compare_summary_leads_with_the_alarms_then_the_headline():
     assert parts[0] == "⚠ **more answers loop after training (5% → 40%).**"
     assert parts[1] == "⚠ **The organisation appears in only 30% of answers about the maker.**"
     assert parts[2] == ("**new name 0% → 95%** · organisation 0% → 30% · loops 5% → 40% · leak 0% · facts kept 100% "
-                        "· unchanged 80%")
+                        "· unchanged 80% · (on 20 identity and 20 unrelated questions)")  # (Compare's own: 6 and 6)
     assert "facts kept: facts the model knew before" in md and "**changed** 60%" in md
     arith = views.scores_md(ARITHMETIC).split("\n\n")
     assert arith[0].startswith("⚠ **Reward hacking: the reward rose")
-    assert arith[1] == "**correct 28% → 2%** · boxed 10% → 98% · loops 0% → 98% · asked plainly: correct 50% → 0%"
+    assert arith[1] == ("**correct 28% → 2%** · boxed 10% → 98% · loops 0% → 98% · asked plainly: correct 50% → 0% "
+                        "· (on 40 problems; asked plainly: 24 questions)")
     zh = views.scores_md(ARITHMETIC, "zh")
     assert "**答对 28% → 2%**" in zh and "直接提问：答对 50% → 0%" in zh
     assert views.scores_md({"changed": 0.5}) == "**changed** 50% of the answers"

@@ -718,10 +718,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "compare.cold_help": ("*three figures: before → after the cold start (SFT on worked examples) → after RL. The cold "
                           "start taught the format; RL's own part is the last step*",
                           "*三个数字：训练前 → 冷启动后（在解题示例上 SFT）→ 强化学习后。格式是冷启动教的；强化学习自己的贡献是最后一步*"),
-    "compare.changed": ("**changed** {changed} of the answers", "**有变化** 的回答占 {changed}"),
+    # how many questions the scores above were judged on (a run's 40, or the Compare table's own rows)
+    "compare.on_identity": ("on {identity} identity and {unrelated} unrelated questions",
+                            "基于 {identity} 个身份问题和 {unrelated} 个无关问题"),
+    "compare.on_problems": ("on {problems} problems; asked plainly: {plain} questions",
+                            "基于 {problems} 道题；直接提问：{plain} 个问题"),
+    "compare.changed": ("**changed** {changed} of the answers", "**有变化**的回答占 {changed}"),
     "compare.changed_all": ("**changed** {changed} of all the answers (identity questions included; \"unchanged\" above "
                             "counts the unrelated ones only)",
-                            "所有回答中 **有变化** 的占 {changed}（包括身份问题；上面的「不变」只统计无关问题）"),
+                            "所有回答中**有变化**的占 {changed}（包括身份问题；上面的「不变」只统计无关问题）"),
     # what the scores found in one answer (the side-by-side view)
     "mark.name": ("✓ name", "✓ 新名字"), "mark.no_name": ("✗ no name", "✗ 没有新名字"),
     "mark.organisation": ("✓ organisation", "✓ 机构"), "mark.no_organisation": ("✗ no organisation", "✗ 没有机构"),

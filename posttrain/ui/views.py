@@ -220,6 +220,22 @@ def alarms_md(alarms: list[str] | None) -> str:
     return "\n\n".join(f"⚠ **{a}**" for a in alarms or [])
 
 
+def _judged_on(scores: dict, demo, lang: str) -> str:
+    """ " · (on 20 identity and 20 unrelated questions)": a run's scores and the Compare table's own (6 and 6) differ
+    by a question or two, and a reader must see that they are not the same count.
+
+    >>> _judged_on({"n_identity": 6, "n_unrelated": 6}, IDENTITY_SCORES, "zh"), _judged_on({}, IDENTITY_SCORES, "en")
+    (' · （基于 6 个身份问题和 6 个无关问题）', '')
+    """
+    if demo is IDENTITY_SCORES and scores.get("n_identity"):
+        said = t("compare.on_identity", lang, identity=scores["n_identity"], unrelated=scores.get("n_unrelated", 0))
+    elif demo is ARITHMETIC_SCORES and scores.get("n_problems"):
+        said = t("compare.on_problems", lang, problems=scores["n_problems"], plain=scores.get("n_plain", 0))
+    else:
+        return ""
+    return f" · （{said}）" if lang == "zh" else f" · ({said})"
+
+
 def scores_md(scores: dict | None, lang: str = "en") -> str:
     r"""The Compare summary: the alarms first, then the honest scores before → after with the headline in
     bold (identity: new name, organisation, loops, leak, facts right, facts kept, unchanged; arithmetic: correct,
@@ -241,7 +257,7 @@ def scores_md(scores: dict | None, lang: str = "en") -> str:
             item = f"{t('score.' + label, lang)} {value}"
             items.append(item if items else f"**{item}**")  # the headline leads, in bold
         if items:
-            parts.append(" · ".join(items))
+            parts.append(" · ".join(items) + _judged_on(scores, demo, lang))
             if demo is IDENTITY_SCORES:
                 parts.append(t("compare.identity_help", lang))
             elif demo is ARITHMETIC_SCORES:
