@@ -108,7 +108,7 @@ def build(page: Page) -> SimpleNamespace:
                 made = {}
                 with gr.Column(visible=m is default) as row:
                     with gr.Row():
-                        presets.append(page.widget(gr.Dropdown, "train.preset", value=p,
+                        presets.append(page.widget(gr.Dropdown, "train.preset", value=p, scale=3,  # (its help is long)
                                                    labels=[(f"preset.{x}", x) for x in m.presets]))
                         made |= {f: _widget(page, f, hints(m)[f], getattr(m.presets[p], f))
                                  for f in m.fields if f not in wide}
