@@ -184,10 +184,10 @@ def _source_rows(source: str | Path, max_rows: int | None) -> list[dict]:
     if (not path.exists() and _HUB_ID.match(str(source))
             and path.suffix.lower() not in SUPPORTED_EXTENSIONS):
         if network.hub_unreachable():  # offline, the library retries for most of a minute before it says so
-            raise DataError(Said(f"this machine cannot reach the Hugging Face Hub ({network.hub_endpoint()[0]}), so the "
-                                 f"dataset '{source}' cannot be loaded; upload a file instead.",
-                                 f"这台机器连不上 Hugging Face Hub（{network.hub_endpoint()[0]}），无法加载数据集 "
-                                 f"'{source}'；请改为上传文件。"))
+            host = network.hub_endpoint()[0]
+            raise DataError(Said(f"this machine cannot reach the Hugging Face Hub ({host}), so the dataset '{source}' "
+                                 "cannot be loaded; upload a file instead.",
+                                 f"这台机器连不上 Hugging Face Hub（{host}），无法加载数据集 '{source}'；请改为上传文件。"))
         try:
             from datasets import load_dataset  # lazy: heavy import, only for Hub ids
             ds = load_dataset(str(source), split="train")

@@ -185,7 +185,9 @@ def identity_compare_rows(n: int = 6) -> list[list[str]]:
     [('identity', 'en'), ('identity', 'en'), ('identity', 'zh'), ('unrelated', 'en'), ('unrelated', 'en'), ('unrelated', 'zh')]
     """
     def some(bank: list[str]) -> list[str]:
-        return [q for q in bank if language_of(q) == "en"][:n - n // 3] + [q for q in bank if language_of(q) == "zh"][:n // 3]
+        def of(lang: str) -> list[str]:
+            return [q for q in bank if language_of(q) == lang]
+        return of("en")[:n - n // 3] + of("zh")[:n // 3]
 
     return [[q, "identity", ""] for q in some(banks.EVAL_IDENTITY_QUESTIONS)] + \
         [[q, "unrelated", " / ".join(banks.EVAL_FACTS.get(q) or [])] for q in some(banks.EVAL_UNRELATED_QUESTIONS)]

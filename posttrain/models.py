@@ -243,10 +243,11 @@ def load_model(source: str | None = None, *, device: str | None = None, dtype: t
     # leaving it unset) also stops transformers from asking "run the custom code? [y/N]" on stdin.
     offline = not local and network.hub_unreachable()  # offline: the local Hugging Face cache, or a sentence at once
     if offline and not _in_hub_cache(where):
+        host = network.hub_endpoint()[0]
         raise ModelError(Said(
-            f"this machine cannot reach the Hugging Face Hub ({network.hub_endpoint()[0]}), and '{where}' is not in its "
-            f"local cache; connect to the internet, give a local model folder, or use the bundled {BUNDLED_MODEL}",
-            f"这台机器连不上 Hugging Face Hub（{network.hub_endpoint()[0]}），本地缓存里也没有 '{where}'；"
+            f"this machine cannot reach the Hugging Face Hub ({host}), and '{where}' is not in its local cache; "
+            f"connect to the internet, give a local model folder, or use the bundled {BUNDLED_MODEL}",
+            f"这台机器连不上 Hugging Face Hub（{host}），本地缓存里也没有 '{where}'；"
             f"请联网、给出本地模型文件夹，或改用自带的 {BUNDLED_MODEL}"))
     kw = dict(token=token, local_files_only=local or offline, trust_remote_code=False)
     try:

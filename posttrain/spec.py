@@ -63,6 +63,7 @@ class RunSpec:
         """recipe.json's data: everything that reruns this run, rows inline (see posttrain.recipe_file)."""
         return {"format": FORMAT, "method": self.method, "model": self.model, "seed": self.settings.seed,
                 "settings": self.settings.to_dict(), "identity": asdict(self.identity) if self.identity else None,
-                **put({}, "data", self.data_source), "rows": self.rows, **({"preset": self.preset} if self.preset else {}),
+                **put({}, "data", self.data_source), "rows": self.rows,
+                **({"preset": self.preset} if self.preset else {}),
                 "compare_questions": list(self.compare_questions), "compare_kinds": list(self.compare_kinds),
                 "eval_problems": self.eval_problems}

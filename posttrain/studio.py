@@ -451,7 +451,8 @@ class Studio:
             loose = {part[0] for _, part, _, whole in units if not whole}
             for batch in kind_batches(kinds):
                 if mine := [i for i in batch if i in loose]:
-                    batches.setdefault((True, tuple(questions[i] for i in mine)), []).extend(zip(mine, range(len(mine))))
+                    batches.setdefault((True, tuple(questions[i] for i in mine)), []).extend(
+                        zip(mine, range(len(mine))))
             written = {asked: ask(lm.model, lm.tokenizer, list(asked[1]), asked[0]) for asked in batches}
             after = [""] * len(questions)
             for asked, places in batches.items():

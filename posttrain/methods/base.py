@@ -106,11 +106,12 @@ class Method:
                     raise SettingsError(Said(f"the {preset} preset needs a name and an organisation "
                                              "(the model's new name and who made it)",
                                              f"预设 {preset} 需要新名字和机构（模型的新名字，以及是谁做了它）"))
-                return RunSpec(self.name, model, settings, identity=identity, data_source=data_source or Said(f"preset: {preset}", f"预设：{preset}"),
-                               preset=preset)
+                return RunSpec(self.name, model, settings, identity=identity, preset=preset,
+                               data_source=data_source or Said(f"preset: {preset}", f"预设：{preset}"))
             rows, data_source = self.preset_rows(preset, settings)
         self.check_rows(rows)
-        return RunSpec(self.name, model, settings, identity=identity, rows=rows, data_source=data_source or Said("rows", "数据行"))
+        return RunSpec(self.name, model, settings, identity=identity, rows=rows,
+                       data_source=data_source or Said("rows", "数据行"))
 
     def load_rows(self, source) -> list[dict]:
         raise NotImplementedError

@@ -463,7 +463,8 @@ def tally_md(tally: dict, sides: list[str], lang: str = "en") -> str:
 def run_md(run: dict, lang: str = "en") -> str:
     """The Runs tab's summary of `runs.read_run`: method, status, model, data; scores; phase times; the error."""
     cfg, st = run["config"], run["status"]
-    lines = [f"**{cfg.get('method', '?').upper()}** · {status_word(st.get('status'), lang)} · {cfg.get('model')} · {pick_one(cfg, 'data', lang)}",
+    lines = [f"**{cfg.get('method', '?').upper()}** · {status_word(st.get('status'), lang)} · {cfg.get('model')} · "
+             f"{pick_one(cfg, 'data', lang)}",
              scores_md(run["scores"], lang)]
     if st.get("phase_times"):
         lines.append(" · ".join(f"{t_or('phase.' + k, lang, k)} {v:.0f} s"

@@ -64,8 +64,9 @@ def build(page: Page) -> SimpleNamespace:
         cfg = run["config"]
         inspectors_html = inspectors.token_rewards_html(run["token_rewards"], lng) + \
             inspectors.group_html(run["groups"], run["metrics"], lng)
+        probes = views.probes_html(run["probes"], (cfg.get("identity") or {}).get("name"), lng)
         return views.run_md(run, lng), methods.figure(cfg.get("method"), run["metrics"], lng), inspectors_html, \
-            views.probes_html(run["probes"], (cfg.get("identity") or {}).get("name"), lng), views.side_by_side_html(run["before_after"], lng)
+            probes, views.side_by_side_html(run["before_after"], lng)
 
     def others(path, lng):
         """Every other run, newest first (the run before this one preselected)."""

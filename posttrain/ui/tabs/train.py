@@ -52,9 +52,8 @@ def _widget(page: Page, name: str, hint, value, **kw):
     if hint is bool:
         return page.widget(gr.Checkbox, key, value=value, **kw)
     if name in CHOICES:
-        if hint is str:
-            return page.widget(gr.Dropdown, key, choices=list(CHOICES[name]), value=value, **kw)
-        return page.widget(gr.CheckboxGroup, key, choices=list(CHOICES[name]), value=value, **kw)
+        cls = gr.Dropdown if hint is str else gr.CheckboxGroup
+        return page.widget(cls, key, choices=list(CHOICES[name]), value=value, **kw)
     if hint in (int, float):
         return page.widget(gr.Number, key, value=value, precision=0 if hint is int else None, **kw)
     return page.widget(gr.Textbox, key, value=value, **kw)
